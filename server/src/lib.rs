@@ -1,0 +1,7 @@
+//! The etcd server: a v2 key-value store replicated with Raft, served over HTTP.
+//!
+//! Writes flow one way: `api` parses and validates, the raft loop orders and persists, the
+//! `store` applies in log order, and the `watch` hub tells waiting watchers.
+
+pub mod command;
+pub mod time;

@@ -1,0 +1,3 @@
+//! `etcd`: the server binary.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Test harness for the integration tests (filled in with the server).
