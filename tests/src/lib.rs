@@ -1,1 +1,341 @@
-//! Test harness for the integration tests (filled in with the server).
+//! Test harness: start real `etcd` processes (ours, or the reference etcd 3.4 with
+//! `--enable-v2`) on free loopback ports with temporary data dirs, and talk HTTP to them.
+//!
+//! Every test owns its processes; they are killed when the handle drops, so tests can run in
+//! parallel under nextest.
+
+pub mod http;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+pub use http::{get, request, Reply};
+
+/// How long a starting server may take before the harness gives up (a hung start is a failure,
+/// not a timing assertion).
+const START_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Which server a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// Our `etcd` binary from this workspace.
+    Ours,
+    /// The reference etcd 3.4 from Debian's `etcd-server`, started with `--enable-v2`.
+    Reference,
+}
+
+/// A free TCP port on 127.0.0.1 (bound then released; the OS does not hand it out again at once).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind an ephemeral loopback port")
+}
+
+/// The directory holding the workspace's built binaries (`target/debug`), found from the test
+/// executable's own path (`target/debug/deps/<test>`), so it works with any CARGO_TARGET_DIR.
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let deps = exe.parent().expect("test binary has a parent dir");
+    deps.parent().unwrap_or(deps).to_path_buf()
+}
+
+/// Path of a workspace binary (`etcd`, `etcdctl`), building the workspace's binaries once if
+/// it is missing (plain `cargo test -p etcd-integration` does not build other packages' bins).
+pub fn workspace_bin(name: &str) -> PathBuf {
+    static BUILD: Once = Once::new();
+    if let Ok(p) = std::env::var(format!("{}_BIN", name.to_uppercase())) {
+        return PathBuf::from(p);
+    }
+    let path = bin_dir().join(name);
+    if !path.exists() {
+        BUILD.call_once(|| {
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+            let profile_release = bin_dir().ends_with("release");
+            let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+            cmd.args(["build", "--bins", "--workspace", "--manifest-path"])
+                .arg(manifest);
+            if profile_release {
+                cmd.arg("--release");
+            }
+            let status = cmd.status().expect("run cargo build");
+            assert!(status.success(), "cargo build --bins failed");
+        });
+    }
+    path
+}
+
+/// Whether the reference etcd 3.4 is installed. Tests that need it skip with a message when it
+/// is not, unless `REQUIRE_REFERENCE=1` (set by CI), where its absence is a failure.
+pub fn reference_available() -> bool {
+    let found = Path::new(&reference_bin()).exists();
+    if !found && std::env::var("REQUIRE_REFERENCE").as_deref() == Ok("1") {
+        panic!("REQUIRE_REFERENCE=1 but the reference etcd is not installed (apt-get install etcd-server)");
+    }
+    if !found {
+        eprintln!("skipping: reference etcd 3.4 not installed (apt-get install etcd-server)");
+    }
+    found
+}
+
+fn reference_bin() -> String {
+    std::env::var("REFERENCE_ETCD").unwrap_or_else(|_| "/usr/bin/etcd".into())
+}
+
+/// Options for starting one of our servers.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `-name`.
+    pub name: String,
+    /// Extra command-line arguments, appended after the defaults.
+    pub extra: Vec<String>,
+    /// Data dir to use instead of a fresh temporary one.
+    pub data_dir: Option<PathBuf>,
+    /// Client and peer ports to use instead of fresh ones.
+    pub ports: Option<(u16, u16)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            name: "machine0".into(),
+            extra: Vec::new(),
+            data_dir: None,
+            ports: None,
+        }
+    }
+}
+
+/// A running server process; killed (SIGKILL) on drop.
+pub struct EtcdProcess {
+    child: Option<Child>,
+    /// Which binary runs.
+    pub flavor: Flavor,
+    /// Member name.
+    pub name: String,
+    /// Client port on 127.0.0.1.
+    pub client_port: u16,
+    /// Peer port on 127.0.0.1.
+    pub peer_port: u16,
+    /// The data directory.
+    pub data_dir: PathBuf,
+    args: Vec<String>,
+    log_path: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl EtcdProcess {
+    /// A fresh single-node server of ours named `machine0`.
+    pub fn start() -> EtcdProcess {
+        Self::start_with(Options::default())
+    }
+
+    /// One of our servers with the given options.
+    pub fn start_with(opts: Options) -> EtcdProcess {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let data_dir = opts
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| tmp.path().join(&opts.name));
+        let (client_port, peer_port) = opts.ports.unwrap_or_else(|| (free_port(), free_port()));
+        let mut args: Vec<String> = vec![
+            "-name".into(),
+            opts.name.clone(),
+            "-data-dir".into(),
+            data_dir.display().to_string(),
+            "-addr".into(),
+            format!("127.0.0.1:{client_port}"),
+            "-peer-addr".into(),
+            format!("127.0.0.1:{peer_port}"),
+        ];
+        args.extend(opts.extra.iter().cloned());
+        let log_path = tmp.path().join(format!("{}.log", opts.name));
+        let mut p = EtcdProcess {
+            child: None,
+            flavor: Flavor::Ours,
+            name: opts.name,
+            client_port,
+            peer_port,
+            data_dir,
+            args,
+            log_path,
+            _tmp: Some(tmp),
+        };
+        p.spawn();
+        p
+    }
+
+    /// A fresh single-member reference etcd 3.4 with `--enable-v2`, or `None` when it is not
+    /// installed (see [`reference_available`]).
+    pub fn start_reference() -> Option<EtcdProcess> {
+        if !reference_available() {
+            return None;
+        }
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (client_port, peer_port) = (free_port(), free_port());
+        let name = "machine0".to_string();
+        let data_dir = tmp.path().join("ref.etcd");
+        let client = format!("http://127.0.0.1:{client_port}");
+        let peer = format!("http://127.0.0.1:{peer_port}");
+        let args = vec![
+            "--enable-v2".into(),
+            "--name".into(),
+            name.clone(),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+            "--listen-client-urls".into(),
+            client.clone(),
+            "--advertise-client-urls".into(),
+            client,
+            "--listen-peer-urls".into(),
+            peer.clone(),
+            "--initial-advertise-peer-urls".into(),
+            peer.clone(),
+            "--initial-cluster".into(),
+            format!("{name}={peer}"),
+            "--log-level".into(),
+            "warn".into(),
+        ];
+        let log_path = tmp.path().join("ref.log");
+        let mut p = EtcdProcess {
+            child: None,
+            flavor: Flavor::Reference,
+            name,
+            client_port,
+            peer_port,
+            data_dir,
+            args,
+            log_path,
+            _tmp: Some(tmp),
+        };
+        p.spawn();
+        Some(p)
+    }
+
+    fn spawn(&mut self) {
+        let bin = match self.flavor {
+            Flavor::Ours => workspace_bin("etcd"),
+            Flavor::Reference => PathBuf::from(reference_bin()),
+        };
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)
+            .expect("open server log");
+        let child = Command::new(&bin)
+            .args(&self.args)
+            .env_remove("ETCD_NAME")
+            .env_remove("ETCD_DATA_DIR")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone log handle"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+        self.child = Some(child);
+        self.wait_ready();
+    }
+
+    /// Polls `/version` until the server answers (and, for writes to work, `/health` is ok).
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + START_DEADLINE;
+        loop {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!(
+                        "{} exited during start ({status}); log:\n{}",
+                        self.name,
+                        self.log()
+                    );
+                }
+            }
+            if let Ok(r) = get(&self.url("/health")) {
+                if r.status == 200 && r.body.contains("true") {
+                    return;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!("{} did not become healthy; log:\n{}", self.name, self.log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `http://127.0.0.1:<client port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.client_port, path)
+    }
+
+    /// `http://127.0.0.1:<client port>/v2/keys<key>`.
+    pub fn keys(&self, key: &str) -> String {
+        self.url(&format!("/v2/keys{key}"))
+    }
+
+    /// The client URL without a path.
+    pub fn client_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.client_port)
+    }
+
+    /// The peer URL without a path.
+    pub fn peer_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.peer_port)
+    }
+
+    /// What the process has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The OS process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// SIGKILL, as a crash would.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit; returns whether it exited successfully.
+    pub fn stop(&mut self) -> bool {
+        match self.child.take() {
+            Some(mut c) => {
+                // SAFETY: kill(2) with a pid we own and a valid signal number.
+                unsafe {
+                    libc::kill(c.id() as i32, libc::SIGTERM);
+                }
+                c.wait().map(|s| s.success()).unwrap_or(false)
+            }
+            None => true,
+        }
+    }
+
+    /// Starts the process again with the same command line and data dir.
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    /// Starts again after replacing the extra arguments (same name, ports, data dir).
+    pub fn restart_with_args(&mut self, args: Vec<String>) {
+        self.kill9();
+        self.args = args;
+        self.spawn();
+    }
+
+    /// The command-line arguments the process runs with.
+    pub fn args(&self) -> &[String] {
+        &self.args
+    }
+}
+
+impl Drop for EtcdProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
