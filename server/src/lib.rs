@@ -5,3 +5,5 @@
 
 pub mod command;
 pub mod time;
+pub mod storage;
+pub mod store;

@@ -1,0 +1,455 @@
+//! Durable raft state: the log, the hard state, the configuration and the latest snapshot.
+//!
+//! The log lives in `raft-engine` (a log-structured store built for raft logs, with group
+//! commit and crash recovery of its own); snapshots of the v2 store are whole files under
+//! `snap/`, written and fsynced before the log below them is compacted. [`RaftStorage`]
+//! implements `raft::Storage` for the `RawNode` and is owned by the raft thread only.
+
+mod snapshot;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
+use raft::{GetEntriesContext, RaftState, StorageError};
+use raft_engine::{Config as EngineConfig, Engine, LogBatch, MessageExt, ReadableSize};
+
+pub use snapshot::SnapshotFiles;
+
+/// The single raft group this engine holds.
+const GROUP: u64 = 1;
+const KEY_HARD_STATE: &[u8] = b"hard_state";
+const KEY_CONF_STATE: &[u8] = b"conf_state";
+/// Index and term of the last entry removed from the log (everything at or below is gone).
+const KEY_TRUNCATED: &[u8] = b"truncated";
+/// Metadata of the newest snapshot file (its data lives in `snap/`).
+const KEY_SNAPSHOT_META: &[u8] = b"snapshot_meta";
+/// This member's identity: `id` then `name`, written once when the data dir is created.
+const KEY_MEMBER: &[u8] = b"member";
+
+/// Tells raft-engine how to read an index out of our entries.
+#[derive(Clone)]
+pub struct EntryExt;
+
+impl MessageExt for EntryExt {
+    type Entry = Entry;
+    fn index(e: &Entry) -> u64 {
+        e.index
+    }
+}
+
+/// Errors of the durable layer; all of them stop the server (it cannot promise durability).
+#[derive(Debug, thiserror::Error)]
+pub enum StorageFailure {
+    /// raft-engine failed.
+    #[error("raft log: {0}")]
+    Engine(#[from] raft_engine::Error),
+    /// A snapshot file could not be written or read.
+    #[error("snapshot file: {0}")]
+    Io(#[from] std::io::Error),
+    /// A stored protobuf could not be decoded.
+    #[error("stored state is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Who this data dir belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberIdentity {
+    /// The raft id (non-zero).
+    pub id: u64,
+    /// The `-name` the member was created with.
+    pub name: String,
+}
+
+/// raft-engine backed `raft::Storage`.
+pub struct RaftStorage {
+    engine: Arc<Engine>,
+    snapshots: SnapshotFiles,
+    hard_state: HardState,
+    conf_state: ConfState,
+    truncated_index: u64,
+    truncated_term: u64,
+    snapshot_meta: SnapshotMetadata,
+}
+
+impl RaftStorage {
+    /// Opens (or creates) the raft state under `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<RaftStorage, StorageFailure> {
+        let log_dir: PathBuf = data_dir.join("log");
+        std::fs::create_dir_all(&log_dir)?;
+        let cfg = EngineConfig {
+            dir: log_dir.display().to_string(),
+            // Small files keep purging of compacted log cheap on small stores.
+            target_file_size: ReadableSize::mb(64),
+            purge_threshold: ReadableSize::mb(512),
+            ..EngineConfig::default()
+        };
+        let engine = Arc::new(Engine::open(cfg)?);
+        let snapshots = SnapshotFiles::open(&data_dir.join("snap"))?;
+        let hard_state = engine
+            .get_message::<HardState>(GROUP, KEY_HARD_STATE)?
+            .unwrap_or_default();
+        let conf_state = engine
+            .get_message::<ConfState>(GROUP, KEY_CONF_STATE)?
+            .unwrap_or_default();
+        let snapshot_meta = engine
+            .get_message::<SnapshotMetadata>(GROUP, KEY_SNAPSHOT_META)?
+            .unwrap_or_default();
+        let (truncated_index, truncated_term) = match engine.get(GROUP, KEY_TRUNCATED) {
+            Some(b) if b.len() == 16 => (
+                u64::from_be_bytes(b[..8].try_into().expect("8 bytes")),
+                u64::from_be_bytes(b[8..].try_into().expect("8 bytes")),
+            ),
+            Some(_) => return Err(StorageFailure::Corrupt("truncated marker".into())),
+            None => (0, 0),
+        };
+        Ok(RaftStorage {
+            engine,
+            snapshots,
+            hard_state,
+            conf_state,
+            truncated_index,
+            truncated_term,
+            snapshot_meta,
+        })
+    }
+
+    /// The identity stored in this data dir, if it was ever initialised.
+    pub fn member(&self) -> Option<MemberIdentity> {
+        let b = self.engine.get(GROUP, KEY_MEMBER)?;
+        if b.len() < 8 {
+            return None;
+        }
+        let id = u64::from_be_bytes(b[..8].try_into().ok()?);
+        let name = String::from_utf8_lossy(&b[8..]).into_owned();
+        Some(MemberIdentity { id, name })
+    }
+
+    /// Records this member's identity and first configuration (a brand-new data dir).
+    pub fn initialise(
+        &mut self,
+        me: &MemberIdentity,
+        conf: ConfState,
+    ) -> Result<(), StorageFailure> {
+        let mut batch = LogBatch::default();
+        let mut v = me.id.to_be_bytes().to_vec();
+        v.extend_from_slice(me.name.as_bytes());
+        batch.put(GROUP, KEY_MEMBER.to_vec(), v)?;
+        batch.put_message(GROUP, KEY_CONF_STATE.to_vec(), &conf)?;
+        self.engine.write(&mut batch, true)?;
+        self.conf_state = conf;
+        Ok(())
+    }
+
+    /// Whether raft state exists (a configuration was ever recorded).
+    pub fn is_initialised(&self) -> bool {
+        !self.conf_state.voters.is_empty() || !self.conf_state.learners.is_empty()
+    }
+
+    /// The newest durable snapshot's metadata (index 0: none).
+    pub fn snapshot_metadata(&self) -> &SnapshotMetadata {
+        &self.snapshot_meta
+    }
+
+    /// The store bytes of the newest snapshot, if any.
+    pub fn snapshot_data(&self) -> Result<Option<Vec<u8>>, StorageFailure> {
+        if self.snapshot_meta.index == 0 {
+            return Ok(None);
+        }
+        Ok(Some(self.snapshots.read(
+            self.snapshot_meta.term,
+            self.snapshot_meta.index,
+        )?))
+    }
+
+    /// Appends entries and the hard state in one raft-engine write, fsynced when `sync`.
+    ///
+    /// This is the group commit: every proposal that reached the raft loop while the previous
+    /// write was in flight lands in the same `Ready`, hence in this one write and one fsync.
+    pub fn persist(
+        &mut self,
+        entries: &[Entry],
+        hard_state: Option<&HardState>,
+        sync: bool,
+    ) -> Result<(), StorageFailure> {
+        let mut batch = LogBatch::default();
+        if !entries.is_empty() {
+            batch.add_entries::<EntryExt>(GROUP, entries)?;
+        }
+        if let Some(hs) = hard_state {
+            batch.put_message(GROUP, KEY_HARD_STATE.to_vec(), hs)?;
+            self.hard_state = hs.clone();
+        }
+        if !batch.is_empty() {
+            self.engine.write(&mut batch, sync)?;
+        }
+        Ok(())
+    }
+
+    /// Records the commit index learnt from a `LightReady` (no fsync needed: raft can recover
+    /// the commit index from its peers, and a lone node re-commits on restart).
+    pub fn set_commit(&mut self, commit: u64) -> Result<(), StorageFailure> {
+        if commit > self.hard_state.commit {
+            self.hard_state.commit = commit;
+            let mut batch = LogBatch::default();
+            batch.put_message(GROUP, KEY_HARD_STATE.to_vec(), &self.hard_state)?;
+            self.engine.write(&mut batch, false)?;
+        }
+        Ok(())
+    }
+
+    /// Records a new configuration after a conf change was applied.
+    pub fn set_conf_state(&mut self, cs: ConfState) -> Result<(), StorageFailure> {
+        let mut batch = LogBatch::default();
+        batch.put_message(GROUP, KEY_CONF_STATE.to_vec(), &cs)?;
+        self.engine.write(&mut batch, true)?;
+        self.conf_state = cs;
+        Ok(())
+    }
+
+    /// Saves a snapshot of the store taken at `index` (already applied), then drops log entries
+    /// older than `keep` entries below it. The snapshot file is fsynced before the metadata
+    /// points at it, and the metadata before any entry is removed.
+    pub fn save_snapshot(
+        &mut self,
+        index: u64,
+        data: &[u8],
+        keep: u64,
+    ) -> Result<(), StorageFailure> {
+        let term = raft::Storage::term(self, index).map_err(|e| {
+            StorageFailure::Corrupt(format!("no term for applied index {index}: {e}"))
+        })?;
+        self.snapshots.write(term, index, data)?;
+        let mut meta = SnapshotMetadata::default();
+        meta.index = index;
+        meta.term = term;
+        meta.set_conf_state(self.conf_state.clone());
+        let mut batch = LogBatch::default();
+        batch.put_message(GROUP, KEY_SNAPSHOT_META.to_vec(), &meta)?;
+        self.engine.write(&mut batch, true)?;
+        let old = std::mem::replace(&mut self.snapshot_meta, meta);
+        if old.index != 0 && (old.term, old.index) != (term, index) {
+            self.snapshots.remove(old.term, old.index);
+        }
+        let compact_to = index.saturating_sub(keep);
+        if compact_to > self.truncated_index {
+            self.truncate_to(compact_to)?;
+        }
+        Ok(())
+    }
+
+    /// Removes entries at and below `index` from the log.
+    fn truncate_to(&mut self, index: u64) -> Result<(), StorageFailure> {
+        let term = raft::Storage::term(self, index)
+            .map_err(|e| StorageFailure::Corrupt(format!("no term for {index}: {e}")))?;
+        let mut batch = LogBatch::default();
+        let mut v = index.to_be_bytes().to_vec();
+        v.extend_from_slice(&term.to_be_bytes());
+        batch.put(GROUP, KEY_TRUNCATED.to_vec(), v)?;
+        self.engine.write(&mut batch, true)?;
+        self.truncated_index = index;
+        self.truncated_term = term;
+        self.engine.compact_to(GROUP, index + 1);
+        // Reclaim files whose entries are all compacted; failure only costs disk space.
+        if let Err(e) = self.engine.purge_expired_files() {
+            tracing::warn!("raft log purge failed: {e}");
+        }
+        Ok(())
+    }
+
+    /// Replaces the whole log with a snapshot received from the leader.
+    pub fn install_snapshot(&mut self, snap: &Snapshot) -> Result<(), StorageFailure> {
+        let meta = snap.get_metadata();
+        self.snapshots.write(meta.term, meta.index, snap.get_data())?;
+        let mut batch = LogBatch::default();
+        batch.add_command(GROUP, raft_engine::Command::Clean);
+        self.engine.write(&mut batch, true)?;
+        let mut batch = LogBatch::default();
+        self.hard_state.term = self.hard_state.term.max(meta.term);
+        self.hard_state.commit = meta.index;
+        let mut v = meta.index.to_be_bytes().to_vec();
+        v.extend_from_slice(&meta.term.to_be_bytes());
+        batch.put(GROUP, KEY_TRUNCATED.to_vec(), v)?;
+        batch.put_message(GROUP, KEY_SNAPSHOT_META.to_vec(), meta)?;
+        batch.put_message(GROUP, KEY_HARD_STATE.to_vec(), &self.hard_state)?;
+        batch.put_message(GROUP, KEY_CONF_STATE.to_vec(), meta.get_conf_state())?;
+        if let Some(me) = self.member() {
+            let mut v = me.id.to_be_bytes().to_vec();
+            v.extend_from_slice(me.name.as_bytes());
+            batch.put(GROUP, KEY_MEMBER.to_vec(), v)?;
+        }
+        self.engine.write(&mut batch, true)?;
+        let old = std::mem::replace(&mut self.snapshot_meta, meta.clone());
+        if old.index != 0 && (old.term, old.index) != (meta.term, meta.index) {
+            self.snapshots.remove(old.term, old.index);
+        }
+        self.truncated_index = meta.index;
+        self.truncated_term = meta.term;
+        self.conf_state = meta.get_conf_state().clone();
+        Ok(())
+    }
+
+    fn engine_error(e: raft_engine::Error) -> raft::Error {
+        raft::Error::Store(StorageError::Other(Box::new(e)))
+    }
+}
+
+impl raft::Storage for RaftStorage {
+    fn initial_state(&self) -> raft::Result<RaftState> {
+        Ok(RaftState::new(
+            self.hard_state.clone(),
+            self.conf_state.clone(),
+        ))
+    }
+
+    fn entries(
+        &self,
+        low: u64,
+        high: u64,
+        max_size: impl Into<Option<u64>>,
+        _context: GetEntriesContext,
+    ) -> raft::Result<Vec<Entry>> {
+        if low <= self.truncated_index {
+            return Err(raft::Error::Store(StorageError::Compacted));
+        }
+        let mut out = Vec::with_capacity((high - low) as usize);
+        let max = max_size.into().map(|m| m as usize);
+        self.engine
+            .fetch_entries_to::<EntryExt>(GROUP, low, high, max, &mut out)
+            .map_err(Self::engine_error)?;
+        Ok(out)
+    }
+
+    fn term(&self, idx: u64) -> raft::Result<u64> {
+        if idx == self.truncated_index {
+            return Ok(self.truncated_term);
+        }
+        if idx == self.snapshot_meta.index && idx != 0 {
+            return Ok(self.snapshot_meta.term);
+        }
+        if idx < self.truncated_index {
+            return Err(raft::Error::Store(StorageError::Compacted));
+        }
+        match self
+            .engine
+            .get_entry::<EntryExt>(GROUP, idx)
+            .map_err(Self::engine_error)?
+        {
+            Some(e) => Ok(e.term),
+            None => Err(raft::Error::Store(StorageError::Unavailable)),
+        }
+    }
+
+    fn first_index(&self) -> raft::Result<u64> {
+        Ok(self.truncated_index + 1)
+    }
+
+    fn last_index(&self) -> raft::Result<u64> {
+        Ok(self
+            .engine
+            .last_index(GROUP)
+            .unwrap_or(self.truncated_index)
+            .max(self.truncated_index))
+    }
+
+    fn snapshot(&self, request_index: u64, _to: u64) -> raft::Result<Snapshot> {
+        if self.snapshot_meta.index < request_index || self.snapshot_meta.index == 0 {
+            // The raft loop snapshots on its own schedule; ask again later.
+            return Err(raft::Error::Store(
+                StorageError::SnapshotTemporarilyUnavailable,
+            ));
+        }
+        let data = self
+            .snapshots
+            .read(self.snapshot_meta.term, self.snapshot_meta.index)
+            .map_err(|e| raft::Error::Store(StorageError::Other(Box::new(e))))?;
+        let mut snap = Snapshot::default();
+        snap.set_metadata(self.snapshot_meta.clone());
+        snap.set_data(data.into());
+        Ok(snap)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use raft::Storage as _;
+
+    fn entry(index: u64, term: u64) -> Entry {
+        let mut e = Entry::default();
+        e.index = index;
+        e.term = term;
+        e.data = format!("e{index}").into_bytes().into();
+        e
+    }
+
+    #[test]
+    fn entries_and_hard_state_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut s = RaftStorage::open(dir.path()).unwrap();
+            let me = MemberIdentity { id: 7, name: "m".into() };
+            let mut cs = ConfState::default();
+            cs.voters = vec![7];
+            s.initialise(&me, cs).unwrap();
+            let mut hs = HardState::default();
+            hs.term = 2;
+            hs.commit = 3;
+            s.persist(&[entry(1, 1), entry(2, 2), entry(3, 2)], Some(&hs), true)
+                .unwrap();
+        }
+        let s = RaftStorage::open(dir.path()).unwrap();
+        assert_eq!(s.member().unwrap().id, 7);
+        let st = s.initial_state().unwrap();
+        assert_eq!(st.hard_state.commit, 3);
+        assert_eq!(st.conf_state.voters, vec![7]);
+        assert_eq!(s.first_index().unwrap(), 1);
+        assert_eq!(s.last_index().unwrap(), 3);
+        assert_eq!(s.term(3).unwrap(), 2);
+        let ents = s.entries(1, 4, None, GetEntriesContext::empty(false)).unwrap();
+        assert_eq!(ents.len(), 3);
+        assert_eq!(ents[2].data.as_ref(), b"e3");
+    }
+
+    #[test]
+    fn snapshot_compacts_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut s = RaftStorage::open(dir.path()).unwrap();
+            let ents: Vec<Entry> = (1..=10).map(|i| entry(i, 1)).collect();
+            s.persist(&ents, None, true).unwrap();
+            s.save_snapshot(8, b"store-at-8", 2).unwrap();
+            assert_eq!(s.first_index().unwrap(), 7);
+            assert!(matches!(
+                s.entries(5, 7, None, GetEntriesContext::empty(false)),
+                Err(raft::Error::Store(StorageError::Compacted))
+            ));
+        }
+        let s = RaftStorage::open(dir.path()).unwrap();
+        assert_eq!(s.first_index().unwrap(), 7);
+        assert_eq!(s.last_index().unwrap(), 10);
+        assert_eq!(s.term(6).unwrap(), 1);
+        assert_eq!(s.snapshot_data().unwrap().unwrap(), b"store-at-8");
+        let snap = s.snapshot(8, 0).unwrap();
+        assert_eq!(snap.get_metadata().index, 8);
+    }
+
+    #[test]
+    fn installing_a_snapshot_replaces_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = RaftStorage::open(dir.path()).unwrap();
+        s.persist(&[entry(1, 1), entry(2, 1)], None, true).unwrap();
+        let mut snap = Snapshot::default();
+        snap.mut_metadata().index = 50;
+        snap.mut_metadata().term = 3;
+        snap.mut_metadata().mut_conf_state().voters = vec![1, 2, 3];
+        snap.set_data(b"remote".to_vec().into());
+        s.install_snapshot(&snap).unwrap();
+        assert_eq!(s.first_index().unwrap(), 51);
+        assert_eq!(s.last_index().unwrap(), 50);
+        assert_eq!(s.term(50).unwrap(), 3);
+        s.persist(&[entry(51, 3)], None, true).unwrap();
+        assert_eq!(s.last_index().unwrap(), 51);
+        assert_eq!(s.initial_state().unwrap().conf_state.voters, vec![1, 2, 3]);
+    }
+}
