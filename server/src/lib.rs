@@ -4,6 +4,8 @@
 //! `store` applies in log order, and the `watch` hub tells waiting watchers.
 
 pub mod command;
-pub mod time;
+pub mod raft;
 pub mod storage;
 pub mod store;
+pub mod time;
+pub mod watch;

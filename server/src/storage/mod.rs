@@ -156,10 +156,10 @@ impl RaftStorage {
         if self.snapshot_meta.index == 0 {
             return Ok(None);
         }
-        Ok(Some(self.snapshots.read(
-            self.snapshot_meta.term,
-            self.snapshot_meta.index,
-        )?))
+        Ok(Some(
+            self.snapshots
+                .read(self.snapshot_meta.term, self.snapshot_meta.index)?,
+        ))
     }
 
     /// Appends entries and the hard state in one raft-engine write, fsynced when `sync`.
@@ -260,7 +260,8 @@ impl RaftStorage {
     /// Replaces the whole log with a snapshot received from the leader.
     pub fn install_snapshot(&mut self, snap: &Snapshot) -> Result<(), StorageFailure> {
         let meta = snap.get_metadata();
-        self.snapshots.write(meta.term, meta.index, snap.get_data())?;
+        self.snapshots
+            .write(meta.term, meta.index, snap.get_data())?;
         let mut batch = LogBatch::default();
         batch.add_command(GROUP, raft_engine::Command::Clean);
         self.engine.write(&mut batch, true)?;
@@ -388,7 +389,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let mut s = RaftStorage::open(dir.path()).unwrap();
-            let me = MemberIdentity { id: 7, name: "m".into() };
+            let me = MemberIdentity {
+                id: 7,
+                name: "m".into(),
+            };
             let mut cs = ConfState::default();
             cs.voters = vec![7];
             s.initialise(&me, cs).unwrap();
@@ -406,7 +410,9 @@ mod tests {
         assert_eq!(s.first_index().unwrap(), 1);
         assert_eq!(s.last_index().unwrap(), 3);
         assert_eq!(s.term(3).unwrap(), 2);
-        let ents = s.entries(1, 4, None, GetEntriesContext::empty(false)).unwrap();
+        let ents = s
+            .entries(1, 4, None, GetEntriesContext::empty(false))
+            .unwrap();
         assert_eq!(ents.len(), 3);
         assert_eq!(ents[2].data.as_ref(), b"e3");
     }
