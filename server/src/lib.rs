@@ -3,8 +3,13 @@
 //! Writes flow one way: `api` parses and validates, the raft loop orders and persists, the
 //! `store` applies in log order, and the `watch` hub tells waiting watchers.
 
+pub mod api;
 pub mod command;
+pub mod config;
+pub mod http;
+pub mod member;
 pub mod raft;
+pub mod server;
 pub mod storage;
 pub mod store;
 pub mod time;

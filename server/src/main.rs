@@ -1,3 +1,41 @@
-//! `etcd`: the server binary.
+//! `etcd`: parse flags, open the data dir, start raft, serve the client and peer ports, and
+//! stop cleanly on SIGINT or SIGTERM.
 
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+use etcd_server::config::{normalise_args, Config, Flags};
+use etcd_server::server;
+
+fn main() -> ExitCode {
+    let argv = normalise_args(std::env::args());
+    let flags = match Flags::try_parse_from(argv) {
+        Ok(f) => f,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let cfg = match Config::from_flags(flags) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("etcd: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ETCD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(cfg.log_level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match server::run(cfg) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("etcd: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -65,8 +65,10 @@ pub fn start(cfg: RaftConfig) -> Result<(RaftHandle, JoinHandle<()>), StartError
                 id: cfg.id,
                 name: cfg.name.clone(),
             };
-            let mut cs = ConfState::default();
-            cs.voters = vec![cfg.id];
+            let cs = ConfState {
+                voters: vec![cfg.id],
+                ..Default::default()
+            };
             storage.initialise(&me, cs)?;
         }
     }

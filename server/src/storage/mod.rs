@@ -220,10 +220,12 @@ impl RaftStorage {
             StorageFailure::Corrupt(format!("no term for applied index {index}: {e}"))
         })?;
         self.snapshots.write(term, index, data)?;
-        let mut meta = SnapshotMetadata::default();
-        meta.index = index;
-        meta.term = term;
-        meta.set_conf_state(self.conf_state.clone());
+        let meta = SnapshotMetadata {
+            index,
+            term,
+            conf_state: Some(self.conf_state.clone()).into(),
+            ..Default::default()
+        };
         let mut batch = LogBatch::default();
         batch.put_message(GROUP, KEY_SNAPSHOT_META.to_vec(), &meta)?;
         self.engine.write(&mut batch, true)?;
@@ -377,11 +379,12 @@ mod tests {
     use raft::Storage as _;
 
     fn entry(index: u64, term: u64) -> Entry {
-        let mut e = Entry::default();
-        e.index = index;
-        e.term = term;
-        e.data = format!("e{index}").into_bytes().into();
-        e
+        Entry {
+            index,
+            term,
+            data: format!("e{index}").into_bytes().into(),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -393,12 +396,16 @@ mod tests {
                 id: 7,
                 name: "m".into(),
             };
-            let mut cs = ConfState::default();
-            cs.voters = vec![7];
+            let cs = ConfState {
+                voters: vec![7],
+                ..Default::default()
+            };
             s.initialise(&me, cs).unwrap();
-            let mut hs = HardState::default();
-            hs.term = 2;
-            hs.commit = 3;
+            let hs = HardState {
+                term: 2,
+                commit: 3,
+                ..Default::default()
+            };
             s.persist(&[entry(1, 1), entry(2, 2), entry(3, 2)], Some(&hs), true)
                 .unwrap();
         }

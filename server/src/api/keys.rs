@@ -1,0 +1,206 @@
+//! `/v2/keys`: turns a request into a store read, a watch, or a replicated [`Command`].
+
+use std::sync::atomic::Ordering;
+
+use common::{ErrorCode, EtcdError};
+use warp::http::Method;
+use warp::reply::Response;
+
+use super::params::{parse_key_params, path_unescape, Form, KeyParams, MAX_KEY_BYTES};
+use super::{reply, watch, AppState};
+use crate::command::Command;
+use crate::store::{path, Action, Event};
+use crate::time::Timestamp;
+
+/// Methods `/v2/keys` answers.
+pub const ALLOWED: &str = "HEAD,GET,PUT,POST,DELETE";
+
+/// Handles one keys request. `raw_key` is the still-encoded path after `/v2/keys`.
+pub async fn handle(
+    st: AppState,
+    method: Method,
+    raw_key: &str,
+    query: &str,
+    form_body: Option<&str>,
+) -> Response {
+    if method == Method::OPTIONS {
+        return reply::with_body(200, "text/plain; charset=utf-8", String::new());
+    }
+    let is_get = method == Method::GET || method == Method::HEAD;
+    if !is_get && method != Method::PUT && method != Method::POST && method != Method::DELETE {
+        return reply::method_not_allowed(ALLOWED);
+    }
+    let (key, params) = match parse(raw_key, query, form_body, is_get) {
+        Ok(v) => v,
+        Err(e) => return reply::error(&e),
+    };
+    let resp = if is_get {
+        if params.wait {
+            watch::handle(&st, &key, &params).await
+        } else {
+            get(&st, &key, &params).await
+        }
+    } else {
+        let now = Timestamp::now();
+        let cmd = match method {
+            Method::DELETE => delete_command(key, &params, now),
+            Method::POST => Command::Create {
+                key,
+                value: params.value.clone(),
+                dir: params.dir,
+                expire_at: params.ttl.map(|t| now.plus_secs(t)),
+                in_order: true,
+                now,
+            },
+            _ => put_command(key, &params, now),
+        };
+        write(&st, cmd, params.no_value_on_success).await
+    };
+    if method == Method::HEAD {
+        let (parts, _) = resp.into_parts();
+        return Response::from_parts(parts, Default::default());
+    }
+    resp
+}
+
+fn parse(
+    raw_key: &str,
+    query: &str,
+    form_body: Option<&str>,
+    is_get: bool,
+) -> Result<(String, KeyParams), EtcdError> {
+    let decoded = path_unescape(raw_key)?;
+    if decoded.len() > MAX_KEY_BYTES {
+        return Err(EtcdError::new(
+            ErrorCode::InvalidField,
+            format!("key is longer than {MAX_KEY_BYTES} bytes"),
+            0,
+        ));
+    }
+    let key = path::clean(&decoded);
+    let mut form = Form::default();
+    if let Some(body) = form_body {
+        form.extend_from(body)?;
+    }
+    form.extend_from(query)?;
+    let params = parse_key_params(&form, is_get)?;
+    Ok((key, params))
+}
+
+/// The PUT decision table of spec §3.2.
+fn put_command(key: String, p: &KeyParams, now: Timestamp) -> Command {
+    let expire_at = p.ttl.map(|t| now.plus_secs(t));
+    let conditional = p.prev_value.is_some() || p.prev_index > 0;
+    match (p.prev_exist, conditional) {
+        (Some(false), _) => Command::Create {
+            key,
+            value: p.value.clone(),
+            dir: p.dir,
+            expire_at,
+            in_order: false,
+            now,
+        },
+        (_, true) => Command::CompareAndSwap {
+            key,
+            value: p.value.clone(),
+            prev_value: p.prev_value.clone(),
+            prev_index: p.prev_index,
+            expire_at,
+            refresh: p.refresh,
+            now,
+        },
+        (Some(true), false) => Command::Update {
+            key,
+            value: p.value.clone(),
+            expire_at,
+            refresh: p.refresh,
+            now,
+        },
+        (None, false) => Command::Set {
+            key,
+            value: p.value.clone(),
+            dir: p.dir,
+            expire_at,
+            refresh: p.refresh,
+            now,
+        },
+    }
+}
+
+fn delete_command(key: String, p: &KeyParams, now: Timestamp) -> Command {
+    if p.prev_value.is_some() || p.prev_index > 0 {
+        Command::CompareAndDelete {
+            key,
+            prev_value: p.prev_value.clone(),
+            prev_index: p.prev_index,
+            now,
+        }
+    } else {
+        Command::Delete {
+            key,
+            dir: p.dir || p.recursive,
+            recursive: p.recursive,
+            now,
+        }
+    }
+}
+
+async fn get(st: &AppState, key: &str, p: &KeyParams) -> Response {
+    if p.quorum {
+        if let Err(e) = st.raft.read_index().await {
+            return reply::error(&e);
+        }
+    }
+    let res = {
+        let state = st.raft.state.read().expect("store lock poisoned");
+        state
+            .store
+            .get(key, p.recursive, p.sorted, Timestamp::now())
+    };
+    match res {
+        Ok(ev) => {
+            st.counters.gets_success.fetch_add(1, Ordering::Relaxed);
+            event_reply(st, &ev, false)
+        }
+        Err(e) => {
+            st.counters.gets_fail.fetch_add(1, Ordering::Relaxed);
+            reply::error(&e)
+        }
+    }
+}
+
+async fn write(st: &AppState, cmd: Command, no_value_on_success: bool) -> Response {
+    match st.raft.propose(cmd).await {
+        Ok(events) => match events.first() {
+            Some(ev) => event_reply(st, ev, no_value_on_success),
+            None => reply::error(&EtcdError::new(
+                ErrorCode::RaftInternal,
+                "the write produced no event",
+                0,
+            )),
+        },
+        Err(e) => reply::error(&e),
+    }
+}
+
+/// 201 for creations (create, POST, set on a new path), 200 otherwise.
+pub fn event_status(ev: &Event) -> u16 {
+    match ev.action {
+        Action::Create => 201,
+        Action::Set if ev.prev_node.is_none() => 201,
+        _ => 200,
+    }
+}
+
+fn event_reply(st: &AppState, ev: &Event, no_value_on_success: bool) -> Response {
+    let mut resp = if no_value_on_success {
+        reply::json(
+            event_status(ev),
+            &serde_json::json!({ "action": ev.action.as_str() }),
+        )
+    } else {
+        reply::json(event_status(ev), &ev.response())
+    };
+    reply::add_index_headers(&mut resp, st, ev.index);
+    resp
+}

@@ -1,0 +1,221 @@
+//! The client HTTP API. A warp filter only extracts (method, path, query, headers, a bounded
+//! body); [`dispatch`] routes by path string, because etcd keys may contain empty segments,
+//! dots and escapes that a segment router would reject or redirect.
+
+pub mod admin;
+pub mod keys;
+pub mod params;
+pub mod reply;
+pub mod watch;
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Buf, Bytes, BytesMut};
+use common::{ErrorCode, EtcdError};
+use futures::{Stream, StreamExt};
+use warp::http::{HeaderMap, HeaderValue, Method};
+use warp::path::FullPath;
+use warp::reply::Response;
+use warp::Filter;
+
+use crate::raft::RaftHandle;
+use crate::time::Timestamp;
+
+/// Facts about this member the API reports.
+#[derive(Debug, Clone)]
+pub struct ServerInfo {
+    /// `-name`.
+    pub name: String,
+    /// Raft id.
+    pub id: u64,
+    /// Cluster id.
+    pub cluster_id: u64,
+    /// Wall-clock start time.
+    pub start_time: Timestamp,
+    /// Monotonic start, for uptime.
+    pub started: Instant,
+    /// Allowed CORS origins (`*` allowed); empty: no CORS headers.
+    pub cors: Vec<String>,
+}
+
+/// Read counters (writes are counted by the store, deterministically).
+#[derive(Debug, Default)]
+pub struct ApiCounters {
+    /// Successful GETs.
+    pub gets_success: AtomicU64,
+    /// Failed GETs.
+    pub gets_fail: AtomicU64,
+}
+
+/// What every handler gets: cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The raft member.
+    pub raft: RaftHandle,
+    /// This member's facts.
+    pub info: Arc<ServerInfo>,
+    /// Read counters.
+    pub counters: Arc<ApiCounters>,
+}
+
+/// The whole client API as one filter.
+pub fn routes(
+    st: AppState,
+) -> impl Filter<Extract = (Response,), Error = std::convert::Infallible> + Clone {
+    warp::any()
+        .and(warp::method())
+        .and(warp::path::full())
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+        .and(warp::header::headers_cloned())
+        .and(warp::body::stream())
+        .and(warp::any().map(move || st.clone()))
+        .then(
+            |method: Method,
+             path: FullPath,
+             query: String,
+             headers: HeaderMap,
+             body,
+             st: AppState| async move {
+                let mut resp = match read_body(body).await {
+                    Ok(body) => {
+                        dispatch(st.clone(), method, path.as_str(), &query, &headers, body).await
+                    }
+                    Err(e) => reply::error(&e),
+                };
+                add_cors(&st, &headers, &mut resp);
+                resp
+            },
+        )
+        .recover(|_| async { Ok::<_, std::convert::Infallible>(reply::not_found()) })
+        .unify()
+}
+
+/// Reads the body, refusing more than [`params::MAX_BODY_BYTES`] without buffering it.
+async fn read_body<S, B>(body: S) -> Result<Bytes, EtcdError>
+where
+    S: Stream<Item = Result<B, warp::Error>> + Unpin,
+    B: Buf,
+{
+    let mut body = body;
+    let mut out = BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let mut chunk =
+            chunk.map_err(|e| EtcdError::new(ErrorCode::InvalidForm, e.to_string(), 0))?;
+        if out.len() + chunk.remaining() > params::MAX_BODY_BYTES {
+            return Err(EtcdError::new(
+                ErrorCode::InvalidForm,
+                format!(
+                    "request body is larger than {} bytes",
+                    params::MAX_BODY_BYTES
+                ),
+                0,
+            ));
+        }
+        while chunk.has_remaining() {
+            let part = chunk.chunk();
+            out.extend_from_slice(part);
+            let n = part.len();
+            chunk.advance(n);
+        }
+    }
+    Ok(out.freeze())
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+        .unwrap_or(false)
+}
+
+async fn dispatch(
+    st: AppState,
+    method: Method,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(rest) = path.strip_prefix("/v2/keys") {
+        if rest.is_empty() || rest.starts_with('/') {
+            // Go parses a form body only for PUT and POST, and only urlencoded ones.
+            let form_body = if (method == Method::PUT || method == Method::POST) && is_form(headers)
+            {
+                match std::str::from_utf8(&body) {
+                    Ok(s) => Some(s.to_string()),
+                    Err(_) => {
+                        return reply::error(&EtcdError::new(
+                            ErrorCode::InvalidForm,
+                            "body is not valid UTF-8",
+                            0,
+                        ))
+                    }
+                }
+            } else {
+                None
+            };
+            return keys::handle(st, method, rest, query, form_body.as_deref()).await;
+        }
+    }
+    if method == Method::OPTIONS {
+        return reply::with_body(200, "text/plain; charset=utf-8", String::new());
+    }
+    if let Some(rest) = path.strip_prefix("/v2/members") {
+        if rest.is_empty() || rest.starts_with('/') {
+            let ct = headers.get("content-type").and_then(|v| v.to_str().ok());
+            return admin::members(&st, &method, rest, ct);
+        }
+    }
+    let get_only = |f: fn(&AppState) -> Response| {
+        if method == Method::GET || method == Method::HEAD {
+            f(&st)
+        } else {
+            reply::method_not_allowed("GET")
+        }
+    };
+    match path {
+        "/version" => get_only(|_| admin::version()),
+        "/health" => get_only(admin::health),
+        "/v2/machines" | "/v2/peers" => get_only(admin::machines_list),
+        "/v2/leader" => get_only(admin::leader),
+        "/v2/stats/self" => get_only(admin::stats_self),
+        "/v2/stats/leader" => get_only(admin::stats_leader),
+        "/v2/stats/store" => get_only(admin::stats_store),
+        _ => reply::not_found(),
+    }
+}
+
+fn add_cors(st: &AppState, headers: &HeaderMap, resp: &mut Response) {
+    if st.info.cors.is_empty() {
+        return;
+    }
+    let origin = headers.get("origin").and_then(|v| v.to_str().ok());
+    let allowed = if st.info.cors.iter().any(|o| o == "*") {
+        Some("*".to_string())
+    } else {
+        origin
+            .filter(|o| st.info.cors.iter().any(|c| c == o))
+            .map(str::to_string)
+    };
+    if let Some(a) = allowed.and_then(|a| HeaderValue::from_str(&a).ok()) {
+        let h = resp.headers_mut();
+        h.insert("access-control-allow-origin", a);
+        h.insert(
+            "access-control-allow-methods",
+            HeaderValue::from_static("POST, GET, OPTIONS, PUT, DELETE"),
+        );
+        h.insert(
+            "access-control-allow-headers",
+            HeaderValue::from_static("accept, content-type, authorization"),
+        );
+    }
+}
