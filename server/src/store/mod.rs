@@ -1,97 +1,688 @@
-//! TEMPORARY compile stub on the `server` branch; replaced by the real store from branch `store`.
-#![allow(dead_code, unused_variables, missing_docs)]
+//! The v2 store: a pure, deterministic state machine over a tree of keys and directories.
+//!
+//! No I/O, no clock, no raft: time arrives inside commands (or as `now` for reads), so every
+//! replica applying the same log reaches the same tree, index, events and history.
+
+mod event;
+mod history;
+mod node;
+pub mod path;
+mod stats;
+
+use std::collections::BTreeSet;
+
+use common::{ErrorCode, EtcdError};
+use serde::{Deserialize, Serialize};
+
+pub use event::{Action, Event};
+pub use stats::WriteStats;
+
 use crate::command::Command;
 use crate::time::Timestamp;
-use common::EtcdError;
+use history::History;
+use node::{Depth, TreeNode};
+
+/// Default number of events kept for watchers (etcd's 1000).
 pub const DEFAULT_HISTORY_SIZE: usize = 1000;
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Get,
-    Set,
-    Create,
-    Update,
-    CompareAndSwap,
-    Delete,
-    CompareAndDelete,
-    Expire,
-}
-impl Action {
-    pub fn as_str(&self) -> &'static str {
-        "get"
-    }
-}
+
+/// Version of the snapshot encoding.
+const SNAPSHOT_FORMAT: u32 = 1;
+
+/// The key space, its index, TTLs and recent events.
 #[derive(Debug, Clone)]
-pub struct Event {
-    pub action: Action,
-    pub node: common::Node,
-    pub prev_node: Option<common::Node>,
-    pub index: u64,
-    pub refresh: bool,
+pub struct Store {
+    root: TreeNode,
+    index: u64,
+    /// Every node with a TTL, by expiry then key: the next expiry is the first entry.
+    ttls: BTreeSet<(Timestamp, String)>,
+    history: History,
+    stats: WriteStats,
 }
-impl Event {
-    pub fn response(&self) -> common::Response {
-        unimplemented!()
-    }
-    pub fn matches(&self, path: &str, recursive: bool) -> bool {
-        unimplemented!()
-    }
-}
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct WriteStats {
-    pub sets_success: u64,
-}
+
+/// A snapshot that cannot be restored.
 #[derive(Debug)]
-pub struct RestoreError(pub String);
+pub struct RestoreError(String);
+
 impl std::fmt::Display for RestoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
 }
+
 impl std::error::Error for RestoreError {}
-#[derive(Clone)]
-pub struct Store;
+
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    format: u32,
+    index: u64,
+    root: TreeNode,
+    history: Vec<Event>,
+    stats: WriteStats,
+}
+
+/// Which counter a write's outcome goes to.
+#[derive(Clone, Copy)]
+enum Kind {
+    Set,
+    Create,
+    Update,
+    Cas,
+    Delete,
+    Cad,
+}
+
 impl Store {
+    /// An empty store keeping `history_size` events.
     pub fn new(history_size: usize) -> Store {
-        unimplemented!()
+        Store {
+            root: TreeNode::dir(0, None),
+            index: 0,
+            ttls: BTreeSet::new(),
+            history: History::new(history_size),
+            stats: WriteStats::default(),
+        }
     }
+
+    /// Current etcd index.
     pub fn index(&self) -> u64 {
-        unimplemented!()
+        self.index
     }
+
+    /// Write counters.
+    pub fn stats(&self) -> &WriteStats {
+        &self.stats
+    }
+
+    /// Earliest expiration among nodes with a TTL.
+    pub fn next_expiration(&self) -> Option<Timestamp> {
+        self.ttls.first().map(|(t, _)| *t)
+    }
+
+    fn err(&self, code: ErrorCode, cause: impl Into<String>) -> EtcdError {
+        EtcdError::new(code, cause, self.index)
+    }
+
+    /// Applies one committed command. Failures change nothing but the fail counters.
     pub fn apply(&mut self, cmd: &Command) -> Result<Vec<Event>, EtcdError> {
-        unimplemented!()
+        let (kind, res) = match cmd {
+            Command::Set {
+                key,
+                value,
+                dir,
+                expire_at,
+                refresh,
+                now,
+            } => (
+                Kind::Set,
+                self.set(key, value, *dir, *expire_at, *refresh, *now),
+            ),
+            Command::Create {
+                key,
+                value,
+                dir,
+                expire_at,
+                in_order,
+                now,
+            } => (
+                Kind::Create,
+                self.create(key, value, *dir, *expire_at, *in_order, *now),
+            ),
+            Command::Update {
+                key,
+                value,
+                expire_at,
+                refresh,
+                now,
+            } => (
+                Kind::Update,
+                self.update(key, value, *expire_at, *refresh, *now),
+            ),
+            Command::CompareAndSwap {
+                key,
+                value,
+                prev_value,
+                prev_index,
+                expire_at,
+                refresh,
+                now,
+            } => (
+                Kind::Cas,
+                self.compare_and_swap(
+                    key,
+                    value,
+                    prev_value.as_deref(),
+                    *prev_index,
+                    *expire_at,
+                    *refresh,
+                    *now,
+                ),
+            ),
+            Command::Delete {
+                key,
+                dir,
+                recursive,
+                now,
+            } => (Kind::Delete, self.delete(key, *dir, *recursive, *now)),
+            Command::CompareAndDelete {
+                key,
+                prev_value,
+                prev_index,
+                now,
+            } => (
+                Kind::Cad,
+                self.compare_and_delete(key, prev_value.as_deref(), *prev_index, *now),
+            ),
+            Command::Expire { now } => return Ok(self.expire(*now)),
+        };
+        let s = &mut self.stats;
+        let (ok, fail) = match kind {
+            Kind::Set => (&mut s.sets_success, &mut s.sets_fail),
+            Kind::Create => (&mut s.create_success, &mut s.create_fail),
+            Kind::Update => (&mut s.update_success, &mut s.update_fail),
+            Kind::Cas => (
+                &mut s.compare_and_swap_success,
+                &mut s.compare_and_swap_fail,
+            ),
+            Kind::Delete => (&mut s.delete_success, &mut s.delete_fail),
+            Kind::Cad => (
+                &mut s.compare_and_delete_success,
+                &mut s.compare_and_delete_fail,
+            ),
+        };
+        match res {
+            Ok(ev) => {
+                *ok += 1;
+                Ok(vec![ev])
+            }
+            Err(e) => {
+                *fail += 1;
+                Err(e)
+            }
+        }
     }
+
+    /// Reads a key or directory; `now` only shapes `ttl`. Children always come sorted.
     pub fn get(
         &self,
         key: &str,
         recursive: bool,
-        sorted: bool,
+        _sorted: bool,
         now: Timestamp,
     ) -> Result<Event, EtcdError> {
-        unimplemented!()
+        let node = self.lookup(key)?;
+        let depth = if recursive {
+            Depth::Subtree
+        } else {
+            Depth::Children
+        };
+        Ok(Event {
+            action: Action::Get,
+            node: node.render(key, depth, now),
+            prev_node: None,
+            index: self.index,
+            refresh: false,
+        })
     }
+
+    /// The first event at or after `since` matching a watch on `key`; 401 when `since` has
+    /// left the history.
     pub fn history_since(
         &self,
         key: &str,
         recursive: bool,
         since: u64,
     ) -> Result<Option<Event>, EtcdError> {
-        unimplemented!()
+        self.history.scan(key, recursive, since, self.index)
     }
-    pub fn next_expiration(&self) -> Option<Timestamp> {
-        unimplemented!()
+
+    // ----- tree walking -----
+
+    /// The node at `key`; 100 naming the first missing prefix, 104 naming a key in the way.
+    fn lookup(&self, key: &str) -> Result<&TreeNode, EtcdError> {
+        let mut node = &self.root;
+        let mut walked = String::new();
+        for seg in path::segments(key) {
+            let Some(children) = node.children() else {
+                return Err(self.err(ErrorCode::NotDir, path_or_root(&walked)));
+            };
+            walked.push('/');
+            walked.push_str(seg);
+            node = children
+                .get(seg)
+                .ok_or_else(|| self.err(ErrorCode::KeyNotFound, walked.clone()))?;
+        }
+        Ok(node)
     }
-    pub fn stats(&self) -> &WriteStats {
-        unimplemented!()
+
+    fn lookup_mut(&mut self, key: &str) -> Option<&mut TreeNode> {
+        let mut node = &mut self.root;
+        for seg in path::segments(key) {
+            node = node.children_mut()?.get_mut(seg)?;
+        }
+        Some(node)
     }
+
+    /// Checks that every ancestor of `key` is a directory or missing (104 otherwise).
+    fn check_ancestors(&self, key: &str) -> Result<(), EtcdError> {
+        let (parent, _) = path::split_parent(key);
+        let mut node = &self.root;
+        let mut walked = String::new();
+        for seg in path::segments(parent) {
+            let Some(children) = node.children() else {
+                return Err(self.err(ErrorCode::NotDir, path_or_root(&walked)));
+            };
+            walked.push('/');
+            walked.push_str(seg);
+            match children.get(seg) {
+                Some(n) => node = n,
+                None => return Ok(()),
+            }
+        }
+        if node.is_dir() {
+            Ok(())
+        } else {
+            Err(self.err(ErrorCode::NotDir, path_or_root(&walked)))
+        }
+    }
+
+    /// Puts `node` at `key`, creating missing ancestors with `index` (ancestors were checked
+    /// by [`Self::check_ancestors`]). Returns the node it replaced.
+    fn put_node(&mut self, key: &str, node: TreeNode, index: u64) -> Option<TreeNode> {
+        let (parent, name) = path::split_parent(key);
+        let mut cur = &mut self.root;
+        for seg in path::segments(parent) {
+            let children = cur
+                .children_mut()
+                .expect("ancestors were checked to be dirs");
+            cur = children
+                .entry(seg.to_string())
+                .or_insert_with(|| TreeNode::dir(index, None));
+        }
+        let new_expiry = node.expire_at;
+        let children = cur.children_mut().expect("parent was checked to be a dir");
+        let old = children.insert(name.to_string(), node);
+        // Forget the replaced subtree's TTLs before recording the new one: they may be equal.
+        if let Some(old) = &old {
+            self.forget_ttls(key, old);
+        }
+        if let Some(t) = new_expiry {
+            self.ttls.insert((t, key.to_string()));
+        }
+        old
+    }
+
+    /// Removes the node at `key` (which exists) with every TTL below it.
+    fn remove_node(&mut self, key: &str) -> Option<TreeNode> {
+        let (parent, name) = path::split_parent(key);
+        let old = self.lookup_mut(parent)?.children_mut()?.remove(name)?;
+        self.forget_ttls(key, &old);
+        Some(old)
+    }
+
+    fn forget_ttls(&mut self, key: &str, node: &TreeNode) {
+        if self.ttls.is_empty() {
+            return;
+        }
+        let mut gone = Vec::new();
+        node.collect_ttls(key, &mut gone);
+        for entry in gone {
+            self.ttls.remove(&entry);
+        }
+    }
+
+    /// Changes a node's expiry, keeping the expiry index exact.
+    fn set_expiry(&mut self, key: &str, expire_at: Option<Timestamp>) {
+        let Some(node) = self.lookup_mut(key) else {
+            return;
+        };
+        let old = std::mem::replace(&mut node.expire_at, expire_at);
+        if let Some(t) = old {
+            self.ttls.remove(&(t, key.to_string()));
+        }
+        if let Some(t) = expire_at {
+            self.ttls.insert((t, key.to_string()));
+        }
+    }
+
+    fn record(
+        &mut self,
+        action: Action,
+        mut node: common::Node,
+        prev_node: Option<common::Node>,
+        refresh: bool,
+    ) -> Event {
+        if let Some(prev) = &prev_node {
+            if !prev.dir {
+                node.prev_value = prev.value.clone();
+            }
+        }
+        let ev = Event {
+            action,
+            node,
+            prev_node,
+            index: self.index,
+            refresh,
+        };
+        self.history.push(ev.clone());
+        ev
+    }
+
+    // ----- writes -----
+
+    fn set(
+        &mut self,
+        key: &str,
+        value: &str,
+        dir: bool,
+        expire_at: Option<Timestamp>,
+        refresh: bool,
+        now: Timestamp,
+    ) -> Result<Event, EtcdError> {
+        if key == "/" {
+            return Err(self.err(ErrorCode::RootReadOnly, "/"));
+        }
+        self.check_ancestors(key)?;
+        let prev = match self.lookup(key) {
+            Ok(n) => Some(n),
+            Err(e) if e.code == ErrorCode::KeyNotFound => None,
+            Err(e) => return Err(e),
+        };
+        if prev.is_some_and(|n| n.is_dir()) {
+            return Err(self.err(ErrorCode::NotFile, key));
+        }
+        let value = if refresh {
+            match prev {
+                Some(p) => p.value().unwrap_or("").to_string(),
+                None => return Err(self.err(ErrorCode::KeyNotFound, key)),
+            }
+        } else {
+            value.to_string()
+        };
+        let prev_view = prev.map(|p| p.render(key, Depth::Node, now));
+        self.index += 1;
+        let index = self.index;
+        let node = if dir && !refresh {
+            TreeNode::dir(index, expire_at)
+        } else {
+            TreeNode::key(index, value, expire_at)
+        };
+        let view = node.render(key, Depth::Node, now);
+        self.put_node(key, node, index);
+        Ok(self.record(Action::Set, view, prev_view, refresh))
+    }
+
+    fn create(
+        &mut self,
+        key: &str,
+        value: &str,
+        dir: bool,
+        expire_at: Option<Timestamp>,
+        in_order: bool,
+        now: Timestamp,
+    ) -> Result<Event, EtcdError> {
+        let key = if in_order {
+            // POST: the parent is the named directory (created if missing; the root is fine).
+            if key != "/" {
+                self.check_ancestors(key)?;
+                if let Ok(n) = self.lookup(key) {
+                    if !n.is_dir() {
+                        return Err(self.err(ErrorCode::NotDir, key));
+                    }
+                }
+            }
+            path::join(key, &format!("{:020}", self.index + 1))
+        } else {
+            if key == "/" {
+                return Err(self.err(ErrorCode::RootReadOnly, "/"));
+            }
+            self.check_ancestors(key)?;
+            if self.lookup(key).is_ok() {
+                return Err(self.err(ErrorCode::NodeExist, key));
+            }
+            key.to_string()
+        };
+        self.index += 1;
+        let index = self.index;
+        let node = if dir {
+            TreeNode::dir(index, expire_at)
+        } else {
+            TreeNode::key(index, value.to_string(), expire_at)
+        };
+        let view = node.render(&key, Depth::Node, now);
+        self.put_node(&key, node, index);
+        Ok(self.record(Action::Create, view, None, false))
+    }
+
+    fn update(
+        &mut self,
+        key: &str,
+        value: &str,
+        expire_at: Option<Timestamp>,
+        refresh: bool,
+        now: Timestamp,
+    ) -> Result<Event, EtcdError> {
+        if key == "/" {
+            return Err(self.err(ErrorCode::RootReadOnly, "/"));
+        }
+        let node = self.lookup(key)?;
+        if node.is_dir() && !value.is_empty() && !refresh {
+            return Err(self.err(ErrorCode::NotFile, key));
+        }
+        let prev_view = node.render(key, Depth::Node, now);
+        let is_dir = node.is_dir();
+        self.index += 1;
+        let index = self.index;
+        self.set_expiry(key, expire_at);
+        let node = self.lookup_mut(key).expect("looked up above");
+        if is_dir {
+            // etcd quirk: a directory's TTL update reports the new index but keeps its own.
+            let mut view = node.render(key, Depth::Node, now);
+            view.modified_index = index;
+            return Ok(self.record(Action::Update, view, Some(prev_view), refresh));
+        }
+        if !refresh {
+            node.content = node::Content::Value(value.to_string());
+        }
+        node.modified = index;
+        let view = node.render(key, Depth::Node, now);
+        Ok(self.record(Action::Update, view, Some(prev_view), refresh))
+    }
+
+    /// The seed's compare-failure cause: both brackets, always.
+    fn compare(
+        &self,
+        node: &TreeNode,
+        prev_value: Option<&str>,
+        prev_index: u64,
+    ) -> Result<(), EtcdError> {
+        let current = node.value().unwrap_or("");
+        let value_ok = prev_value.is_none_or(|v| v == current);
+        let index_ok = prev_index == 0 || prev_index == node.modified;
+        if value_ok && index_ok {
+            return Ok(());
+        }
+        Err(self.err(
+            ErrorCode::TestFailed,
+            format!(
+                "[{} != {}] [{} != {}]",
+                prev_value.unwrap_or(""),
+                current,
+                prev_index,
+                node.modified
+            ),
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)] // one per field of Command::CompareAndSwap
+    fn compare_and_swap(
+        &mut self,
+        key: &str,
+        value: &str,
+        prev_value: Option<&str>,
+        prev_index: u64,
+        expire_at: Option<Timestamp>,
+        refresh: bool,
+        now: Timestamp,
+    ) -> Result<Event, EtcdError> {
+        if key == "/" {
+            return Err(self.err(ErrorCode::RootReadOnly, "/"));
+        }
+        let node = self.lookup(key)?;
+        if node.is_dir() {
+            return Err(self.err(ErrorCode::NotFile, key));
+        }
+        self.compare(node, prev_value, prev_index)?;
+        let prev_view = node.render(key, Depth::Node, now);
+        self.index += 1;
+        let index = self.index;
+        self.set_expiry(key, expire_at);
+        let node = self.lookup_mut(key).expect("looked up above");
+        if !refresh {
+            node.content = node::Content::Value(value.to_string());
+        }
+        node.modified = index;
+        let view = node.render(key, Depth::Node, now);
+        Ok(self.record(Action::CompareAndSwap, view, Some(prev_view), refresh))
+    }
+
+    /// The node of a removal event: key, dir, the removal's index, the original createdIndex.
+    fn removed_view(key: &str, old: &TreeNode, index: u64) -> common::Node {
+        common::Node {
+            key: key.to_string(),
+            dir: old.is_dir(),
+            modified_index: index,
+            created_index: old.created,
+            ..common::Node::default()
+        }
+    }
+
+    fn delete(
+        &mut self,
+        key: &str,
+        dir: bool,
+        recursive: bool,
+        now: Timestamp,
+    ) -> Result<Event, EtcdError> {
+        if key == "/" {
+            return Err(self.err(ErrorCode::RootReadOnly, "/"));
+        }
+        let node = self.lookup(key)?;
+        if let Some(children) = node.children() {
+            if !dir && !recursive {
+                return Err(self.err(ErrorCode::NotFile, key));
+            }
+            if !children.is_empty() && !recursive {
+                return Err(self.err(ErrorCode::DirNotEmpty, key));
+            }
+        }
+        let prev_view = node.render(key, Depth::Node, now);
+        self.index += 1;
+        let old = self.remove_node(key).expect("looked up above");
+        let view = Self::removed_view(key, &old, self.index);
+        Ok(self.record(Action::Delete, view, Some(prev_view), false))
+    }
+
+    fn compare_and_delete(
+        &mut self,
+        key: &str,
+        prev_value: Option<&str>,
+        prev_index: u64,
+        now: Timestamp,
+    ) -> Result<Event, EtcdError> {
+        if key == "/" {
+            return Err(self.err(ErrorCode::RootReadOnly, "/"));
+        }
+        let node = self.lookup(key)?;
+        if node.is_dir() {
+            return Err(self.err(ErrorCode::NotFile, key));
+        }
+        self.compare(node, prev_value, prev_index)?;
+        let prev_view = node.render(key, Depth::Node, now);
+        self.index += 1;
+        let old = self.remove_node(key).expect("looked up above");
+        let view = Self::removed_view(key, &old, self.index);
+        Ok(self.record(Action::CompareAndDelete, view, Some(prev_view), false))
+    }
+
+    /// Removes every node due at `now`, earliest first, one event (and index) each.
+    fn expire(&mut self, now: Timestamp) -> Vec<Event> {
+        let mut events = Vec::new();
+        while let Some((t, key)) = self.ttls.first().cloned() {
+            if t > now {
+                break;
+            }
+            self.ttls.remove(&(t, key.clone()));
+            let Ok(node) = self.lookup(&key) else {
+                continue;
+            };
+            let prev_view = node.render(&key, Depth::Node, now);
+            self.index += 1;
+            let Some(old) = self.remove_node(&key) else {
+                continue;
+            };
+            let view = Self::removed_view(&key, &old, self.index);
+            self.stats.expire_count += 1;
+            events.push(self.record(Action::Expire, view, Some(prev_view), false));
+        }
+        events
+    }
+
+    // ----- snapshots -----
+
+    /// The whole store as bytes: tree, index, history and counters. Equal stores give equal
+    /// bytes.
     pub fn save(&self) -> Vec<u8> {
-        unimplemented!()
+        let saved = Saved {
+            format: SNAPSHOT_FORMAT,
+            index: self.index,
+            root: self.root.clone(),
+            history: self.history.events().cloned().collect(),
+            stats: self.stats.clone(),
+        };
+        serde_json::to_vec(&saved).expect("the store always serialises")
     }
+
+    /// Rebuilds a store from [`Store::save`] bytes.
     pub fn restore(bytes: &[u8], history_size: usize) -> Result<Store, RestoreError> {
-        unimplemented!()
+        let saved: Saved = serde_json::from_slice(bytes)
+            .map_err(|e| RestoreError(format!("snapshot is not a store: {e}")))?;
+        if saved.format != SNAPSHOT_FORMAT {
+            return Err(RestoreError(format!(
+                "unknown snapshot format {}",
+                saved.format
+            )));
+        }
+        if !saved.root.is_dir() {
+            return Err(RestoreError("snapshot root is not a directory".into()));
+        }
+        let mut ttls = Vec::new();
+        saved.root.collect_ttls("/", &mut ttls);
+        Ok(Store {
+            root: saved.root,
+            index: saved.index,
+            ttls: ttls.into_iter().collect(),
+            history: History::from_events(saved.history, history_size),
+            stats: saved.stats,
+        })
     }
 }
-pub mod path {
-    pub fn clean(raw: &str) -> String {
-        unimplemented!()
+
+#[cfg(test)]
+impl Store {
+    /// The tree, index and history as text, without the counters (which failures bump).
+    fn state_text(&self) -> String {
+        let events: Vec<&Event> = self.history.events().collect();
+        serde_json::to_string(&(&self.root, self.index, events, &self.ttls)).expect("serialises")
     }
 }
+
+fn path_or_root(walked: &str) -> String {
+    if walked.is_empty() {
+        "/".into()
+    } else {
+        walked.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests;
