@@ -1,6 +1,7 @@
 //! `etcd`: parse flags, open the data dir, start raft, serve the client and peer ports, and
 //! stop cleanly on SIGINT or SIGTERM.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(cfg.log_level)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match server::run(cfg) {
         Ok(()) => ExitCode::SUCCESS,
