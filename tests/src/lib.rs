@@ -36,11 +36,16 @@ pub fn free_port() -> u16 {
 }
 
 /// The directory holding the workspace's built binaries (`target/debug`), found from the test
-/// executable's own path (`target/debug/deps/<test>`), so it works with any CARGO_TARGET_DIR.
+/// executable's own path (`target/debug/deps/<test>`, or `target/release/<bin>` for tools),
+/// so it works with any CARGO_TARGET_DIR.
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
-    let deps = exe.parent().expect("test binary has a parent dir");
-    deps.parent().unwrap_or(deps).to_path_buf()
+    let dir = exe.parent().expect("test binary has a parent dir");
+    if dir.ends_with("deps") {
+        dir.parent().unwrap_or(dir).to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 /// Path of a workspace binary (`etcd`, `etcdctl`), building the workspace's binaries once if
