@@ -56,6 +56,8 @@ pub fn run(cfg: Config) -> Result<(), String> {
             name: cfg.name.clone(),
             id,
             cluster_id: cluster_id(&cfg.name),
+            client_url: cfg.client_url.clone(),
+            peer_url: cfg.peer_url.clone(),
             start_time: Timestamp::now(),
             started: Instant::now(),
             cors: cfg.cors.clone(),

@@ -33,6 +33,14 @@ pub fn machines(st: &AppState) -> Vec<Machine> {
             Machine::parse(&name, n.value.as_deref()?)
         })
         .collect();
+    // This member knows where it is even before its registration has been applied.
+    if !out.iter().any(|m| m.name == st.info.name) {
+        out.push(Machine {
+            name: st.info.name.clone(),
+            peer_url: st.info.peer_url.clone(),
+            client_url: st.info.client_url.clone(),
+        });
+    }
     let leader = st.raft.status.leader_id.load(Ordering::Relaxed);
     out.sort_by_key(|m| (m.id() != leader, m.name.clone()));
     out

@@ -32,6 +32,10 @@ pub struct ServerInfo {
     pub id: u64,
     /// Cluster id.
     pub cluster_id: u64,
+    /// Advertised client URL.
+    pub client_url: String,
+    /// Advertised peer URL.
+    pub peer_url: String,
     /// Wall-clock start time.
     pub start_time: Timestamp,
     /// Monotonic start, for uptime.

@@ -305,13 +305,15 @@ impl RaftLoop {
         self.node.advance_apply();
         self.pending.applied_to(self.applied);
 
+        // Register before handing queued client writes to raft, so on a fresh member the
+        // registration takes index 1 and the first client write index 2, as the seed shows.
+        self.ensure_registered();
         if self.status.has_leader() && !self.waiting_for_leader.is_empty() {
             let queued: Vec<Request> = self.waiting_for_leader.drain(..).collect();
             for req in queued {
                 self.handle(req);
             }
         }
-        self.ensure_registered();
         self.maybe_snapshot()?;
         Ok(())
     }
