@@ -62,9 +62,19 @@ pub fn version() -> Response {
     )
 }
 
-/// `GET /health`: healthy while a leader is known.
+/// `GET /health`.
 pub fn health(st: &AppState) -> Response {
-    if st.raft.status.has_leader() {
+    // Healthy once a leader is known and this member's registration has been applied: from
+    // then on its first client write gets the index the seed README shows.
+    let registered = {
+        let state = st.raft.state.read().expect("store lock poisoned");
+        let key = format!("/_etcd/machines/{}", st.info.name);
+        state
+            .store
+            .get(&key, false, false, Timestamp::now())
+            .is_ok()
+    };
+    if st.raft.status.has_leader() && registered {
         reply::json(200, &json!({"health": "true"}))
     } else {
         reply::json(503, &json!({"health": "false"}))
