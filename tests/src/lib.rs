@@ -86,6 +86,35 @@ pub fn reference_available() -> bool {
     found
 }
 
+/// Whether an external tool a test compares against is usable: `false` (the test skips with a
+/// message) only outside CI; with `REQUIRE_REFERENCE=1` its absence fails the test.
+pub fn tool_available(found: bool, what: &str) -> bool {
+    if !found {
+        assert!(
+            std::env::var("REQUIRE_REFERENCE").as_deref() != Ok("1"),
+            "{what} is required (REQUIRE_REFERENCE=1) but is not installed"
+        );
+        eprintln!("skipping: {what} is not installed");
+    }
+    found
+}
+
+/// Runs the real `curl -sL <args>` and parses its output as JSON (panics with the output
+/// when it is not).
+pub fn curl_json(args: &[&str]) -> serde_json::Value {
+    let out = Command::new("curl")
+        .arg("-sL")
+        .args(args)
+        .output()
+        .expect("curl is installed");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "curl {args:?} gave non-JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
 fn reference_bin() -> String {
     std::env::var("REFERENCE_ETCD").unwrap_or_else(|_| "/usr/bin/etcd".into())
 }

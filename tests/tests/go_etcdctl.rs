@@ -9,15 +9,10 @@ use etcd_integration::{request, EtcdProcess};
 const GO_ETCDCTL: &str = "/usr/bin/etcdctl";
 
 fn available() -> bool {
-    if Path::new(GO_ETCDCTL).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var("REQUIRE_REFERENCE").as_deref() != Ok("1"),
-        "the Go etcdctl is required (REQUIRE_REFERENCE=1): apt-get install etcd-client"
-    );
-    eprintln!("skipping: Go etcdctl not installed (apt-get install etcd-client)");
-    false
+    etcd_integration::tool_available(
+        Path::new(GO_ETCDCTL).exists(),
+        "the Go etcdctl (apt-get install etcd-client)",
+    )
 }
 
 fn ctl(s: &EtcdProcess, args: &[&str]) -> Output {

@@ -20,15 +20,7 @@ fn python_etcd_available() -> bool {
     let _ = Command::new("python3")
         .args(["-m", "pip", "install", "-q", "python-etcd"])
         .status();
-    if importable() {
-        return true;
-    }
-    assert!(
-        std::env::var("REQUIRE_REFERENCE").as_deref() != Ok("1"),
-        "python-etcd is required (REQUIRE_REFERENCE=1) but cannot be installed"
-    );
-    eprintln!("skipping: python-etcd not installed");
-    false
+    etcd_integration::tool_available(importable(), "python-etcd (pip install python-etcd)")
 }
 
 const SCRIPT: &str = r#"

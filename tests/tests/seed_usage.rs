@@ -4,22 +4,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use etcd_integration::{get, EtcdProcess};
+use etcd_integration::{curl_json, get, EtcdProcess};
 use serde_json::{json, Value};
-
-fn curl(args: &[&str]) -> Value {
-    let out = Command::new("curl")
-        .arg("-sL")
-        .args(args)
-        .output()
-        .expect("curl is installed");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "curl {args:?}: {e}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
 
 fn curl_background(url: &str) -> Child {
     Command::new("curl")
@@ -47,40 +33,40 @@ fn seed_usage_section_in_order() {
     let k = |p: &str| s.keys(p);
 
     // Setting the value to a key: index 2, the machine registration being index 1.
-    let v = curl(&[&k("/message"), "-X", "PUT", "-d", "value=Hello world"]);
+    let v = curl_json(&[&k("/message"), "-X", "PUT", "-d", "value=Hello world"]);
     assert_eq!(
         v,
         json!({"action":"set","node":{"createdIndex":2,"key":"/message","modifiedIndex":2,"value":"Hello world"}})
     );
     // Get the value of a key.
-    let v = curl(&[&k("/message")]);
+    let v = curl_json(&[&k("/message")]);
     assert_eq!(
         v,
         json!({"action":"get","node":{"createdIndex":2,"key":"/message","modifiedIndex":2,"value":"Hello world"}})
     );
     // Changing the value of a key: node.prevValue (seed) and prevNode (2.x).
-    let v = curl(&[&k("/message"), "-XPUT", "-d", "value=Hello etcd"]);
+    let v = curl_json(&[&k("/message"), "-XPUT", "-d", "value=Hello etcd"]);
     assert_eq!(
         v["node"],
         json!({"createdIndex":3,"key":"/message","modifiedIndex":3,"prevValue":"Hello world","value":"Hello etcd"})
     );
     assert_eq!(v["prevNode"]["value"], "Hello world");
     // Deleting a key.
-    let v = curl(&[&k("/message"), "-XDELETE"]);
+    let v = curl_json(&[&k("/message"), "-XDELETE"]);
     assert_eq!(v["action"], "delete");
     assert_eq!(
         v["node"],
         json!({"createdIndex":3,"key":"/message","modifiedIndex":4,"prevValue":"Hello etcd"})
     );
     // Using key TTL.
-    let v = curl(&[&k("/foo"), "-XPUT", "-d", "value=bar", "-d", "ttl=5"]);
+    let v = curl_json(&[&k("/foo"), "-XPUT", "-d", "value=bar", "-d", "ttl=5"]);
     assert_eq!(v["node"]["ttl"], 5);
     assert_eq!(v["node"]["createdIndex"], 5);
     assert!(v["node"]["expiration"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(curl(&[&k("/foo")])["node"]["value"], "bar");
+    assert_eq!(curl_json(&[&k("/foo")])["node"]["value"], "bar");
     let deadline = Instant::now() + Duration::from_secs(30);
     let expired = loop {
-        let v = curl(&[&k("/foo")]);
+        let v = curl_json(&[&k("/foo")]);
         if v["errorCode"] == 100 {
             break v;
         }
@@ -94,7 +80,7 @@ fn seed_usage_section_in_order() {
     // Waiting for a change.
     let mut watcher = curl_background(&format!("{}?wait=true", k("/foo")));
     wait_watchers(&s, 1);
-    let set = curl(&[&k("/foo"), "-XPUT", "-d", "value=bar"]);
+    let set = curl_json(&[&k("/foo"), "-XPUT", "-d", "value=bar"]);
     assert_eq!(set["node"]["modifiedIndex"], 7);
     let out = watcher.stdout.take().map(|mut o| {
         let mut s = String::new();
@@ -108,12 +94,12 @@ fn seed_usage_section_in_order() {
         json!({"action":"set","node":{"createdIndex":7,"key":"/foo","modifiedIndex":7,"value":"bar"}})
     );
     // Watch for the set command of index 7 again: answered at once.
-    let again = curl(&[&format!("{}?wait=true&waitIndex=7", k("/foo"))]);
+    let again = curl_json(&[&format!("{}?wait=true&waitIndex=7", k("/foo"))]);
     assert_eq!(again, fired);
     // Atomic compare-and-swap.
-    let one = curl(&[&k("/foo"), "-XPUT", "-d", "value=one"]);
+    let one = curl_json(&[&k("/foo"), "-XPUT", "-d", "value=one"]);
     let i = index(&one);
-    let v = curl(&[
+    let v = curl_json(&[
         &format!("{}?prevExist=false", k("/foo")),
         "-XPUT",
         "-d",
@@ -123,7 +109,7 @@ fn seed_usage_section_in_order() {
         v,
         json!({"cause":"/foo","errorCode":105,"index":i,"message":"Already exists"})
     );
-    let v = curl(&[
+    let v = curl_json(&[
         &format!("{}?prevValue=two", k("/foo")),
         "-XPUT",
         "-d",
@@ -133,7 +119,7 @@ fn seed_usage_section_in_order() {
         v,
         json!({"cause":format!("[two != one] [0 != {i}]"),"errorCode":101,"index":i,"message":"Test Failed"})
     );
-    let v = curl(&[
+    let v = curl_json(&[
         &format!("{}?prevValue=one", k("/foo")),
         "-XPUT",
         "-d",
@@ -145,9 +131,9 @@ fn seed_usage_section_in_order() {
         json!({"createdIndex":i,"key":"/foo","modifiedIndex":i+1,"prevValue":"one","value":"two"})
     );
     // Listing a directory.
-    let v = curl(&[&k("/foo_dir/foo"), "-XPUT", "-d", "value=bar"]);
+    let v = curl_json(&[&k("/foo_dir/foo"), "-XPUT", "-d", "value=bar"]);
     let d = index(&v);
-    let v = curl(&[&k("/")]);
+    let v = curl_json(&[&k("/")]);
     assert_eq!(v["node"]["key"], "/");
     assert_eq!(v["node"]["dir"], true);
     assert_eq!(
@@ -157,24 +143,24 @@ fn seed_usage_section_in_order() {
             {"createdIndex":d,"dir":true,"key":"/foo_dir","modifiedIndex":d}
         ])
     );
-    let v = curl(&[&format!("{}?recursive=true", k("/"))]);
+    let v = curl_json(&[&format!("{}?recursive=true", k("/"))]);
     assert_eq!(
         v["node"]["nodes"][1]["nodes"],
         json!([{"createdIndex":d,"key":"/foo_dir/foo","modifiedIndex":d,"value":"bar"}])
     );
     // Deleting a directory.
-    let v = curl(&[&format!("{}?recursive=true", k("/foo_dir")), "-XDELETE"]);
+    let v = curl_json(&[&format!("{}?recursive=true", k("/foo_dir")), "-XDELETE"]);
     assert_eq!(v["action"], "delete");
     assert_eq!(
         v["node"],
         json!({"createdIndex":d,"dir":true,"key":"/foo_dir","modifiedIndex":d+1})
     );
     // Creating a hidden node.
-    let v = curl(&[&k("/_message"), "-XPUT", "-d", "value=Hello hidden world"]);
+    let v = curl_json(&[&k("/_message"), "-XPUT", "-d", "value=Hello hidden world"]);
     assert_eq!(v["node"]["key"], "/_message");
-    let v = curl(&[&k("/message"), "-XPUT", "-d", "value=Hello world"]);
+    let v = curl_json(&[&k("/message"), "-XPUT", "-d", "value=Hello world"]);
     let m = index(&v);
-    let v = curl(&[&k("/")]);
+    let v = curl_json(&[&k("/")]);
     assert_eq!(
         v["node"]["nodes"],
         json!([
@@ -183,10 +169,10 @@ fn seed_usage_section_in_order() {
         ])
     );
     assert_eq!(
-        curl(&[&k("/_message")])["node"]["value"],
+        curl_json(&[&k("/_message")])["node"]["value"],
         "Hello hidden world"
     );
     // Versioning.
-    let v = curl(&[&s.url("/version")]);
+    let v = curl_json(&[&s.url("/version")]);
     assert!(v["etcdserver"].is_string());
 }

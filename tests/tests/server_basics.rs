@@ -1,53 +1,38 @@
 //! Core behaviour of a single `etcd` process, end to end over HTTP: the seed README's opening
 //! steps with real curl, watches, quorum reads, and durability across kill -9.
 
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use etcd_integration::{get, http, request, EtcdProcess, Options};
+use etcd_integration::{curl_json, get, http, request, EtcdProcess, Options};
 use serde_json::{json, Value};
-
-fn curl(args: &[&str]) -> Value {
-    let out = Command::new("curl")
-        .arg("-sL")
-        .args(args)
-        .output()
-        .expect("curl is installed");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "curl {args:?} gave non-JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
-}
 
 #[test]
 fn seed_opening_steps_with_curl() {
     let s = EtcdProcess::start();
     let msg = s.keys("/message");
     assert_eq!(
-        curl(&[&msg, "-X", "PUT", "-d", "value=Hello world"]),
+        curl_json(&[&msg, "-X", "PUT", "-d", "value=Hello world"]),
         json!({"action":"set","node":{"key":"/message","value":"Hello world","modifiedIndex":2,"createdIndex":2}})
     );
     assert_eq!(
-        curl(&[&msg]),
+        curl_json(&[&msg]),
         json!({"action":"get","node":{"key":"/message","value":"Hello world","modifiedIndex":2,"createdIndex":2}})
     );
-    let v = curl(&[&msg, "-XPUT", "-d", "value=Hello etcd"]);
+    let v = curl_json(&[&msg, "-XPUT", "-d", "value=Hello etcd"]);
     assert_eq!(v["node"]["prevValue"], "Hello world");
     assert_eq!(v["prevNode"]["value"], "Hello world");
     assert_eq!(v["node"]["createdIndex"], 3);
-    let v = curl(&[&msg, "-XDELETE"]);
+    let v = curl_json(&[&msg, "-XDELETE"]);
     assert_eq!(v["action"], "delete");
     assert_eq!(v["node"]["prevValue"], "Hello etcd");
     assert_eq!(v["node"]["modifiedIndex"], 4);
     assert_eq!(
-        curl(&[&msg]),
+        curl_json(&[&msg]),
         json!({"cause":"/message","errorCode":100,"index":4,"message":"Key Not Found"})
     );
-    let machines = curl(&[&s.keys("/_etcd/machines")]);
+    let machines = curl_json(&[&s.keys("/_etcd/machines")]);
     assert_eq!(
         machines["node"]["nodes"][0]["value"],
         format!("raft={}&etcd={}", s.peer_url(), s.client_url())
