@@ -224,3 +224,13 @@ fn other_endpoints() {
         serde_json::json!({})
     );
 }
+
+#[test]
+fn an_idle_watch_is_freed_when_its_client_goes_away() {
+    let s = EtcdProcess::start();
+    let resp = http::open("GET", &format!("{}?wait=true", s.keys("/never"))).unwrap();
+    wait_for_watchers(&s, 1);
+    drop(resp);
+    // No event ever comes for /never: the server must notice the closed connection itself.
+    wait_for_watchers(&s, 0);
+}
