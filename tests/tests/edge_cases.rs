@@ -234,3 +234,43 @@ fn an_idle_watch_is_freed_when_its_client_goes_away() {
     // No event ever comes for /never: the server must notice the closed connection itself.
     wait_for_watchers(&s, 0);
 }
+
+#[test]
+fn inputs_are_bounded_with_etcd_errors() {
+    let s = EtcdProcess::start();
+    let long_key = format!("/{}", "k".repeat(9 * 1024));
+    let r = request("PUT", &s.keys(&long_key), Some("value=1")).unwrap();
+    assert_eq!((r.status, r.json()["errorCode"].as_u64()), (400, Some(209)));
+    let big = format!("value={}", "v".repeat(2 * 1024 * 1024));
+    let r = request("PUT", &s.keys("/big"), Some(&big)).unwrap();
+    assert_eq!((r.status, r.json()["errorCode"].as_u64()), (400, Some(210)));
+    assert_eq!(get(&s.keys("/big")).unwrap().status, 404);
+    // The server is still fine.
+    assert_eq!(put(&s, "/ok", "value=1")["action"], "set");
+}
+
+#[test]
+fn zero_ttl_keys_exist_without_ttl_field_then_expire() {
+    let s = EtcdProcess::start();
+    let v = put(&s, "/z", "value=1&ttl=0");
+    assert_eq!(v["action"], "set");
+    assert!(v["node"].get("ttl").is_none(), "{v}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while get(&s.keys("/z")).unwrap().status != 404 {
+        assert!(Instant::now() < deadline, "ttl=0 key never expired");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn watch_inside_an_expiring_directory_gets_the_dir_expire_event() {
+    let s = EtcdProcess::start();
+    // Long enough that the watch below is surely registered before the dir expires.
+    put(&s, "/d", "dir=true&ttl=3");
+    put(&s, "/d/k", "value=1");
+    let w = http::open("GET", &format!("{}?wait=true", s.keys("/d/k"))).unwrap();
+    let ev: Value = serde_json::from_str(&w.into_string().unwrap()).unwrap();
+    assert_eq!(ev["action"], "expire");
+    assert_eq!(ev["node"]["key"], "/d");
+    assert_eq!(ev["node"]["dir"], true);
+}
