@@ -242,8 +242,11 @@ fn inputs_are_bounded_with_etcd_errors() {
     let r = request("PUT", &s.keys(&long_key), Some("value=1")).unwrap();
     assert_eq!((r.status, r.json()["errorCode"].as_u64()), (400, Some(209)));
     let big = format!("value={}", "v".repeat(2 * 1024 * 1024));
-    let r = request("PUT", &s.keys("/big"), Some(&big)).unwrap();
-    assert_eq!((r.status, r.json()["errorCode"].as_u64()), (400, Some(210)));
+    // The server answers 210 as soon as the cap is passed and closes; a client still sending
+    // may see that as a broken pipe instead of the reply. Either way nothing is stored.
+    if let Ok(r) = request("PUT", &s.keys("/big"), Some(&big)) {
+        assert_eq!((r.status, r.json()["errorCode"].as_u64()), (400, Some(210)));
+    }
     assert_eq!(get(&s.keys("/big")).unwrap().status, 404);
     // The server is still fine.
     assert_eq!(put(&s, "/ok", "value=1")["action"], "set");
