@@ -70,6 +70,15 @@ pub enum Command {
     },
     /// Remove every node whose expiration is at or before `now` (the leader's clock).
     Expire { now: Timestamp },
+    /// A member announces its name and URLs (at start, when they changed, or when a member
+    /// added by peer URL starts): updates the member table and `/_etcd/machines/<name>`.
+    PublishMember {
+        id: u64,
+        name: String,
+        peer_urls: Vec<String>,
+        client_urls: Vec<String>,
+        now: Timestamp,
+    },
 }
 
 /// A log entry that is not a command we understand.
@@ -105,7 +114,7 @@ impl Command {
             | Command::CompareAndSwap { key, .. }
             | Command::Delete { key, .. }
             | Command::CompareAndDelete { key, .. } => Some(key),
-            Command::Expire { .. } => None,
+            Command::Expire { .. } | Command::PublishMember { .. } => None,
         }
     }
 }

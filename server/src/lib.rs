@@ -4,13 +4,15 @@
 //! `store` applies in log order, and the `watch` hub tells waiting watchers.
 
 pub mod api;
+pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod http;
-pub mod member;
 pub mod raft;
 pub mod server;
+pub mod state;
 pub mod storage;
 pub mod store;
 pub mod time;
+pub mod transport;
 pub mod watch;

@@ -1,22 +1,22 @@
 //! Wiring: data dir, raft, listeners, signals. The only place that knows every part.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::api::peer::JoinRequest;
 use crate::api::{self, ApiCounters, AppState, ServerInfo};
+use crate::cluster::member_id;
 use crate::config::Config;
-use crate::member::{cluster_id, member_id};
-use crate::raft::{self, RaftConfig};
+use crate::raft::{self, RaftConfig, StartMode};
+use crate::storage::RaftStorage;
 use crate::time::Timestamp;
+use crate::transport::{join, Transport};
 
 /// Runs the server until SIGINT or SIGTERM; errors are start-up failures, worded for humans.
 pub fn run(cfg: Config) -> Result<(), String> {
-    if !cfg.peers.is_empty() {
-        return Err("joining a cluster with -peers is not supported by this build yet".into());
-    }
     if cfg.client_tls.enabled() || cfg.peer_tls.enabled() {
         return Err(
             "TLS (-cert-file, -key-file, -peer-*-file) is not supported by this build yet".into(),
@@ -30,32 +30,78 @@ pub fn run(cfg: Config) -> Result<(), String> {
     std::fs::create_dir_all(&cfg.data_dir)
         .map_err(|e| format!("cannot create data dir {}: {e}", cfg.data_dir.display()))?;
 
-    let id = member_id(&cfg.name);
-    let election_ticks =
-        (cfg.election_timeout.as_millis() / cfg.heartbeat.as_millis().max(1)).max(2) as usize;
-    let (handle, raft_thread) = raft::start(RaftConfig {
-        id,
-        name: cfg.name.clone(),
-        peer_url: cfg.peer_url.clone(),
-        client_url: cfg.client_url.clone(),
-        data_dir: cfg.data_dir.clone(),
-        snapshot_count: cfg.snapshot_count,
-        tick: cfg.heartbeat,
-        election_ticks,
-        history_size: cfg.history_size,
-    })
-    .map_err(|e| format!("cannot start raft in {}: {e}", cfg.data_dir.display()))?;
-
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let storage = RaftStorage::open(&cfg.data_dir)
+        .map_err(|e| format!("cannot open data dir {}: {e}", cfg.data_dir.display()))?;
+    let peer_client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| format!("cannot build the peer client: {e}"))?;
+
+    // A data dir that already holds a member restarts it; -peers only matters for a new one.
+    let (id, mode, joined) = match storage.member() {
+        Some(me) => {
+            if !cfg.peers.is_empty() {
+                tracing::info!("data dir holds member {:?}; -peers is not needed", me.name);
+            }
+            (me.id, StartMode::NewCluster, None)
+        }
+        None if !cfg.peers.is_empty() && !storage.is_removed() => {
+            let request = JoinRequest {
+                name: cfg.name.clone(),
+                peer_urls: vec![cfg.peer_url.clone()],
+                client_urls: vec![cfg.client_url.clone()],
+            };
+            let joined = runtime.block_on(join::join(
+                &peer_client,
+                &cfg.peers,
+                &request,
+                cfg.peer_tls.enabled(),
+            ))?;
+            (joined.id, StartMode::Joined { id: joined.id }, Some(joined))
+        }
+        None => (member_id(&cfg.name), StartMode::NewCluster, None),
+    };
+    let snapshots = storage.snapshot_files().clone();
+    let transport = Transport::new(id, runtime.handle().clone(), peer_client, snapshots.clone());
+    if let Some(j) = &joined {
+        transport.set_cluster_id(j.cluster_id);
+        for (peer, url) in &j.peers {
+            transport.hint(*peer, url.clone());
+        }
+    }
+
+    let election_ticks =
+        (cfg.election_timeout.as_millis() / cfg.heartbeat.as_millis().max(1)).max(2) as usize;
+    let (handle, raft_thread) = raft::start(
+        RaftConfig {
+            id,
+            name: cfg.name.clone(),
+            peer_url: cfg.peer_url.clone(),
+            client_url: cfg.client_url.clone(),
+            data_dir: cfg.data_dir.clone(),
+            snapshot_count: cfg.snapshot_count,
+            tick: cfg.heartbeat,
+            election_ticks,
+            history_size: cfg.history_size,
+            mode,
+        },
+        storage,
+        transport.clone(),
+    )
+    .map_err(|e| format!("cannot start raft in {}: {e}", cfg.data_dir.display()))?;
+
+    let raft_handle = handle.clone();
     let state = AppState {
         raft: handle,
         info: Arc::new(ServerInfo {
             name: cfg.name.clone(),
             id,
-            cluster_id: cluster_id(&cfg.name),
             client_url: cfg.client_url.clone(),
             peer_url: cfg.peer_url.clone(),
             start_time: Timestamp::now(),
@@ -63,6 +109,7 @@ pub fn run(cfg: Config) -> Result<(), String> {
             cors: cfg.cors.clone(),
         }),
         counters: Arc::new(ApiCounters::default()),
+        transport,
     };
     let result = runtime.block_on(async move {
         let client = TcpListener::bind(&cfg.bind_addr)
@@ -73,6 +120,7 @@ pub fn run(cfg: Config) -> Result<(), String> {
             .map_err(|e| format!("cannot listen for peers on {}: {e}", cfg.peer_bind_addr))?;
         tracing::info!(
             name = %cfg.name,
+            id = %format!("{id:016x}"),
             client = %cfg.client_url,
             peer = %cfg.peer_url,
             data_dir = %cfg.data_dir.display(),
@@ -84,7 +132,11 @@ pub fn run(cfg: Config) -> Result<(), String> {
             api::routes(state.clone()),
             stop_rx.clone(),
         ));
-        let peer_task = tokio::spawn(crate::http::serve(peer, api::routes(state), stop_rx));
+        let peer_task = tokio::spawn(crate::http::serve(
+            peer,
+            api::peer::routes(state, snapshots),
+            stop_rx,
+        ));
         wait_for_signal().await;
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
@@ -92,10 +144,10 @@ pub fn run(cfg: Config) -> Result<(), String> {
         let _ = peer_task.await;
         Ok::<(), String>(())
     });
-    // Dropping the runtime drops the last raft handles; the raft loop then stops and its
-    // storage closes cleanly.
-    drop(runtime);
+    // The raft loop finishes its turn and closes its storage cleanly.
+    raft_handle.shutdown();
     let _ = raft_thread.join();
+    drop(runtime);
     result
 }
 

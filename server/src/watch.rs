@@ -1,15 +1,12 @@
-//! The registry of live watchers, and [`StoreState`]: the store and its watchers under one lock.
-//!
-//! Keeping both under one lock is what makes a watch exact: a watcher scans the history and
-//! registers while no write can apply, and a write applies and notifies while no watcher can
-//! register, so no event falls between the two.
+//! The registry of live watchers. It lives in [`crate::state::StoreState`], under the same
+//! lock as the store, which is what makes a watch exact.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::store::{Event, Store};
+use crate::store::Event;
 
 /// Events buffered for one streaming watcher before it is considered too slow and dropped
 /// (its stream ends and the client re-watches from its last index).
@@ -146,24 +143,4 @@ impl WatchHub {
         }
         out
     }
-}
-
-/// The store and its watchers, shared by the raft loop (writer) and the HTTP handlers.
-pub struct StoreState {
-    /// The v2 store.
-    pub store: Store,
-    /// Live watchers.
-    pub hub: WatchHub,
-}
-
-/// A cheap-clone handle on [`StoreState`]. A std lock: it is never held across an `.await`,
-/// and every critical section is short and CPU-only.
-pub type SharedState = Arc<RwLock<StoreState>>;
-
-/// Wraps a store for sharing.
-pub fn shared(store: Store) -> SharedState {
-    Arc::new(RwLock::new(StoreState {
-        store,
-        hub: WatchHub::default(),
-    }))
 }

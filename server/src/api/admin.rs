@@ -3,52 +3,42 @@
 
 use std::sync::atomic::Ordering;
 
-use common::{ErrorCode, EtcdError, Member, MemberList, VersionInfo, API_LEVEL};
+use common::{ErrorCode, EtcdError, MemberList, VersionInfo, API_LEVEL};
 use serde_json::json;
 use warp::http::Method;
 use warp::reply::Response;
 
+use super::membership::{self, member_json};
 use super::{reply, AppState};
-use crate::member::Machine;
-use crate::time::Timestamp;
+use crate::cluster::{parse_id_hex, MemberRecord};
 
 /// The release of this server.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The members registered under `/_etcd/machines`, the leader first.
-pub fn machines(st: &AppState) -> Vec<Machine> {
-    let listing = {
+/// Every member of the cluster, the leader first, then by name (unstarted members last).
+pub fn members_in_order(st: &AppState) -> Vec<MemberRecord> {
+    let mut out: Vec<MemberRecord> = {
         let state = st.raft.state.read().expect("store lock poisoned");
-        state
-            .store
-            .get("/_etcd/machines", false, true, Timestamp::now())
+        state.members.iter().cloned().collect()
     };
-    let mut out: Vec<Machine> = listing
-        .ok()
-        .and_then(|ev| ev.node.nodes)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|n| {
-            let name = n.key.rsplit('/').next()?.to_string();
-            Machine::parse(&name, n.value.as_deref()?)
-        })
-        .collect();
-    // This member knows where it is even before its registration has been applied.
-    if !out.iter().any(|m| m.name == st.info.name) {
-        out.push(Machine {
+    // Before the log is replayed this member still knows where it is.
+    if !out.iter().any(|m| m.id == st.info.id) {
+        out.push(MemberRecord {
+            id: st.info.id,
             name: st.info.name.clone(),
-            peer_url: st.info.peer_url.clone(),
-            client_url: st.info.client_url.clone(),
+            peer_urls: vec![st.info.peer_url.clone()],
+            client_urls: vec![st.info.client_url.clone()],
+            learner: false,
         });
     }
     let leader = st.raft.status.leader_id.load(Ordering::Relaxed);
-    out.sort_by_key(|m| (m.id() != leader, m.name.clone()));
+    out.sort_by_key(|m| (m.id != leader, m.name.is_empty(), m.name.clone(), m.id));
     out
 }
 
-fn leader_machine(st: &AppState) -> Option<Machine> {
+fn leader_member(st: &AppState) -> Option<MemberRecord> {
     let leader = st.raft.status.leader_id.load(Ordering::Relaxed);
-    machines(st).into_iter().find(|m| m.id() == leader)
+    members_in_order(st).into_iter().find(|m| m.id == leader)
 }
 
 /// `GET /version`.
@@ -64,33 +54,36 @@ pub fn version() -> Response {
 
 /// `GET /health`.
 pub fn health(st: &AppState) -> Response {
-    // Healthy once a leader is known and this member's registration has been applied: from
-    // then on its first client write gets the index the seed README shows.
-    let registered = {
+    // Healthy once a leader is known and this member's record (hence its `/_etcd/machines`
+    // entry) is current: from then on a fresh member's first client write gets the index the
+    // seed README shows.
+    let published = {
         let state = st.raft.state.read().expect("store lock poisoned");
-        let key = format!("/_etcd/machines/{}", st.info.name);
-        state
-            .store
-            .get(&key, false, false, Timestamp::now())
-            .is_ok()
+        state.members.get(st.info.id).is_some_and(|m| {
+            m.name == st.info.name && m.client_urls == [st.info.client_url.clone()]
+        })
     };
-    if st.raft.status.has_leader() && registered {
+    if st.raft.status.has_leader() && published {
         reply::json(200, &json!({"health": "true"}))
     } else {
         reply::json(503, &json!({"health": "false"}))
     }
 }
 
-/// `GET /v2/machines`: client URLs, leader first, `", "` separated.
+/// `GET /v2/machines`: client URLs of started members, leader first, `", "` separated.
 pub fn machines_list(st: &AppState) -> Response {
-    let urls: Vec<String> = machines(st).into_iter().map(|m| m.client_url).collect();
+    let urls: Vec<String> = members_in_order(st)
+        .iter()
+        .filter(|m| !m.client_url().is_empty())
+        .map(|m| m.client_url().to_string())
+        .collect();
     reply::with_body(200, "text/plain; charset=utf-8", urls.join(", "))
 }
 
 /// `GET /v2/leader`: the leader's peer URL.
 pub fn leader(st: &AppState) -> Response {
-    match leader_machine(st) {
-        Some(m) => reply::with_body(200, "text/plain; charset=utf-8", m.peer_url),
+    match leader_member(st) {
+        Some(m) => reply::with_body(200, "text/plain; charset=utf-8", m.peer_url().to_string()),
         None => reply::error(&EtcdError::new(ErrorCode::LeaderElect, "", 0)),
     }
 }
@@ -113,11 +106,14 @@ fn go_duration(d: std::time::Duration) -> String {
 pub fn stats_self(st: &AppState) -> Response {
     let status = &st.raft.status;
     let leader = status.leader_id.load(Ordering::Relaxed);
-    let state = if leader == st.info.id {
+    let state = if status.is_leader.load(Ordering::Relaxed) {
         "StateLeader"
+    } else if leader == 0 {
+        "StateCandidate"
     } else {
         "StateFollower"
     };
+    let rate = |r: &std::sync::atomic::AtomicU64| r.load(Ordering::Relaxed) as f64 / 1000.0;
     reply::json(
         200,
         &json!({
@@ -131,19 +127,37 @@ pub fn stats_self(st: &AppState) -> Response {
                 "startTime": st.info.start_time.to_rfc3339(),
             },
             "recvAppendRequestCnt": status.received_messages.load(Ordering::Relaxed),
+            "recvPkgRate": rate(&status.receive_rate_milli),
             "sendAppendRequestCnt": status.sent_messages.load(Ordering::Relaxed),
+            "sendPkgRate": rate(&status.send_rate_milli),
         }),
     )
 }
 
-/// `GET /v2/stats/leader`.
+/// `GET /v2/stats/leader`: every follower's latency and message counts, on the leader only.
 pub fn stats_leader(st: &AppState) -> Response {
-    if st.raft.status.leader_id.load(Ordering::Relaxed) != st.info.id {
+    if !st.raft.status.is_leader.load(Ordering::Relaxed) {
         return reply::json(403, &json!({"message": "not current leader"}));
     }
+    let followers: serde_json::Map<String, serde_json::Value> = {
+        let stats = st.transport.follower_stats();
+        let state = st.raft.state.read().expect("store lock poisoned");
+        state
+            .members
+            .iter()
+            .filter(|m| m.id != st.info.id)
+            .map(|m| {
+                let s = stats.get(&m.id).cloned().unwrap_or_default();
+                (
+                    format!("{:016x}", m.id),
+                    serde_json::to_value(s).unwrap_or_else(|_| json!({})),
+                )
+            })
+            .collect()
+    };
     reply::json(
         200,
-        &json!({"leader": format!("{:016x}", st.info.id), "followers": {}}),
+        &json!({"leader": format!("{:016x}", st.info.id), "followers": followers}),
     )
 }
 
@@ -170,56 +184,93 @@ pub fn stats_store(st: &AppState) -> Response {
     reply::json(200, &v)
 }
 
-fn member_of(m: &Machine) -> Member {
-    Member {
-        id: format!("{:016x}", m.id()),
-        name: m.name.clone(),
-        peer_urls: vec![m.peer_url.clone()],
-        client_urls: vec![m.client_url.clone()],
-    }
+#[derive(serde::Deserialize)]
+struct PeerUrls {
+    #[serde(rename = "peerURLs")]
+    peer_urls: Vec<String>,
 }
 
-/// `/v2/members[/<id>|/leader]`.
-pub fn members(st: &AppState, method: &Method, rest: &str, content_type: Option<&str>) -> Response {
+fn members_error(e: &EtcdError) -> Response {
+    let status = match e.code {
+        ErrorCode::NodeExist => 409,
+        ErrorCode::InvalidField => 400,
+        ErrorCode::KeyNotFound => 404,
+        _ => 500,
+    };
+    reply::json(status, &json!({"message": e.cause}))
+}
+
+fn parse_peer_urls(content_type: Option<&str>, body: &[u8]) -> Result<Vec<String>, Box<Response>> {
+    let ct = content_type.unwrap_or("");
+    if !ct.starts_with("application/json") {
+        return Err(Box::new(reply::json(
+            415,
+            &json!({"message": format!("Bad Content-Type {ct}, accept application/json")}),
+        )));
+    }
+    serde_json::from_slice::<PeerUrls>(body)
+        .map(|p| p.peer_urls)
+        .map_err(|e| {
+            Box::new(reply::json(
+                400,
+                &json!({"message": format!("bad members request: {e}")}),
+            ))
+        })
+}
+
+/// `/v2/members[/<id>|/leader]`: list, add (as a learner that is promoted once caught up),
+/// update peer URLs, remove.
+pub async fn members(
+    st: &AppState,
+    method: &Method,
+    rest: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Response {
     let rest = rest.trim_start_matches('/');
     match (method.clone(), rest) {
         (Method::GET, "") => reply::json(
             200,
             &MemberList {
-                members: machines(st).iter().map(member_of).collect(),
+                members: members_in_order(st).iter().map(member_json).collect(),
             },
         ),
-        (Method::GET, "leader") => match leader_machine(st) {
-            Some(m) => reply::json(200, &member_of(&m)),
+        (Method::GET, "leader") => match leader_member(st) {
+            Some(m) => reply::json(200, &member_json(&m)),
             None => reply::json(503, &json!({"message": "During election"})),
         },
         (Method::GET, _) => reply::json(404, &json!({"message": "Not found"})),
         (Method::POST, "") => {
-            let ct = content_type.unwrap_or("");
-            if !ct.starts_with("application/json") {
-                return reply::json(
-                    415,
-                    &json!({"message": format!("Bad Content-Type {ct}, accept application/json")}),
-                );
+            let urls = match parse_peer_urls(content_type, body) {
+                Ok(u) => u,
+                Err(resp) => return *resp,
+            };
+            match membership::add(&st.raft, "", urls, Vec::new()).await {
+                Ok(m) => reply::json(201, &member_json(&m)),
+                Err(e) => members_error(&e),
             }
-            // Adding members needs the peer transport (issue #4); refuse honestly meanwhile.
-            reply::json(
-                500,
-                &json!({"message": "membership changes are not supported by this server yet"}),
-            )
         }
         (Method::DELETE, "") | (Method::PUT, "") => reply::method_not_allowed("GET, POST"),
         (Method::DELETE, id) | (Method::PUT, id) => {
-            let known = machines(st)
-                .iter()
-                .any(|m| format!("{:016x}", m.id()) == id);
-            if !known {
+            let known = parse_id_hex(id).filter(|id| {
+                let state = st.raft.state.read().expect("store lock poisoned");
+                state.members.get(*id).is_some()
+            });
+            let Some(id) = known else {
                 return reply::json(404, &json!({"message": format!("No such member: {id}")}));
+            };
+            let res = if *method == Method::DELETE {
+                membership::remove(&st.raft, id).await
+            } else {
+                match parse_peer_urls(content_type, body) {
+                    Ok(urls) => membership::update(&st.raft, id, urls).await,
+                    Err(resp) => return *resp,
+                }
+            };
+            match res {
+                Ok(()) => reply::with_body(204, "text/plain; charset=utf-8", String::new()),
+                Err(e) => members_error(&e),
             }
-            reply::json(
-                500,
-                &json!({"message": "membership changes are not supported by this server yet"}),
-            )
         }
         _ => reply::method_not_allowed("GET, POST, PUT, DELETE"),
     }

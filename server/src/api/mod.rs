@@ -4,7 +4,9 @@
 
 pub mod admin;
 pub mod keys;
+pub mod membership;
 pub mod params;
+pub mod peer;
 pub mod reply;
 pub mod watch;
 
@@ -22,6 +24,7 @@ use warp::Filter;
 
 use crate::raft::RaftHandle;
 use crate::time::Timestamp;
+use crate::transport::Transport;
 
 /// Facts about this member the API reports.
 #[derive(Debug, Clone)]
@@ -30,8 +33,6 @@ pub struct ServerInfo {
     pub name: String,
     /// Raft id.
     pub id: u64,
-    /// Cluster id.
-    pub cluster_id: u64,
     /// Advertised client URL.
     pub client_url: String,
     /// Advertised peer URL.
@@ -62,6 +63,8 @@ pub struct AppState {
     pub info: Arc<ServerInfo>,
     /// Read counters.
     pub counters: Arc<ApiCounters>,
+    /// The peer transport (its follower statistics, the cluster id).
+    pub transport: Arc<Transport>,
 }
 
 /// The whole client API as one filter.
@@ -176,7 +179,7 @@ async fn dispatch(
     if let Some(rest) = path.strip_prefix("/v2/members") {
         if rest.is_empty() || rest.starts_with('/') {
             let ct = headers.get("content-type").and_then(|v| v.to_str().ok());
-            return admin::members(&st, &method, rest, ct);
+            return admin::members(&st, &method, rest, ct, &body).await;
         }
     }
     let get_only = |f: fn(&AppState) -> Response| {

@@ -42,7 +42,7 @@ pub fn add_index_headers(resp: &mut Response, st: &AppState, etcd_index: u64) {
     set_header(
         resp,
         "x-etcd-cluster-id",
-        format!("{:016x}", st.info.cluster_id),
+        format!("{:016x}", st.transport.cluster_id()),
     );
 }
 

@@ -13,8 +13,9 @@ use warp::reply::{Reply, Response};
 
 use super::params::KeyParams;
 use super::{reply, AppState};
+use crate::state::SharedState;
 use crate::store::Event;
-use crate::watch::{SharedState, WatcherId};
+use crate::watch::WatcherId;
 
 /// Registers the watch (or answers from history) and returns the streaming response.
 pub async fn handle(st: &AppState, key: &str, p: &KeyParams) -> Response {

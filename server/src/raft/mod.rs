@@ -14,9 +14,11 @@ use std::time::Duration;
 use common::{ErrorCode, EtcdError};
 use tokio::sync::oneshot;
 
+use raft::eraftpb::{ConfChange, Message};
+
 use crate::command::Command;
+use crate::state::SharedState;
 use crate::store::Event;
-use crate::watch::SharedState;
 
 pub use node::{start, StartError};
 
@@ -46,6 +48,20 @@ pub struct RaftConfig {
     pub election_ticks: usize,
     /// Events kept for watchers.
     pub history_size: usize,
+    /// New cluster or joined one (for a brand-new data dir).
+    pub mode: StartMode,
+}
+
+/// How a brand-new data dir is initialised (ignored when the data dir already holds a member).
+#[derive(Debug, Clone)]
+pub enum StartMode {
+    /// Start a new one-member cluster.
+    NewCluster,
+    /// Join an existing cluster that already added this member under `id`.
+    Joined {
+        /// The id the cluster gave this member.
+        id: u64,
+    },
 }
 
 /// What callers ask of the raft loop.
@@ -57,6 +73,21 @@ pub(crate) enum Request {
     ReadIndex {
         reply: oneshot::Sender<Result<(), EtcdError>>,
     },
+    /// A membership change; answered once applied (or refused) on this member.
+    ConfChange {
+        cc: ConfChange,
+        reply: oneshot::Sender<Result<Vec<Event>, EtcdError>>,
+    },
+    /// A raft message from a peer.
+    Step(Message),
+    /// The transport could not deliver to this peer.
+    Unreachable(u64),
+    /// A snapshot stream to this peer ended (true: delivered).
+    SnapshotSent { to: u64, ok: bool },
+    /// A peer said this member was removed from the cluster.
+    Removed,
+    /// The server is stopping: the loop ends after this.
+    Shutdown,
 }
 
 /// Raft progress others may read without asking the loop.
@@ -74,6 +105,12 @@ pub struct RaftStatus {
     pub sent_messages: AtomicU64,
     /// Raft messages received.
     pub received_messages: AtomicU64,
+    /// Messages sent per second, times 1000 (updated every second by the raft loop).
+    pub send_rate_milli: AtomicU64,
+    /// Messages received per second, times 1000.
+    pub receive_rate_milli: AtomicU64,
+    /// Whether this member is the leader.
+    pub is_leader: std::sync::atomic::AtomicBool,
 }
 
 impl RaftStatus {
@@ -120,6 +157,37 @@ impl RaftHandle {
             Ok(Err(_)) => Err(stopped()),
             Err(_) => Err(timed_out()),
         }
+    }
+
+    /// Proposes a membership change and waits until it is applied here; returns the registry
+    /// events it caused, or why the member table refused it.
+    pub async fn change_membership(&self, cc: ConfChange) -> Result<Vec<Event>, EtcdError> {
+        let (reply, rx) = oneshot::channel();
+        self.inbox
+            .send(Request::ConfChange { cc, reply })
+            .map_err(|_| stopped())?;
+        match tokio::time::timeout(REQUEST_TIMEOUT, rx).await {
+            Ok(Ok(res)) => res,
+            Ok(Err(_)) => Err(stopped()),
+            Err(_) => Err(timed_out()),
+        }
+    }
+
+    /// Hands a raft message from a peer to the loop.
+    pub fn step(&self, msg: Message) {
+        self.status
+            .received_messages
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = self.inbox.send(Request::Step(msg));
+    }
+
+    /// Asks the loop to stop (the transport keeps a handle, so dropping handles is not enough).
+    pub fn shutdown(&self) {
+        let _ = self.inbox.send(Request::Shutdown);
+    }
+
+    pub(crate) fn feedback(&self, req: Request) {
+        let _ = self.inbox.send(req);
     }
 
     /// Waits until this member has applied everything committed before the call, as confirmed

@@ -14,16 +14,18 @@ use std::time::{Duration, Instant};
 
 use common::{ErrorCode, EtcdError};
 use protobuf::Message as _;
-use raft::eraftpb::{ConfChange, ConfChangeV2, ConfState, Entry, EntryType, Message};
-use raft::{RawNode, StateRole};
+use raft::eraftpb::{ConfChange, ConfChangeType, Entry, EntryType, Message};
+use raft::{RawNode, SnapshotStatus, StateRole};
 
 use super::pending::{decode_context, encode_context, Pending};
-use super::{RaftConfig, RaftHandle, RaftStatus, Request};
+use super::{RaftConfig, RaftHandle, RaftStatus, Request, StartMode};
+use crate::cluster::{new_cluster_id, ChangeContext, MemberRecord};
 use crate::command::Command;
+use crate::state::{restore_snapshot, shared, MemberChangeOutcome, SharedState};
 use crate::storage::{MemberIdentity, RaftStorage, StorageFailure};
 use crate::store::Store;
 use crate::time::Timestamp;
-use crate::watch::{shared, SharedState};
+use crate::transport::Transport;
 
 /// Proposals held while no leader is known, before callers are told to retry.
 const MAX_WAITING_FOR_LEADER: usize = 10_000;
@@ -33,6 +35,12 @@ const MAX_REQUESTS_PER_TURN: usize = 4096;
 const EXPIRE_RETRY: Duration = Duration::from_secs(2);
 /// Log entries kept below a snapshot so slightly lagging followers catch up from the log.
 const MAX_ENTRIES_KEPT_AFTER_SNAPSHOT: u64 = 5000;
+/// How long a member's announcement of its URLs may stay unapplied before it is sent again.
+const PUBLISH_RETRY: Duration = Duration::from_secs(3);
+/// How often the leader looks for learners that caught up.
+const PROMOTE_EVERY: Duration = Duration::from_millis(500);
+/// A learner this close to the commit index is caught up and becomes a voter.
+const CAUGHT_UP_SLACK: u64 = 64;
 
 /// Why the raft member could not start.
 #[derive(Debug, thiserror::Error)]
@@ -49,39 +57,56 @@ pub enum StartError {
     /// The data dir belongs to another member.
     #[error("data dir belongs to member {0:?}, not {1:?} (use -f to start afresh)")]
     WrongMember(String, String),
+    /// The member was removed from its cluster.
+    #[error("this member was removed from its cluster; start it with -f and -peers to join again")]
+    Removed,
 }
 
-/// Opens the data dir, recovers the store (snapshot plus log tail, replayed by raft as
-/// committed entries), and starts the raft thread.
-pub fn start(cfg: RaftConfig) -> Result<(RaftHandle, JoinHandle<()>), StartError> {
-    let mut storage = RaftStorage::open(&cfg.data_dir)?;
-    match storage.member() {
+/// Recovers the state machine from the data dir (snapshot plus log tail, replayed by raft as
+/// committed entries) and starts the raft thread. A brand-new data dir is initialised first:
+/// as the first member of a new cluster (its log starts with the conf change that adds it),
+/// or as a member the cluster already added (its log comes from the leader).
+pub fn start(
+    cfg: RaftConfig,
+    mut storage: RaftStorage,
+    transport: Arc<Transport>,
+) -> Result<(RaftHandle, JoinHandle<()>), StartError> {
+    if storage.is_removed() {
+        return Err(StartError::Removed);
+    }
+    let id = match storage.member() {
         Some(me) if me.name != cfg.name => {
             return Err(StartError::WrongMember(me.name, cfg.name.clone()));
         }
-        Some(_) => {}
-        None => {
-            let me = MemberIdentity {
-                id: cfg.id,
-                name: cfg.name.clone(),
-            };
-            let cs = ConfState {
-                voters: vec![cfg.id],
-                ..Default::default()
-            };
-            storage.initialise(&me, cs)?;
-        }
-    }
-    let store = match storage.snapshot_data()? {
-        Some(bytes) => Store::restore(&bytes, cfg.history_size)
+        Some(me) => me.id,
+        None => match cfg.mode {
+            StartMode::NewCluster => {
+                let me = MemberIdentity {
+                    id: cfg.id,
+                    name: cfg.name.clone(),
+                };
+                storage.initialise(&me, &[bootstrap_entry(&cfg)])?;
+                cfg.id
+            }
+            StartMode::Joined { id } => {
+                let me = MemberIdentity {
+                    id,
+                    name: cfg.name.clone(),
+                };
+                storage.initialise(&me, &[])?;
+                id
+            }
+        },
+    };
+    let (store, members) = match storage.snapshot_data()? {
+        Some(bytes) => restore_snapshot(&bytes, cfg.history_size)
             .map_err(|e| StartError::Snapshot(e.to_string()))?,
-        None => Store::new(cfg.history_size),
+        None => (Store::new(cfg.history_size), Default::default()),
     };
     let applied = storage.snapshot_metadata().index;
-    let lone_voter = raft::Storage::initial_state(&storage)?.conf_state.voters == vec![cfg.id];
 
     let raft_cfg = raft::Config {
-        id: cfg.id,
+        id,
         election_tick: cfg.election_ticks.max(2),
         heartbeat_tick: 1,
         applied,
@@ -93,13 +118,9 @@ pub fn start(cfg: RaftConfig) -> Result<(RaftHandle, JoinHandle<()>), StartError
     };
     raft_cfg.validate()?;
     let logger = slog::Logger::root(slog::Discard, slog::o!());
-    let mut node = RawNode::new(&raft_cfg, storage, &logger)?;
-    if lone_voter {
-        // A one-member cluster need not wait an election timeout to lead.
-        node.campaign()?;
-    }
+    let node = RawNode::new(&raft_cfg, storage, &logger)?;
 
-    let state = shared(store);
+    let state = shared(store, members);
     let status = Arc::new(RaftStatus::default());
     status.applied_index.store(applied, Ordering::Relaxed);
     let (tx, rx) = mpsc::channel();
@@ -107,20 +128,28 @@ pub fn start(cfg: RaftConfig) -> Result<(RaftHandle, JoinHandle<()>), StartError
         inbox: tx,
         status: status.clone(),
         state: state.clone(),
-        id: cfg.id,
+        id,
     };
+    transport.attach(handle.clone());
     let mut raft_loop = RaftLoop {
+        id,
         node,
         inbox: rx,
-        pending: Pending::default(),
+        pending: Pending::starting_at(Timestamp::now().0 as u64),
         waiting_for_leader: VecDeque::new(),
         state,
         status,
         applied,
         expire_in_flight: None,
-        registered_term: 0,
+        publish_in_flight: None,
+        last_promotion: Instant::now(),
+        may_campaign: true,
+        removed: false,
+        transport,
+        rates: RateMeter::default(),
         cfg,
     };
+    raft_loop.sync_transport();
     let thread = std::thread::Builder::new()
         .name("raft".into())
         .spawn(move || {
@@ -134,7 +163,46 @@ pub fn start(cfg: RaftConfig) -> Result<(RaftHandle, JoinHandle<()>), StartError
     Ok((handle, thread))
 }
 
+/// The first entry of a new cluster's log: the conf change adding its first member, with the
+/// member's record and the new cluster's id. Already committed: a cluster of one agrees.
+fn bootstrap_entry(cfg: &RaftConfig) -> Entry {
+    let now = Timestamp::now();
+    let ctx = ChangeContext {
+        member: Some(MemberRecord {
+            id: cfg.id,
+            name: cfg.name.clone(),
+            peer_urls: vec![cfg.peer_url.clone()],
+            client_urls: vec![cfg.client_url.clone()],
+            learner: false,
+        }),
+        cluster_id: Some(new_cluster_id(&cfg.name, now)),
+        now,
+    };
+    let mut cc = ConfChange::default();
+    cc.set_change_type(ConfChangeType::AddNode);
+    cc.node_id = cfg.id;
+    cc.context = ctx.encode().into();
+    let mut e = Entry::default();
+    e.set_entry_type(EntryType::EntryConfChange);
+    e.term = 1;
+    e.index = 1;
+    e.data = cc
+        .write_to_bytes()
+        .expect("encoding a conf change into memory cannot fail")
+        .into();
+    e
+}
+
+/// Messages per second, sampled once a second.
+#[derive(Default)]
+struct RateMeter {
+    at: Option<Instant>,
+    sent: u64,
+    received: u64,
+}
+
 struct RaftLoop {
+    id: u64,
     node: RawNode<RaftStorage>,
     inbox: mpsc::Receiver<Request>,
     pending: Pending,
@@ -143,8 +211,15 @@ struct RaftLoop {
     status: Arc<RaftStatus>,
     applied: u64,
     expire_in_flight: Option<Instant>,
-    /// Term in which this member last made sure its `/_etcd/machines` entry is current.
-    registered_term: u64,
+    /// When this member last proposed its own name and URLs.
+    publish_in_flight: Option<Instant>,
+    last_promotion: Instant,
+    /// A lone first member campaigns at once instead of waiting an election timeout.
+    may_campaign: bool,
+    /// This member was removed: it stops taking part.
+    removed: bool,
+    transport: Arc<Transport>,
+    rates: RateMeter,
     cfg: RaftConfig,
 }
 
@@ -154,20 +229,31 @@ impl RaftLoop {
         loop {
             let wait = self.cfg.tick.saturating_sub(last_tick.elapsed());
             match self.inbox.recv_timeout(wait) {
-                Ok(req) => self.handle(req),
+                Ok(Request::Shutdown) => break,
+                Ok(req) => self.handle(req)?,
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             for _ in 0..MAX_REQUESTS_PER_TURN {
                 match self.inbox.try_recv() {
-                    Ok(req) => self.handle(req),
+                    Ok(Request::Shutdown) => {
+                        self.pending.fail_all("server is stopping");
+                        return Ok(());
+                    }
+                    Ok(req) => self.handle(req)?,
                     Err(_) => break,
                 }
+            }
+            if self.removed {
+                // Removed from the cluster: answer nothing more; the process is exiting.
+                continue;
             }
             if last_tick.elapsed() >= self.cfg.tick {
                 self.node.tick();
                 last_tick = Instant::now();
                 self.maybe_expire();
+                self.maybe_promote();
+                self.sample_rates();
             }
             self.on_ready()?;
         }
@@ -175,20 +261,65 @@ impl RaftLoop {
         Ok(())
     }
 
-    fn handle(&mut self, req: Request) {
+    fn handle(&mut self, req: Request) -> Result<(), StorageFailure> {
+        match req {
+            Request::Step(msg) => {
+                if let Err(e) = self.node.step(msg) {
+                    tracing::debug!("ignoring raft message: {e}");
+                }
+                return Ok(());
+            }
+            Request::Unreachable(id) => {
+                self.node.report_unreachable(id);
+                return Ok(());
+            }
+            Request::SnapshotSent { to, ok } => {
+                let status = if ok {
+                    SnapshotStatus::Finish
+                } else {
+                    SnapshotStatus::Failure
+                };
+                self.node.report_snapshot(to, status);
+                return Ok(());
+            }
+            Request::Removed => return self.on_removed(),
+            _ => {}
+        }
+        if self.removed {
+            reject(
+                req,
+                ErrorCode::RaftInternal,
+                "this member was removed from the cluster",
+            );
+            return Ok(());
+        }
         if !self.status.has_leader() {
             if self.waiting_for_leader.len() < MAX_WAITING_FOR_LEADER {
                 self.waiting_for_leader.push_back(req);
             } else {
                 reject(req, ErrorCode::LeaderElect, "no leader");
             }
-            return;
+            return Ok(());
         }
         match req {
             Request::Propose { cmd, reply } => {
                 let id = self.pending.next_id();
-                let ctx = encode_context(self.cfg.id, id);
+                let ctx = encode_context(self.id, id);
                 match self.node.propose(ctx, cmd.encode()) {
+                    Ok(()) => self.pending.add_proposal(id, reply),
+                    Err(e) => {
+                        let _ = reply.send(Err(EtcdError::new(
+                            ErrorCode::RaftInternal,
+                            e.to_string(),
+                            0,
+                        )));
+                    }
+                }
+            }
+            Request::ConfChange { cc, reply } => {
+                let id = self.pending.next_id();
+                let ctx = encode_context(self.id, id);
+                match self.node.propose_conf_change(ctx, cc) {
                     Ok(()) => self.pending.add_proposal(id, reply),
                     Err(e) => {
                         let _ = reply.send(Err(EtcdError::new(
@@ -204,7 +335,13 @@ impl RaftLoop {
                 self.node.read_index(id.to_be_bytes().to_vec());
                 self.pending.add_read(id, reply);
             }
+            Request::Step(_)
+            | Request::Unreachable(_)
+            | Request::SnapshotSent { .. }
+            | Request::Removed
+            | Request::Shutdown => {}
         }
+        Ok(())
     }
 
     /// The leader removes expired keys through the log, carrying its clock, so every replica
@@ -231,36 +368,95 @@ impl RaftLoop {
         }
     }
 
-    /// A new leader makes sure its own `/_etcd/machines/<name>` entry says where it is.
-    fn ensure_registered(&mut self) {
-        let term = self.node.raft.term;
-        if self.node.raft.state != StateRole::Leader || self.registered_term == term {
+    /// The leader makes learners that caught up voters, one conf change at a time.
+    fn maybe_promote(&mut self) {
+        if self.node.raft.state != StateRole::Leader
+            || self.last_promotion.elapsed() < PROMOTE_EVERY
+            || self.node.raft.has_pending_conf()
+        {
             return;
         }
-        self.registered_term = term;
-        let key = format!("/_etcd/machines/{}", self.cfg.name);
-        let value = format!("raft={}&etcd={}", self.cfg.peer_url, self.cfg.client_url);
-        let current = {
-            let st = self.state.read().expect("store lock poisoned");
-            st.store
-                .get(&key, false, false, Timestamp::now())
-                .ok()
-                .and_then(|ev| ev.node.value)
-        };
-        if current.as_deref() != Some(value.as_str()) {
-            let cmd = Command::Set {
-                key,
-                value,
-                dir: false,
-                expire_at: None,
-                refresh: false,
-                now: Timestamp::now(),
-            };
-            if let Err(e) = self.node.propose(Vec::new(), cmd.encode()) {
-                tracing::warn!("could not register this member: {e}");
-                self.registered_term = 0;
+        self.last_promotion = Instant::now();
+        let committed = self.node.raft.raft_log.committed;
+        let prs = self.node.raft.prs();
+        let ready = prs.conf().learners().iter().copied().find(|id| {
+            prs.get(*id)
+                .is_some_and(|p| p.matched + CAUGHT_UP_SLACK >= committed && p.matched > 0)
+        });
+        if let Some(id) = ready {
+            let mut cc = ConfChange::default();
+            cc.set_change_type(ConfChangeType::AddNode);
+            cc.node_id = id;
+            tracing::info!(member = %crate::cluster::id_hex(id), "learner caught up; promoting");
+            if let Err(e) = self.node.propose_conf_change(Vec::new(), cc) {
+                tracing::warn!("cannot promote learner: {e}");
             }
         }
+    }
+
+    /// Makes sure the member table holds this member's current name and URLs (they change
+    /// when it restarts with other flags, and a member added by peer URL has no name yet).
+    fn maybe_publish(&mut self) {
+        if !self.status.has_leader() {
+            return;
+        }
+        if self
+            .publish_in_flight
+            .is_some_and(|since| since.elapsed() < PUBLISH_RETRY)
+        {
+            return;
+        }
+        let stale = {
+            let st = self.state.read().expect("store lock poisoned");
+            match st.members.get(self.id) {
+                Some(m) => {
+                    m.name != self.cfg.name
+                        || m.peer_urls != [self.cfg.peer_url.clone()]
+                        || m.client_urls != [self.cfg.client_url.clone()]
+                }
+                // Not replayed yet (or not added): nothing to correct.
+                None => false,
+            }
+        };
+        if !stale {
+            self.publish_in_flight = None;
+            return;
+        }
+        let cmd = Command::PublishMember {
+            id: self.id,
+            name: self.cfg.name.clone(),
+            peer_urls: vec![self.cfg.peer_url.clone()],
+            client_urls: vec![self.cfg.client_url.clone()],
+            now: Timestamp::now(),
+        };
+        if self.node.propose(Vec::new(), cmd.encode()).is_ok() {
+            self.publish_in_flight = Some(Instant::now());
+        }
+    }
+
+    fn sample_rates(&mut self) {
+        let now = Instant::now();
+        let sent = self.status.sent_messages.load(Ordering::Relaxed);
+        let received = self.status.received_messages.load(Ordering::Relaxed);
+        match self.rates.at {
+            Some(at) if now.duration_since(at) >= Duration::from_secs(1) => {
+                let secs = now.duration_since(at).as_secs_f64();
+                let rate = |d: u64| ((d as f64 / secs) * 1000.0) as u64;
+                self.status
+                    .send_rate_milli
+                    .store(rate(sent - self.rates.sent), Ordering::Relaxed);
+                self.status
+                    .receive_rate_milli
+                    .store(rate(received - self.rates.received), Ordering::Relaxed);
+            }
+            Some(_) => return,
+            None => {}
+        }
+        self.rates = RateMeter {
+            at: Some(now),
+            sent,
+            received,
+        };
     }
 
     fn on_ready(&mut self) -> Result<(), StorageFailure> {
@@ -268,13 +464,14 @@ impl RaftLoop {
             return Ok(());
         }
         let mut rd = self.node.ready();
+        let mut leader_changed = false;
         if let Some(ss) = rd.ss() {
-            let was_leader = self.status.leader_id.load(Ordering::Relaxed) == self.cfg.id;
+            let before = self.status.leader_id.load(Ordering::Relaxed);
+            leader_changed = before != 0 && before != ss.leader_id;
             self.status.leader_id.store(ss.leader_id, Ordering::Relaxed);
-            if was_leader && ss.raft_state != StateRole::Leader {
-                self.pending
-                    .fail_all("leadership changed; the write may or may not be applied");
-            }
+            self.status
+                .is_leader
+                .store(ss.raft_state == StateRole::Leader, Ordering::Relaxed);
         }
         self.send(rd.take_messages());
         if !rd.snapshot().is_empty() {
@@ -304,31 +501,47 @@ impl RaftLoop {
         self.apply(light.take_committed_entries())?;
         self.node.advance_apply();
         self.pending.applied_to(self.applied);
+        if leader_changed {
+            // What this member proposed may be lost with the old leader, or may still commit
+            // under the new one: say so rather than wait or guess.
+            self.pending
+                .fail_all("leadership changed; the write may or may not be applied");
+        }
+        if self.may_campaign && self.applied > 0 {
+            self.may_campaign = false;
+            let voters: Vec<u64> = self.node.raft.prs().conf().voters().ids().iter().collect();
+            if voters == [self.id] && self.node.raft.state != StateRole::Leader {
+                // A one-member cluster need not wait an election timeout to lead.
+                let _ = self.node.campaign();
+            }
+        }
 
-        // Register before handing queued client writes to raft, so on a fresh member the
-        // registration takes index 1 and the first client write index 2, as the seed shows.
-        self.ensure_registered();
+        self.maybe_publish();
         if self.status.has_leader() && !self.waiting_for_leader.is_empty() {
             let queued: Vec<Request> = self.waiting_for_leader.drain(..).collect();
             for req in queued {
-                self.handle(req);
+                self.handle(req)?;
             }
         }
         self.maybe_snapshot()?;
         Ok(())
     }
 
-    /// Applies committed entries in log order under one store lock, then answers the callers.
+    /// Applies committed entries in log order under one state lock, then answers the callers.
     fn apply(&mut self, entries: Vec<Entry>) -> Result<(), StorageFailure> {
         if entries.is_empty() {
             return Ok(());
         }
         let mut answers = Vec::new();
-        let mut conf_changes = Vec::new();
+        let mut members_changed = false;
+        let mut removed_self = false;
         {
             let mut st = self.state.write().expect("store lock poisoned");
             for e in &entries {
                 self.applied = e.index;
+                let caller = decode_context(&e.context)
+                    .filter(|(member, _)| *member == self.id)
+                    .map(|(_, id)| id);
                 match e.get_entry_type() {
                     EntryType::EntryNormal => {
                         if e.data.is_empty() {
@@ -341,27 +554,64 @@ impl RaftLoop {
                                 continue;
                             }
                         };
-                        let res = st.store.apply(&cmd);
-                        if let Ok(events) = &res {
-                            st.hub.notify(events);
+                        let res = st.apply_command(&cmd);
+                        match cmd {
+                            Command::Expire { .. } => self.expire_in_flight = None,
+                            Command::PublishMember { .. } => members_changed = true,
+                            _ => {}
                         }
-                        if matches!(cmd, Command::Expire { .. }) {
-                            self.expire_in_flight = None;
-                        }
-                        if let Some((member, id)) = decode_context(&e.context) {
-                            if member == self.cfg.id {
-                                answers.push((id, res));
-                            }
+                        if let Some(id) = caller {
+                            answers.push((id, res));
                         }
                     }
-                    EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => {
-                        conf_changes.push(e.clone());
+                    EntryType::EntryConfChange => {
+                        let mut cc = ConfChange::default();
+                        cc.merge_from_bytes(&e.data)
+                            .map_err(|err| StorageFailure::Corrupt(err.to_string()))?;
+                        let ctx = ChangeContext::decode(&cc.context).unwrap_or_else(|why| {
+                            tracing::warn!(index = e.index, "{why}");
+                            ChangeContext::decode(b"").expect("empty context decodes")
+                        });
+                        let res =
+                            match st.apply_member_change(cc.get_change_type(), cc.node_id, &ctx) {
+                                MemberChangeOutcome::Applied(events) => {
+                                    match self.node.apply_conf_change(&cc) {
+                                        Ok(cs) => self.node.mut_store().set_conf_state(cs),
+                                        Err(err) => tracing::error!(
+                                            index = e.index,
+                                            "raft refused a conf change the table took: {err}"
+                                        ),
+                                    }
+                                    members_changed = true;
+                                    if cc.get_change_type() == ConfChangeType::RemoveNode
+                                        && cc.node_id == self.id
+                                    {
+                                        removed_self = true;
+                                    }
+                                    Ok(events)
+                                }
+                                // Refused the same way on every member: raft's configuration
+                                // stays as it was.
+                                MemberChangeOutcome::Refused(why) => {
+                                    tracing::info!(
+                                        index = e.index,
+                                        "membership change refused: {why}"
+                                    );
+                                    Err(EtcdError::new(ErrorCode::NodeExist, why, 0))
+                                }
+                            };
+                        if let Some(id) = caller {
+                            answers.push((id, res));
+                        }
+                    }
+                    EntryType::EntryConfChangeV2 => {
+                        tracing::error!(
+                            index = e.index,
+                            "skipping a joint conf change: never proposed here"
+                        );
                     }
                 }
             }
-        }
-        for e in conf_changes {
-            self.apply_conf_change(&e)?;
         }
         for (id, res) in answers {
             self.pending.complete_proposal(id, res);
@@ -369,41 +619,69 @@ impl RaftLoop {
         self.status
             .applied_index
             .store(self.applied, Ordering::Relaxed);
+        if members_changed {
+            self.sync_transport();
+        }
+        if removed_self {
+            self.on_removed()?;
+        }
         Ok(())
     }
 
-    fn apply_conf_change(&mut self, e: &Entry) -> Result<(), StorageFailure> {
-        let cs = if e.get_entry_type() == EntryType::EntryConfChange {
-            let mut cc = ConfChange::default();
-            cc.merge_from_bytes(&e.data)
-                .map_err(|err| StorageFailure::Corrupt(err.to_string()))?;
-            self.node.apply_conf_change(&cc)
-        } else {
-            let mut cc = ConfChangeV2::default();
-            cc.merge_from_bytes(&e.data)
-                .map_err(|err| StorageFailure::Corrupt(err.to_string()))?;
-            self.node.apply_conf_change(&cc)
-        };
-        match cs {
-            Ok(cs) => self.node.mut_store().set_conf_state(cs),
-            Err(err) => {
-                tracing::warn!("conf change at {} rejected: {err}", e.index);
-                Ok(())
-            }
+    /// Points the transport at the member table's peer URLs.
+    fn sync_transport(&self) {
+        let st = self.state.read().expect("store lock poisoned");
+        let table = st
+            .members
+            .iter()
+            .filter(|m| m.id != self.id && !m.peer_url().is_empty())
+            .map(|m| (m.id, m.peer_url().to_string()))
+            .collect();
+        self.transport.set_addresses(table);
+        for id in st.members.removed_ids() {
+            self.transport.forget(id);
+        }
+        if st.members.cluster_id() != 0 {
+            self.transport.set_cluster_id(st.members.cluster_id());
         }
     }
 
-    fn install_snapshot(&mut self, snap: raft::eraftpb::Snapshot) -> Result<(), StorageFailure> {
-        let store = Store::restore(snap.get_data(), self.cfg.history_size)
-            .map_err(|e| StorageFailure::Corrupt(format!("snapshot from leader: {e}")))?;
-        self.node.mut_store().install_snapshot(&snap)?;
-        let mut st = self.state.write().expect("store lock poisoned");
-        st.store = store;
-        self.applied = snap.get_metadata().index;
+    /// This member left the cluster: it records that, so it never serves this data again,
+    /// and the process ends.
+    fn on_removed(&mut self) -> Result<(), StorageFailure> {
+        if self.removed {
+            return Ok(());
+        }
+        self.removed = true;
+        self.node.mut_store().mark_removed()?;
+        self.pending
+            .fail_all("this member was removed from the cluster");
+        tracing::warn!("this member was removed from the cluster; exiting");
+        // Let the reply to the removal request (if it came here) go out first.
+        std::thread::spawn(|| {
+            std::thread::sleep(Duration::from_millis(500));
+            std::process::exit(0);
+        });
         Ok(())
     }
 
-    /// Every `snapshot_count` applied entries, saves the store and compacts the log below it.
+    fn install_snapshot(&mut self, snap: raft::eraftpb::Snapshot) -> Result<(), StorageFailure> {
+        self.node.mut_store().install_snapshot(&snap)?;
+        let data = self.node.store().snapshot_data()?.unwrap_or_default();
+        let (store, members) = restore_snapshot(&data, self.cfg.history_size)
+            .map_err(|e| StorageFailure::Corrupt(format!("snapshot from leader: {e}")))?;
+        {
+            let mut st = self.state.write().expect("store lock poisoned");
+            st.store = store;
+            st.members = members;
+        }
+        self.applied = snap.get_metadata().index;
+        tracing::info!(index = self.applied, "installed snapshot from the leader");
+        self.sync_transport();
+        Ok(())
+    }
+
+    /// Every `snapshot_count` applied entries, saves the state and compacts the log below it.
     fn maybe_snapshot(&mut self) -> Result<(), StorageFailure> {
         let last = self.node.store().snapshot_metadata().index;
         if self.applied.saturating_sub(last) < self.cfg.snapshot_count.max(1) {
@@ -411,7 +689,7 @@ impl RaftLoop {
         }
         let data = {
             let st = self.state.read().expect("store lock poisoned");
-            st.store.save()
+            st.snapshot()
         };
         let keep = MAX_ENTRIES_KEPT_AFTER_SNAPSHOT.min(self.cfg.snapshot_count / 2);
         let applied = self.applied;
@@ -427,21 +705,23 @@ impl RaftLoop {
         self.status
             .sent_messages
             .fetch_add(msgs.len() as u64, Ordering::Relaxed);
-        // No peers yet: a lone member has nobody to talk to.
-        for m in msgs {
-            tracing::debug!(to = m.to, msg_type = ?m.get_msg_type(), "no transport for message");
-        }
+        self.transport.send(msgs);
     }
 }
 
 fn reject(req: Request, code: ErrorCode, cause: &str) {
     let err = EtcdError::new(code, cause, 0);
     match req {
-        Request::Propose { reply, .. } => {
+        Request::Propose { reply, .. } | Request::ConfChange { reply, .. } => {
             let _ = reply.send(Err(err));
         }
         Request::ReadIndex { reply } => {
             let _ = reply.send(Err(err));
         }
+        Request::Step(_)
+        | Request::Unreachable(_)
+        | Request::SnapshotSent { .. }
+        | Request::Removed
+        | Request::Shutdown => {}
     }
 }

@@ -43,6 +43,15 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// Ids start at `first` (the clock at start): an entry proposed before a restart can then
+    /// never be taken for one proposed after it.
+    pub fn starting_at(first: u64) -> Pending {
+        Pending {
+            next_id: first,
+            ..Pending::default()
+        }
+    }
+
     /// A fresh id.
     pub fn next_id(&mut self) -> u64 {
         self.next_id += 1;

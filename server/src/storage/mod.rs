@@ -1,9 +1,13 @@
 //! Durable raft state: the log, the hard state, the configuration and the latest snapshot.
 //!
 //! The log lives in `raft-engine` (a log-structured store built for raft logs, with group
-//! commit and crash recovery of its own); snapshots of the v2 store are whole files under
+//! commit and crash recovery of its own); snapshots of the state machine are whole files under
 //! `snap/`, written and fsynced before the log below them is compacted. [`RaftStorage`]
 //! implements `raft::Storage` for the `RawNode` and is owned by the raft thread only.
+//!
+//! The configuration raft starts from is the one of the newest snapshot (or none): the state
+//! machine restarts from that snapshot and replays the log after it, conf changes included,
+//! so raft's configuration and the member table always describe the same index.
 
 mod snapshot;
 
@@ -19,13 +23,14 @@ pub use snapshot::SnapshotFiles;
 /// The single raft group this engine holds.
 const GROUP: u64 = 1;
 const KEY_HARD_STATE: &[u8] = b"hard_state";
-const KEY_CONF_STATE: &[u8] = b"conf_state";
 /// Index and term of the last entry removed from the log (everything at or below is gone).
 const KEY_TRUNCATED: &[u8] = b"truncated";
 /// Metadata of the newest snapshot file (its data lives in `snap/`).
 const KEY_SNAPSHOT_META: &[u8] = b"snapshot_meta";
 /// This member's identity: `id` then `name`, written once when the data dir is created.
 const KEY_MEMBER: &[u8] = b"member";
+/// Present once this member has been removed from its cluster: it must not serve again.
+const KEY_REMOVED: &[u8] = b"removed";
 
 /// Tells raft-engine how to read an index out of our entries.
 #[derive(Clone)]
@@ -66,6 +71,7 @@ pub struct RaftStorage {
     engine: Arc<Engine>,
     snapshots: SnapshotFiles,
     hard_state: HardState,
+    /// The configuration as of the last applied entry (goes into the next snapshot).
     conf_state: ConfState,
     truncated_index: u64,
     truncated_term: u64,
@@ -89,12 +95,10 @@ impl RaftStorage {
         let hard_state = engine
             .get_message::<HardState>(GROUP, KEY_HARD_STATE)?
             .unwrap_or_default();
-        let conf_state = engine
-            .get_message::<ConfState>(GROUP, KEY_CONF_STATE)?
-            .unwrap_or_default();
         let snapshot_meta = engine
             .get_message::<SnapshotMetadata>(GROUP, KEY_SNAPSHOT_META)?
             .unwrap_or_default();
+        let conf_state = snapshot_meta.get_conf_state().clone();
         let (truncated_index, truncated_term) = match engine.get(GROUP, KEY_TRUNCATED) {
             Some(b) if b.len() == 16 => (
                 u64::from_be_bytes(b[..8].try_into().expect("8 bytes")),
@@ -125,25 +129,49 @@ impl RaftStorage {
         Some(MemberIdentity { id, name })
     }
 
-    /// Records this member's identity and first configuration (a brand-new data dir).
+    /// Records this member's identity in a brand-new data dir, with the first entries of a new
+    /// cluster's log (its bootstrap conf changes, already committed) or none for a member
+    /// joining an existing cluster, which receives the log from the leader.
     pub fn initialise(
         &mut self,
         me: &MemberIdentity,
-        conf: ConfState,
+        bootstrap: &[Entry],
     ) -> Result<(), StorageFailure> {
         let mut batch = LogBatch::default();
         let mut v = me.id.to_be_bytes().to_vec();
         v.extend_from_slice(me.name.as_bytes());
         batch.put(GROUP, KEY_MEMBER.to_vec(), v)?;
-        batch.put_message(GROUP, KEY_CONF_STATE.to_vec(), &conf)?;
+        if let Some(last) = bootstrap.last() {
+            batch.add_entries::<EntryExt>(GROUP, bootstrap)?;
+            let hs = HardState {
+                term: last.term,
+                vote: 0,
+                commit: last.index,
+                ..Default::default()
+            };
+            batch.put_message(GROUP, KEY_HARD_STATE.to_vec(), &hs)?;
+            self.hard_state = hs;
+        }
         self.engine.write(&mut batch, true)?;
-        self.conf_state = conf;
         Ok(())
     }
 
-    /// Whether raft state exists (a configuration was ever recorded).
-    pub fn is_initialised(&self) -> bool {
-        !self.conf_state.voters.is_empty() || !self.conf_state.learners.is_empty()
+    /// Marks this data dir as belonging to a member removed from its cluster.
+    pub fn mark_removed(&mut self) -> Result<(), StorageFailure> {
+        let mut batch = LogBatch::default();
+        batch.put(GROUP, KEY_REMOVED.to_vec(), vec![1])?;
+        self.engine.write(&mut batch, true)?;
+        Ok(())
+    }
+
+    /// Whether this member was removed from its cluster.
+    pub fn is_removed(&self) -> bool {
+        self.engine.get(GROUP, KEY_REMOVED).is_some()
+    }
+
+    /// Where snapshot files live (the transport streams them from and into here).
+    pub fn snapshot_files(&self) -> &SnapshotFiles {
+        &self.snapshots
     }
 
     /// The newest durable snapshot's metadata (index 0: none).
@@ -198,13 +226,15 @@ impl RaftStorage {
         Ok(())
     }
 
-    /// Records a new configuration after a conf change was applied.
-    pub fn set_conf_state(&mut self, cs: ConfState) -> Result<(), StorageFailure> {
-        let mut batch = LogBatch::default();
-        batch.put_message(GROUP, KEY_CONF_STATE.to_vec(), &cs)?;
-        self.engine.write(&mut batch, true)?;
+    /// Notes the configuration after a conf change was applied; the next snapshot carries it.
+    /// Nothing is written: on restart the log replays the change again.
+    pub fn set_conf_state(&mut self, cs: ConfState) {
         self.conf_state = cs;
-        Ok(())
+    }
+
+    /// The configuration as of the last applied entry.
+    pub fn conf_state(&self) -> &ConfState {
+        &self.conf_state
     }
 
     /// Saves a snapshot of the store taken at `index` (already applied), then drops log entries
@@ -229,10 +259,8 @@ impl RaftStorage {
         let mut batch = LogBatch::default();
         batch.put_message(GROUP, KEY_SNAPSHOT_META.to_vec(), &meta)?;
         self.engine.write(&mut batch, true)?;
-        let old = std::mem::replace(&mut self.snapshot_meta, meta);
-        if old.index != 0 && (old.term, old.index) != (term, index) {
-            self.snapshots.remove(old.term, old.index);
-        }
+        self.snapshot_meta = meta;
+        self.snapshots.remove_all_but(term, index);
         let compact_to = index.saturating_sub(keep);
         if compact_to > self.truncated_index {
             self.truncate_to(compact_to)?;
@@ -259,11 +287,19 @@ impl RaftStorage {
         Ok(())
     }
 
-    /// Replaces the whole log with a snapshot received from the leader.
+    /// Replaces the whole log with a snapshot received from the leader. Its data is either in
+    /// the message or, streamed by the transport, already in its file.
     pub fn install_snapshot(&mut self, snap: &Snapshot) -> Result<(), StorageFailure> {
         let meta = snap.get_metadata();
-        self.snapshots
-            .write(meta.term, meta.index, snap.get_data())?;
+        if !snap.get_data().is_empty() {
+            self.snapshots
+                .write(meta.term, meta.index, snap.get_data())?;
+        } else if !self.snapshots.adopt_incoming(meta.term, meta.index)? {
+            return Err(StorageFailure::Corrupt(format!(
+                "snapshot {}-{} was not received whole",
+                meta.term, meta.index
+            )));
+        }
         let mut batch = LogBatch::default();
         batch.add_command(GROUP, raft_engine::Command::Clean);
         self.engine.write(&mut batch, true)?;
@@ -275,20 +311,17 @@ impl RaftStorage {
         batch.put(GROUP, KEY_TRUNCATED.to_vec(), v)?;
         batch.put_message(GROUP, KEY_SNAPSHOT_META.to_vec(), meta)?;
         batch.put_message(GROUP, KEY_HARD_STATE.to_vec(), &self.hard_state)?;
-        batch.put_message(GROUP, KEY_CONF_STATE.to_vec(), meta.get_conf_state())?;
         if let Some(me) = self.member() {
             let mut v = me.id.to_be_bytes().to_vec();
             v.extend_from_slice(me.name.as_bytes());
             batch.put(GROUP, KEY_MEMBER.to_vec(), v)?;
         }
         self.engine.write(&mut batch, true)?;
-        let old = std::mem::replace(&mut self.snapshot_meta, meta.clone());
-        if old.index != 0 && (old.term, old.index) != (meta.term, meta.index) {
-            self.snapshots.remove(old.term, old.index);
-        }
+        self.snapshot_meta = meta.clone();
         self.truncated_index = meta.index;
         self.truncated_term = meta.term;
         self.conf_state = meta.get_conf_state().clone();
+        self.snapshots.remove_all_but(meta.term, meta.index);
         Ok(())
     }
 
@@ -299,9 +332,11 @@ impl RaftStorage {
 
 impl raft::Storage for RaftStorage {
     fn initial_state(&self) -> raft::Result<RaftState> {
+        // The snapshot's configuration, not the latest: the log after the snapshot is replayed
+        // into raft and the member table alike (see the module docs).
         Ok(RaftState::new(
             self.hard_state.clone(),
-            self.conf_state.clone(),
+            self.snapshot_meta.get_conf_state().clone(),
         ))
     }
 
@@ -355,6 +390,8 @@ impl raft::Storage for RaftStorage {
             .max(self.truncated_index))
     }
 
+    /// Only the metadata: the transport streams the data from the snapshot file, so a large
+    /// store is never held in memory once per lagging follower.
     fn snapshot(&self, request_index: u64, _to: u64) -> raft::Result<Snapshot> {
         if self.snapshot_meta.index < request_index || self.snapshot_meta.index == 0 {
             // The raft loop snapshots on its own schedule; ask again later.
@@ -362,13 +399,8 @@ impl raft::Storage for RaftStorage {
                 StorageError::SnapshotTemporarilyUnavailable,
             ));
         }
-        let data = self
-            .snapshots
-            .read(self.snapshot_meta.term, self.snapshot_meta.index)
-            .map_err(|e| raft::Error::Store(StorageError::Other(Box::new(e))))?;
         let mut snap = Snapshot::default();
         snap.set_metadata(self.snapshot_meta.clone());
-        snap.set_data(data.into());
         Ok(snap)
     }
 }
@@ -396,24 +428,24 @@ mod tests {
                 id: 7,
                 name: "m".into(),
             };
-            let cs = ConfState {
-                voters: vec![7],
-                ..Default::default()
-            };
-            s.initialise(&me, cs).unwrap();
+            s.initialise(&me, &[entry(1, 1)]).unwrap();
+            assert_eq!(s.initial_state().unwrap().hard_state.commit, 1);
             let hs = HardState {
                 term: 2,
                 commit: 3,
                 ..Default::default()
             };
-            s.persist(&[entry(1, 1), entry(2, 2), entry(3, 2)], Some(&hs), true)
+            s.persist(&[entry(2, 2), entry(3, 2)], Some(&hs), true)
                 .unwrap();
         }
         let s = RaftStorage::open(dir.path()).unwrap();
         assert_eq!(s.member().unwrap().id, 7);
+        assert!(!s.is_removed());
         let st = s.initial_state().unwrap();
         assert_eq!(st.hard_state.commit, 3);
-        assert_eq!(st.conf_state.voters, vec![7]);
+        // No snapshot yet: raft starts from no configuration and replays the log's conf
+        // changes (the bootstrap entry first).
+        assert!(st.conf_state.voters.is_empty());
         assert_eq!(s.first_index().unwrap(), 1);
         assert_eq!(s.last_index().unwrap(), 3);
         assert_eq!(s.term(3).unwrap(), 2);
@@ -464,5 +496,27 @@ mod tests {
         s.persist(&[entry(51, 3)], None, true).unwrap();
         assert_eq!(s.last_index().unwrap(), 51);
         assert_eq!(s.initial_state().unwrap().conf_state.voters, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn a_streamed_snapshot_is_installed_from_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = RaftStorage::open(dir.path()).unwrap();
+        let mut snap = Snapshot::default();
+        snap.mut_metadata().index = 9;
+        snap.mut_metadata().term = 2;
+        // Not received: refused, nothing changes.
+        assert!(s.install_snapshot(&snap).is_err());
+        assert_eq!(s.first_index().unwrap(), 1);
+        let tmp = s.snapshot_files().incoming_temp_path(2, 9);
+        std::fs::write(&tmp, b"streamed").unwrap();
+        s.snapshot_files().commit_incoming(&tmp, 2, 9).unwrap();
+        s.install_snapshot(&snap).unwrap();
+        assert_eq!(s.snapshot_data().unwrap().unwrap(), b"streamed");
+        assert_eq!(s.first_index().unwrap(), 10);
+        // The metadata-only snapshot raft asks for when a follower lags.
+        let out = s.snapshot(0, 2).unwrap();
+        assert_eq!(out.get_metadata().index, 9);
+        assert!(out.get_data().is_empty());
     }
 }

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The snapshot directory of a data dir.
+#[derive(Debug, Clone)]
 pub struct SnapshotFiles {
     dir: PathBuf,
 }
@@ -14,6 +15,9 @@ impl SnapshotFiles {
     /// Opens (creating) the directory and removes leftovers of interrupted writes.
     pub fn open(dir: &Path) -> std::io::Result<SnapshotFiles> {
         fs::create_dir_all(dir)?;
+        let incoming = dir.join("incoming");
+        fs::create_dir_all(&incoming)?;
+        clear_dir(&incoming);
         for entry in fs::read_dir(dir)? {
             let path = entry?.path();
             if path.extension().is_some_and(|e| e == "tmp") {
@@ -25,8 +29,65 @@ impl SnapshotFiles {
         })
     }
 
-    fn path(&self, term: u64, index: u64) -> PathBuf {
+    /// The file of snapshot `term`-`index`.
+    pub fn path(&self, term: u64, index: u64) -> PathBuf {
         self.dir.join(format!("{term:016x}-{index:016x}.snap"))
+    }
+
+    /// A fresh temporary path for a snapshot being received from the leader (left-overs are
+    /// removed at the next open).
+    pub fn incoming_temp_path(&self, term: u64, index: u64) -> PathBuf {
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        self.incoming_dir()
+            .join(format!("{term:016x}-{index:016x}-{nonce}.tmp"))
+    }
+
+    fn incoming_dir(&self) -> PathBuf {
+        self.dir.join("incoming")
+    }
+
+    fn incoming_path(&self, term: u64, index: u64) -> PathBuf {
+        self.incoming_dir()
+            .join(format!("{term:016x}-{index:016x}.snap"))
+    }
+
+    /// Files a fully received and fsynced temporary file as incoming snapshot `term`-`index`.
+    /// Incoming snapshots live apart from ours, so taking a snapshot of our own meanwhile
+    /// cannot remove one before raft installs it.
+    pub fn commit_incoming(&self, tmp: &Path, term: u64, index: u64) -> std::io::Result<()> {
+        fs::rename(tmp, self.incoming_path(term, index))?;
+        File::open(self.incoming_dir())?.sync_all()
+    }
+
+    /// Makes incoming snapshot `term`-`index` ours (raft is installing it); false when it was
+    /// not received.
+    pub fn adopt_incoming(&self, term: u64, index: u64) -> std::io::Result<bool> {
+        let from = self.incoming_path(term, index);
+        if !from.exists() {
+            return Ok(self.path(term, index).exists());
+        }
+        fs::rename(from, self.path(term, index))?;
+        File::open(&self.dir)?.sync_all()?;
+        clear_dir(&self.incoming_dir());
+        Ok(true)
+    }
+
+    /// Removes every snapshot file but `term`-`index` (received snapshots raft did not
+    /// install, older ones); failures only cost disk space.
+    pub fn remove_all_but(&self, term: u64, index: u64) {
+        let keep = self.path(term, index);
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path != keep && path.extension().is_some_and(|e| e == "snap") {
+                let _ = fs::remove_file(path);
+            }
+        }
     }
 
     /// Writes and fsyncs a snapshot.
@@ -46,9 +107,13 @@ impl SnapshotFiles {
     pub fn read(&self, term: u64, index: u64) -> std::io::Result<Vec<u8>> {
         fs::read(self.path(term, index))
     }
+}
 
-    /// Removes an old snapshot; failure only costs disk space.
-    pub fn remove(&self, term: u64, index: u64) {
-        let _ = fs::remove_file(self.path(term, index));
+/// Removes every file in `dir`; failures only cost disk space.
+fn clear_dir(dir: &Path) {
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let _ = fs::remove_file(entry.path());
+        }
     }
 }

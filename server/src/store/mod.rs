@@ -51,6 +51,13 @@ impl std::fmt::Display for RestoreError {
 
 impl std::error::Error for RestoreError {}
 
+impl RestoreError {
+    /// An error saying `why`.
+    pub fn new(why: impl Into<String>) -> RestoreError {
+        RestoreError(why.into())
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Saved {
     format: u32,
@@ -173,6 +180,9 @@ impl Store {
                 self.compare_and_delete(key, prev_value.as_deref(), *prev_index, *now),
             ),
             Command::Expire { now } => return Ok(self.expire(*now)),
+            // Membership is the member table's business (crate::state); the registry write
+            // it causes arrives here as a plain Set.
+            Command::PublishMember { .. } => return Ok(Vec::new()),
         };
         let s = &mut self.stats;
         let (ok, fail) = match kind {

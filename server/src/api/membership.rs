@@ -1,0 +1,168 @@
+//! Membership changes as requests make them: a machine joining through a peer (`/join` on the
+//! peer port, etcd 0.2) or a member added, updated or removed through `/v2/members`.
+
+use common::{ErrorCode, EtcdError, Member};
+use raft::eraftpb::{ConfChange, ConfChangeType};
+
+use crate::cluster::{id_hex, ChangeContext, MemberRecord};
+use crate::command::Command;
+use crate::raft::RaftHandle;
+use crate::time::Timestamp;
+
+/// Most peer URLs one member may advertise.
+const MAX_PEER_URLS: usize = 8;
+
+/// The members API form of a record.
+pub fn member_json(m: &MemberRecord) -> Member {
+    Member {
+        id: id_hex(m.id),
+        name: m.name.clone(),
+        peer_urls: m.peer_urls.clone(),
+        client_urls: m.client_urls.clone(),
+    }
+}
+
+/// Why a URL list cannot be used: empty, too long, or not `http(s)://host:port`.
+pub fn check_urls(urls: &[String]) -> Result<(), String> {
+    if urls.is_empty() {
+        return Err("at least one peer URL is needed".into());
+    }
+    if urls.len() > MAX_PEER_URLS {
+        return Err(format!("at most {MAX_PEER_URLS} peer URLs"));
+    }
+    for u in urls {
+        let rest = u
+            .strip_prefix("http://")
+            .or_else(|| u.strip_prefix("https://"))
+            .ok_or_else(|| format!("URL scheme must be http or https: {u}"))?;
+        let (host, port) = rest
+            .trim_end_matches('/')
+            .rsplit_once(':')
+            .ok_or_else(|| format!("URL must name a host and port: {u}"))?;
+        if host.is_empty() || port.parse::<u16>().is_err() || rest.len() > 255 {
+            return Err(format!("URL must name a host and port: {u}"));
+        }
+    }
+    Ok(())
+}
+
+/// Adds a member as a learner (it becomes a voter once it has caught up). A machine starting
+/// under peer URLs that were added beforehand without a name is that member. A name already
+/// in the cluster is refused: a member whose data was lost must be removed first, since a
+/// voter that forgot its votes could elect a second leader.
+pub async fn add(
+    raft: &RaftHandle,
+    name: &str,
+    peer_urls: Vec<String>,
+    client_urls: Vec<String>,
+) -> Result<MemberRecord, EtcdError> {
+    check_urls(&peer_urls).map_err(|why| EtcdError::new(ErrorCode::InvalidField, why, 0))?;
+    let id = {
+        let st = raft.state.read().expect("store lock poisoned");
+        if let Some(m) = peer_urls.iter().find_map(|u| st.members.by_peer_url(u)) {
+            if m.name.is_empty() || (m.name == name && !name.is_empty() && m.learner) {
+                return Ok(m.clone());
+            }
+            return Err(EtcdError::new(
+                ErrorCode::NodeExist,
+                format!(
+                    "peer URL {} belongs to member {} ({}); remove it first",
+                    m.peer_url(),
+                    id_hex(m.id),
+                    m.name
+                ),
+                0,
+            ));
+        }
+        if let Some(m) = st.members.by_name(name) {
+            return Err(EtcdError::new(
+                ErrorCode::NodeExist,
+                format!(
+                    "a member named {name:?} already exists ({}); remove it first",
+                    id_hex(m.id)
+                ),
+                0,
+            ));
+        }
+        st.members.choose_id(name, &peer_urls[0])
+    };
+    let record = MemberRecord {
+        id,
+        name: name.to_string(),
+        peer_urls,
+        client_urls,
+        learner: true,
+    };
+    let ctx = ChangeContext {
+        member: Some(record.clone()),
+        cluster_id: None,
+        now: Timestamp::now(),
+    };
+    let mut cc = ConfChange::default();
+    cc.set_change_type(ConfChangeType::AddLearnerNode);
+    cc.node_id = id;
+    cc.context = ctx.encode().into();
+    raft.change_membership(cc).await?;
+    Ok(record)
+}
+
+/// Removes member `id` for good.
+pub async fn remove(raft: &RaftHandle, id: u64) -> Result<(), EtcdError> {
+    let ctx = ChangeContext {
+        member: None,
+        cluster_id: None,
+        now: Timestamp::now(),
+    };
+    let mut cc = ConfChange::default();
+    cc.set_change_type(ConfChangeType::RemoveNode);
+    cc.node_id = id;
+    cc.context = ctx.encode().into();
+    raft.change_membership(cc).await.map(|_| ())
+}
+
+/// Changes the peer URLs of member `id`, keeping its name and client URLs.
+pub async fn update(raft: &RaftHandle, id: u64, peer_urls: Vec<String>) -> Result<(), EtcdError> {
+    check_urls(&peer_urls).map_err(|why| EtcdError::new(ErrorCode::InvalidField, why, 0))?;
+    let current = {
+        let st = raft.state.read().expect("store lock poisoned");
+        if let Some(other) = peer_urls
+            .iter()
+            .find_map(|u| st.members.by_peer_url(u))
+            .filter(|m| m.id != id)
+        {
+            return Err(EtcdError::new(
+                ErrorCode::NodeExist,
+                format!("peer URL {} belongs to another member", other.peer_url()),
+                0,
+            ));
+        }
+        st.members.get(id).cloned()
+    };
+    let Some(m) = current else {
+        return Err(EtcdError::new(ErrorCode::KeyNotFound, id_hex(id), 0));
+    };
+    let cmd = Command::PublishMember {
+        id,
+        name: m.name,
+        peer_urls,
+        client_urls: m.client_urls,
+        now: Timestamp::now(),
+    };
+    raft.propose(cmd).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked() {
+        assert!(check_urls(&["http://127.0.0.1:7001".into()]).is_ok());
+        assert!(check_urls(&["https://host:1".into()]).is_ok());
+        assert!(check_urls(&[]).is_err());
+        assert!(check_urls(&["127.0.0.1:7001".into()]).is_err());
+        assert!(check_urls(&["http://127.0.0.1".into()]).is_err());
+        assert!(check_urls(&["http://:80".into()]).is_err());
+        assert!(check_urls(&vec!["http://a:1".to_string(); 9]).is_err());
+    }
+}

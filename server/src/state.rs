@@ -1,0 +1,359 @@
+//! The replicated state machine: the v2 store, the membership table and the live watchers,
+//! under one lock. Only the raft loop changes it, in log order; everything here is pure (no
+//! I/O, no clock), so every member applying the same log holds the same state.
+//!
+//! Keeping the watchers under the same lock is what makes a watch exact: a watcher scans the
+//! history and registers while no write can apply, and a write applies and notifies while no
+//! watcher can register, so no event falls between the two.
+
+use std::sync::{Arc, RwLock};
+
+use common::EtcdError;
+use raft::eraftpb::ConfChangeType;
+
+use crate::cluster::{ChangeContext, MemberRecord, Members};
+use crate::command::Command;
+use crate::store::{Event, RestoreError, Store};
+use crate::time::Timestamp;
+use crate::watch::WatchHub;
+
+/// First byte of a snapshot holding the member table and the store (a store alone, as older
+/// snapshots were, starts with `{`).
+const SNAPSHOT_WITH_MEMBERS: u8 = 2;
+
+/// The store, the members and the watchers.
+pub struct StoreState {
+    /// The v2 store.
+    pub store: Store,
+    /// The cluster's members.
+    pub members: Members,
+    /// Live watchers.
+    pub hub: WatchHub,
+}
+
+/// A cheap-clone handle on [`StoreState`]. A std lock: it is never held across an `.await`,
+/// and every critical section is short and CPU-only.
+pub type SharedState = Arc<RwLock<StoreState>>;
+
+/// Wraps a restored state for sharing.
+pub fn shared(store: Store, members: Members) -> SharedState {
+    Arc::new(RwLock::new(StoreState {
+        store,
+        members,
+        hub: WatchHub::default(),
+    }))
+}
+
+/// How a membership change ended when applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberChangeOutcome {
+    /// Applied: raft must apply the conf change too. The registry events, if any.
+    Applied(Vec<Event>),
+    /// Refused (deterministically, on every member): raft must not apply it.
+    Refused(String),
+}
+
+impl StoreState {
+    /// Applies a client or internal command; a `PublishMember` also updates the member table.
+    pub fn apply_command(&mut self, cmd: &Command) -> Result<Vec<Event>, EtcdError> {
+        let events = match cmd {
+            Command::PublishMember {
+                id,
+                name,
+                peer_urls,
+                client_urls,
+                now,
+            } => self.publish(*id, name, peer_urls, client_urls, *now),
+            other => self.store.apply(other)?,
+        };
+        self.hub.notify(&events);
+        Ok(events)
+    }
+
+    fn publish(
+        &mut self,
+        id: u64,
+        name: &str,
+        peer_urls: &[String],
+        client_urls: &[String],
+        now: Timestamp,
+    ) -> Vec<Event> {
+        let Some(before) = self.members.publish(id, name, peer_urls, client_urls) else {
+            tracing::warn!(
+                id,
+                name,
+                "ignoring publication of an unknown member or taken name"
+            );
+            return Vec::new();
+        };
+        let after = self.members.get(id).cloned().expect("just published");
+        let mut events = Vec::new();
+        if !before.name.is_empty() && before.name != after.name {
+            events.extend(self.unregister(&before, now));
+        }
+        events.extend(self.register(&after, now));
+        events
+    }
+
+    /// Validates a conf change against the member table and records it there (and in the
+    /// `/_etcd/machines` registry, one index per added or removed named member, as etcd 0.2).
+    pub fn apply_member_change(
+        &mut self,
+        change: ConfChangeType,
+        node_id: u64,
+        ctx: &ChangeContext,
+    ) -> MemberChangeOutcome {
+        let events = match change {
+            ConfChangeType::AddNode => {
+                if let Some(existing) = self.members.get(node_id) {
+                    if existing.learner {
+                        self.members.promote(node_id);
+                    }
+                    Vec::new()
+                } else {
+                    match self.add(node_id, ctx, false) {
+                        Ok(evs) => evs,
+                        Err(why) => return MemberChangeOutcome::Refused(why),
+                    }
+                }
+            }
+            ConfChangeType::AddLearnerNode => match self.add(node_id, ctx, true) {
+                Ok(evs) => evs,
+                Err(why) => return MemberChangeOutcome::Refused(why),
+            },
+            ConfChangeType::RemoveNode => match self.members.remove(node_id) {
+                Some(old) => self.unregister(&old, ctx.now),
+                None => {
+                    return MemberChangeOutcome::Refused(format!(
+                        "no such member: {}",
+                        crate::cluster::id_hex(node_id)
+                    ))
+                }
+            },
+        };
+        self.hub.notify(&events);
+        MemberChangeOutcome::Applied(events)
+    }
+
+    fn add(
+        &mut self,
+        node_id: u64,
+        ctx: &ChangeContext,
+        learner: bool,
+    ) -> Result<Vec<Event>, String> {
+        let Some(member) = ctx.member.clone() else {
+            return Err("an added member needs its record".into());
+        };
+        if member.id != node_id {
+            return Err("member record and conf change disagree on the id".into());
+        }
+        self.members.check_add(&member)?;
+        if let Some(cid) = ctx.cluster_id {
+            self.members.set_cluster_id(cid);
+        }
+        let member = MemberRecord { learner, ..member };
+        self.members.add(member.clone());
+        Ok(self.register(&member, ctx.now))
+    }
+
+    /// Writes `/_etcd/machines/<name>` when it is missing or says something else.
+    fn register(&mut self, m: &MemberRecord, now: Timestamp) -> Vec<Event> {
+        if m.name.is_empty() {
+            return Vec::new();
+        }
+        let key = m.machine_key();
+        let value = m.machine_value();
+        let current = self.store.get(&key, false, false, now).ok();
+        if current.and_then(|ev| ev.node.value).as_deref() == Some(value.as_str()) {
+            return Vec::new();
+        }
+        let cmd = Command::Set {
+            key,
+            value,
+            dir: false,
+            expire_at: None,
+            refresh: false,
+            now,
+        };
+        self.store.apply(&cmd).unwrap_or_else(|e| {
+            tracing::warn!("cannot register member {}: {e:?}", m.name);
+            Vec::new()
+        })
+    }
+
+    /// Deletes `/_etcd/machines/<name>` of a member that left or was renamed.
+    fn unregister(&mut self, m: &MemberRecord, now: Timestamp) -> Vec<Event> {
+        if m.name.is_empty() {
+            return Vec::new();
+        }
+        let cmd = Command::Delete {
+            key: m.machine_key(),
+            dir: false,
+            recursive: false,
+            now,
+        };
+        self.store.apply(&cmd).unwrap_or_default()
+    }
+
+    /// The state as snapshot bytes: a format byte, the member table's length and JSON, then
+    /// the store's own bytes.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let members = serde_json::to_vec(&self.members).expect("members always serialise");
+        let store = self.store.save();
+        let mut out = Vec::with_capacity(5 + members.len() + store.len());
+        out.push(SNAPSHOT_WITH_MEMBERS);
+        out.extend_from_slice(&(members.len() as u32).to_be_bytes());
+        out.extend_from_slice(&members);
+        out.extend_from_slice(&store);
+        out
+    }
+}
+
+/// Reads [`StoreState::snapshot`] bytes (or a bare store snapshot of an older data dir).
+pub fn restore_snapshot(
+    bytes: &[u8],
+    history_size: usize,
+) -> Result<(Store, Members), RestoreError> {
+    match bytes.split_first() {
+        Some((&SNAPSHOT_WITH_MEMBERS, rest)) => {
+            let bad = || RestoreError::new("snapshot is truncated");
+            let len_bytes: [u8; 4] = rest
+                .get(..4)
+                .ok_or_else(bad)?
+                .try_into()
+                .map_err(|_| bad())?;
+            let len = u32::from_be_bytes(len_bytes) as usize;
+            let members_bytes = rest.get(4..4 + len).ok_or_else(bad)?;
+            let members: Members = serde_json::from_slice(members_bytes)
+                .map_err(|e| RestoreError::new(format!("snapshot members: {e}")))?;
+            let store = Store::restore(&rest[4 + len..], history_size)?;
+            Ok((store, members))
+        }
+        _ => Ok((Store::restore(bytes, history_size)?, Members::default())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: u64, name: &str) -> MemberRecord {
+        MemberRecord {
+            id,
+            name: name.into(),
+            peer_urls: vec![format!("http://127.0.0.1:700{id}")],
+            client_urls: vec![format!("http://127.0.0.1:400{id}")],
+            learner: false,
+        }
+    }
+
+    fn ctx(member: Option<MemberRecord>) -> ChangeContext {
+        ChangeContext {
+            member,
+            cluster_id: Some(77),
+            now: Timestamp(1),
+        }
+    }
+
+    fn state() -> StoreState {
+        StoreState {
+            store: Store::new(100),
+            members: Members::default(),
+            hub: WatchHub::default(),
+        }
+    }
+
+    #[test]
+    fn joins_take_one_index_each_as_in_the_seed() {
+        let mut st = state();
+        let r = st.apply_member_change(
+            ConfChangeType::AddNode,
+            1,
+            &ctx(Some(record(1, "machine1"))),
+        );
+        assert!(matches!(r, MemberChangeOutcome::Applied(ref e) if e[0].index == 1));
+        let r = st.apply_member_change(
+            ConfChangeType::AddLearnerNode,
+            2,
+            &ctx(Some(record(2, "machine2"))),
+        );
+        assert!(matches!(r, MemberChangeOutcome::Applied(ref e) if e[0].index == 2));
+        assert!(st.members.get(2).unwrap().learner);
+        // Promotion writes nothing.
+        let r = st.apply_member_change(ConfChangeType::AddNode, 2, &ctx(None));
+        assert_eq!(r, MemberChangeOutcome::Applied(vec![]));
+        assert!(!st.members.get(2).unwrap().learner);
+        assert_eq!(st.store.index(), 2);
+        assert_eq!(st.members.cluster_id(), 77);
+        let ev = st
+            .store
+            .get("/_etcd/machines/machine2", false, false, Timestamp(1))
+            .unwrap();
+        assert_eq!(
+            ev.node.value.as_deref(),
+            Some("raft=http://127.0.0.1:7002&etcd=http://127.0.0.1:4002")
+        );
+    }
+
+    #[test]
+    fn refusals_change_nothing_and_removal_unregisters() {
+        let mut st = state();
+        st.apply_member_change(
+            ConfChangeType::AddNode,
+            1,
+            &ctx(Some(record(1, "machine1"))),
+        );
+        let dup = MemberRecord {
+            id: 5,
+            ..record(1, "machine1")
+        };
+        let r = st.apply_member_change(ConfChangeType::AddLearnerNode, 5, &ctx(Some(dup)));
+        assert!(matches!(r, MemberChangeOutcome::Refused(_)));
+        assert_eq!(st.store.index(), 1);
+        let r = st.apply_member_change(ConfChangeType::RemoveNode, 9, &ctx(None));
+        assert!(matches!(r, MemberChangeOutcome::Refused(_)));
+        let r = st.apply_member_change(ConfChangeType::RemoveNode, 1, &ctx(None));
+        assert!(matches!(r, MemberChangeOutcome::Applied(ref e) if e.len() == 1));
+        assert!(st.members.is_removed(1));
+        assert!(st
+            .store
+            .get("/_etcd/machines/machine1", false, false, Timestamp(1))
+            .is_err());
+    }
+
+    #[test]
+    fn publishing_the_same_urls_writes_nothing() {
+        let mut st = state();
+        let mut unnamed = record(3, "");
+        unnamed.client_urls.clear();
+        st.apply_member_change(ConfChangeType::AddLearnerNode, 3, &ctx(Some(unnamed)));
+        assert_eq!(st.store.index(), 0, "an unstarted member is not registered");
+        let publish = Command::PublishMember {
+            id: 3,
+            name: "machine3".into(),
+            peer_urls: vec!["http://127.0.0.1:7003".into()],
+            client_urls: vec!["http://127.0.0.1:4003".into()],
+            now: Timestamp(2),
+        };
+        assert_eq!(st.apply_command(&publish).unwrap().len(), 1);
+        assert_eq!(st.apply_command(&publish).unwrap().len(), 0);
+        assert_eq!(st.members.get(3).unwrap().name, "machine3");
+    }
+
+    #[test]
+    fn snapshots_carry_members_and_read_old_store_only_ones() {
+        let mut st = state();
+        st.apply_member_change(
+            ConfChangeType::AddNode,
+            1,
+            &ctx(Some(record(1, "machine1"))),
+        );
+        let (store, members) = restore_snapshot(&st.snapshot(), 100).unwrap();
+        assert_eq!(members, st.members);
+        assert_eq!(store.save(), st.store.save());
+        let (old, none) = restore_snapshot(&st.store.save(), 100).unwrap();
+        assert_eq!(old.index(), 1);
+        assert!(none.is_empty());
+        assert!(restore_snapshot(&[2, 0, 0], 100).is_err());
+    }
+}

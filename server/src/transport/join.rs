@@ -1,0 +1,143 @@
+//! Joining a cluster: a machine started with `-peers` and an empty data dir asks a listed
+//! peer to add it (`POST /join`), then learns the log from the leader.
+
+use std::time::{Duration, Instant};
+
+use crate::api::peer::{JoinRequest, JoinResponse};
+use crate::cluster::parse_id_hex;
+
+/// How long a joining machine keeps trying its peers before it gives up.
+const JOIN_DEADLINE: Duration = Duration::from_secs(30);
+/// Pause between rounds over the peer list.
+const JOIN_RETRY: Duration = Duration::from_millis(500);
+
+/// What the cluster told a machine that joined it.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    /// This member's raft id.
+    pub id: u64,
+    /// The cluster id.
+    pub cluster_id: u64,
+    /// Raft ids and peer URLs of the members.
+    pub peers: Vec<(u64, String)>,
+}
+
+/// `127.0.0.1:7001` as `http://127.0.0.1:7001` (`https` when peers speak TLS); full URLs
+/// are kept as they are.
+pub fn peer_url(peer: &str, tls: bool) -> String {
+    let peer = peer.trim().trim_end_matches('/');
+    if peer.starts_with("http://") || peer.starts_with("https://") {
+        peer.to_string()
+    } else if tls {
+        format!("https://{peer}")
+    } else {
+        format!("http://{peer}")
+    }
+}
+
+/// Asks the listed peers, in turn, to add this machine; retries for a while when none
+/// answers (the cluster may be electing a leader). Refusals (a name already in use) end at
+/// once with the cluster's reason.
+pub async fn join(
+    client: &reqwest::Client,
+    peers: &[String],
+    request: &JoinRequest,
+    tls: bool,
+) -> Result<Joined, String> {
+    let own = request.peer_urls.first().cloned().unwrap_or_default();
+    let urls: Vec<String> = peers
+        .iter()
+        .map(|p| peer_url(p, tls))
+        .filter(|u| *u != own)
+        .collect();
+    if urls.is_empty() {
+        return Err("-peers lists no machine but this one".into());
+    }
+    let started = Instant::now();
+    let mut last_error = String::new();
+    while started.elapsed() < JOIN_DEADLINE {
+        for url in &urls {
+            match try_join(client, url, request).await {
+                Ok(joined) => {
+                    tracing::info!(via = %url, id = %format!("{:016x}", joined.id), "joined the cluster");
+                    return Ok(joined);
+                }
+                Err(Attempt::Refused(why)) => {
+                    return Err(format!("{url} refused to add this machine: {why}"))
+                }
+                Err(Attempt::Failed(why)) => {
+                    tracing::info!(via = %url, "join attempt failed: {why}");
+                    last_error = format!("{url}: {why}");
+                }
+            }
+        }
+        tokio::time::sleep(JOIN_RETRY).await;
+    }
+    Err(format!(
+        "cannot join the cluster through {} (last error: {last_error})",
+        urls.join(", ")
+    ))
+}
+
+enum Attempt {
+    Refused(String),
+    Failed(String),
+}
+
+async fn try_join(
+    client: &reqwest::Client,
+    url: &str,
+    request: &JoinRequest,
+) -> Result<Joined, Attempt> {
+    let resp = client
+        .post(format!("{url}/join"))
+        .timeout(Duration::from_secs(10))
+        .json(request)
+        .send()
+        .await
+        .map_err(|e| Attempt::Failed(e.to_string()))?;
+    let status = resp.status();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| Attempt::Failed(e.to_string()))?;
+    if status.as_u16() == 409 || status.as_u16() == 400 {
+        let why = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(str::to_string))
+            .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+        return Err(Attempt::Refused(why));
+    }
+    if !status.is_success() {
+        return Err(Attempt::Failed(format!(
+            "{status}: {}",
+            String::from_utf8_lossy(&body)
+        )));
+    }
+    let r: JoinResponse =
+        serde_json::from_slice(&body).map_err(|e| Attempt::Failed(format!("bad answer: {e}")))?;
+    let id = parse_id_hex(&r.id).ok_or_else(|| Attempt::Failed("bad member id".into()))?;
+    let cluster_id = u64::from_str_radix(&r.cluster_id, 16).unwrap_or(0);
+    let peers = r
+        .members
+        .iter()
+        .filter_map(|m| Some((parse_id_hex(&m.id)?, m.peer_urls.first()?.clone())))
+        .collect();
+    Ok(Joined {
+        id,
+        cluster_id,
+        peers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_peer_addresses_get_a_scheme() {
+        assert_eq!(peer_url("127.0.0.1:7001", false), "http://127.0.0.1:7001");
+        assert_eq!(peer_url("127.0.0.1:7001", true), "https://127.0.0.1:7001");
+        assert_eq!(peer_url("http://h:1/", true), "http://h:1");
+    }
+}

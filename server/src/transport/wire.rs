@@ -1,0 +1,107 @@
+//! How raft messages travel between members: protobuf messages, each prefixed by its length
+//! (4 bytes, big endian), several to one HTTP body. A streamed snapshot is one such message
+//! (with empty data) followed by the raw snapshot file.
+
+use protobuf::Message as _;
+use raft::eraftpb::Message;
+
+/// Largest single encoded message accepted (an append batch is capped at 1 MiB by raft's
+/// `max_size_per_msg`, plus one entry that may exceed it; client values are capped far lower).
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Largest body of one batch.
+pub const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
+
+/// Header naming the cluster a peer request belongs to (hex), as etcd does.
+pub const CLUSTER_HEADER: &str = "x-etcd-cluster-id";
+
+/// Header naming the sending member (hex raft id).
+pub const FROM_HEADER: &str = "x-raft-from";
+
+/// Appends one length-prefixed message to `out`.
+pub fn encode_into(msg: &Message, out: &mut Vec<u8>) {
+    let bytes = msg
+        .write_to_bytes()
+        .expect("encoding a raft message into memory cannot fail");
+    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(&bytes);
+}
+
+/// Encodes a batch.
+pub fn encode_batch(msgs: &[Message]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for m in msgs {
+        encode_into(m, &mut out);
+    }
+    out
+}
+
+/// Reads one length-prefixed message from the front of `bytes`; returns it and how many bytes
+/// it took, `Ok(None)` when `bytes` does not hold a whole message yet.
+pub fn decode_one(bytes: &[u8]) -> Result<Option<(Message, usize)>, String> {
+    let Some(len) = bytes.get(..4) else {
+        return Ok(None);
+    };
+    let len = u32::from_be_bytes(len.try_into().expect("4 bytes")) as usize;
+    if len > MAX_MESSAGE_BYTES {
+        return Err(format!("raft message of {len} bytes is too large"));
+    }
+    let Some(body) = bytes.get(4..4 + len) else {
+        return Ok(None);
+    };
+    let mut msg = Message::default();
+    msg.merge_from_bytes(body)
+        .map_err(|e| format!("bad raft message: {e}"))?;
+    Ok(Some((msg, 4 + len)))
+}
+
+/// Decodes a whole batch body.
+pub fn decode_batch(mut bytes: &[u8]) -> Result<Vec<Message>, String> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        match decode_one(bytes)? {
+            Some((m, used)) => {
+                out.push(m);
+                bytes = &bytes[used..];
+            }
+            None => return Err("truncated raft message batch".into()),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use raft::eraftpb::{Entry, MessageType};
+
+    fn msg(to: u64, data: &[u8]) -> Message {
+        let mut m = Message::default();
+        m.set_msg_type(MessageType::MsgAppend);
+        m.to = to;
+        m.from = 1;
+        m.mut_entries().push(Entry {
+            data: data.to_vec().into(),
+            ..Default::default()
+        });
+        m
+    }
+
+    #[test]
+    fn batches_round_trip() {
+        let batch = vec![msg(2, b"a"), msg(3, b"bcd"), msg(2, b"")];
+        let bytes = encode_batch(&batch);
+        assert_eq!(decode_batch(&bytes).unwrap(), batch);
+        assert_eq!(decode_batch(&[]).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn truncated_and_oversized_input_is_refused() {
+        let bytes = encode_batch(&[msg(2, b"abc")]);
+        assert!(decode_batch(&bytes[..bytes.len() - 1]).is_err());
+        assert!(decode_one(&bytes[..3]).unwrap().is_none());
+        let huge = (MAX_MESSAGE_BYTES as u32 + 1).to_be_bytes();
+        assert!(decode_one(&huge).is_err());
+        assert!(decode_batch(&[0, 0, 0, 2, 0xff, 0xff]).is_err());
+    }
+}
