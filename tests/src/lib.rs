@@ -4,7 +4,9 @@
 //! Every test owns its processes; they are killed when the handle drops, so tests can run in
 //! parallel under nextest.
 
+pub mod cluster;
 pub mod http;
+pub mod proxy;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -130,6 +132,8 @@ pub struct Options {
     pub data_dir: Option<PathBuf>,
     /// Client and peer ports to use instead of fresh ones.
     pub ports: Option<(u16, u16)>,
+    /// Peer port to advertise instead of the one listened on (a proxy in front of it).
+    pub advertised_peer_port: Option<u16>,
 }
 
 impl Default for Options {
@@ -139,6 +143,7 @@ impl Default for Options {
             extra: Vec::new(),
             data_dir: None,
             ports: None,
+            advertised_peer_port: None,
         }
     }
 }
@@ -167,8 +172,16 @@ impl EtcdProcess {
         Self::start_with(Options::default())
     }
 
-    /// One of our servers with the given options.
+    /// One of our servers with the given options, once healthy.
     pub fn start_with(opts: Options) -> EtcdProcess {
+        let mut p = Self::start_unready(opts);
+        p.wait_ready();
+        p
+    }
+
+    /// Starts one of our servers without waiting for it to become healthy (a member whose
+    /// cluster has no quorum yet does not).
+    pub fn start_unready(opts: Options) -> EtcdProcess {
         let tmp = tempfile::tempdir().expect("tempdir");
         let data_dir = opts
             .data_dir
@@ -183,6 +196,11 @@ impl EtcdProcess {
             "-addr".into(),
             format!("127.0.0.1:{client_port}"),
             "-peer-addr".into(),
+            format!(
+                "127.0.0.1:{}",
+                opts.advertised_peer_port.unwrap_or(peer_port)
+            ),
+            "-peer-bind-addr".into(),
             format!("127.0.0.1:{peer_port}"),
         ];
         args.extend(opts.extra.iter().cloned());
@@ -198,7 +216,7 @@ impl EtcdProcess {
             log_path,
             _tmp: Some(tmp),
         };
-        p.spawn();
+        p.spawn_unready();
         p
     }
 
@@ -250,6 +268,11 @@ impl EtcdProcess {
     }
 
     fn spawn(&mut self) {
+        self.spawn_unready();
+        self.wait_ready();
+    }
+
+    fn spawn_unready(&mut self) {
         let bin = match self.flavor {
             Flavor::Ours => workspace_bin("etcd"),
             Flavor::Reference => PathBuf::from(reference_bin()),
@@ -269,11 +292,11 @@ impl EtcdProcess {
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
         self.child = Some(child);
-        self.wait_ready();
     }
 
-    /// Polls `/version` until the server answers (and, for writes to work, `/health` is ok).
-    fn wait_ready(&mut self) {
+    /// Polls `/health` until the server is healthy (a leader is known and the member's record
+    /// is current); panics with the log when it exits or takes more than a minute.
+    pub fn wait_ready(&mut self) {
         let deadline = Instant::now() + START_DEADLINE;
         loop {
             if let Some(child) = self.child.as_mut() {
@@ -353,6 +376,26 @@ impl EtcdProcess {
     pub fn restart(&mut self) {
         self.kill9();
         self.spawn();
+    }
+
+    /// Starts the process again (after a kill if it runs) without waiting for health.
+    pub fn restart_unready(&mut self) {
+        self.kill9();
+        self.spawn_unready();
+    }
+
+    /// Whether the process has exited (or was never started); reaps it if so.
+    pub fn has_exited(&mut self) -> bool {
+        match self.child.as_mut() {
+            None => true,
+            Some(c) => match c.try_wait() {
+                Ok(Some(_)) => {
+                    self.child = None;
+                    true
+                }
+                _ => false,
+            },
+        }
     }
 
     /// Starts again after replacing the extra arguments (same name, ports, data dir).

@@ -56,11 +56,11 @@ pub fn version() -> Response {
 pub fn health(st: &AppState) -> Response {
     // Healthy once a leader is known and this member's record (hence its `/_etcd/machines`
     // entry) is current: from then on a fresh member's first client write gets the index the
-    // seed README shows.
+    // seed README shows. A joining member is healthy once it caught up and votes.
     let published = {
         let state = st.raft.state.read().expect("store lock poisoned");
         state.members.get(st.info.id).is_some_and(|m| {
-            m.name == st.info.name && m.client_urls == [st.info.client_url.clone()]
+            m.name == st.info.name && m.client_urls == [st.info.client_url.clone()] && !m.learner
         })
     };
     if st.raft.status.has_leader() && published {

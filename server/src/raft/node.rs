@@ -38,7 +38,7 @@ const MAX_ENTRIES_KEPT_AFTER_SNAPSHOT: u64 = 5000;
 /// How long a member's announcement of its URLs may stay unapplied before it is sent again.
 const PUBLISH_RETRY: Duration = Duration::from_secs(3);
 /// How often the leader looks for learners that caught up.
-const PROMOTE_EVERY: Duration = Duration::from_millis(500);
+const PROMOTE_EVERY: Duration = Duration::from_millis(100);
 /// A learner this close to the commit index is caught up and becomes a voter.
 const CAUGHT_UP_SLACK: u64 = 64;
 
@@ -684,7 +684,8 @@ impl RaftLoop {
     /// Every `snapshot_count` applied entries, saves the state and compacts the log below it.
     fn maybe_snapshot(&mut self) -> Result<(), StorageFailure> {
         let last = self.node.store().snapshot_metadata().index;
-        if self.applied.saturating_sub(last) < self.cfg.snapshot_count.max(1) {
+        let wanted = self.node.store().take_snapshot_wanted() && self.applied > last;
+        if !wanted && self.applied.saturating_sub(last) < self.cfg.snapshot_count.max(1) {
             return Ok(());
         }
         let data = {

@@ -76,6 +76,8 @@ pub struct RaftStorage {
     truncated_index: u64,
     truncated_term: u64,
     snapshot_meta: SnapshotMetadata,
+    /// Raft asked for a snapshot for a member the newest one does not include.
+    snapshot_wanted: std::sync::atomic::AtomicBool,
 }
 
 impl RaftStorage {
@@ -115,6 +117,7 @@ impl RaftStorage {
             truncated_index,
             truncated_term,
             snapshot_meta,
+            snapshot_wanted: Default::default(),
         })
     }
 
@@ -167,6 +170,12 @@ impl RaftStorage {
     /// Whether this member was removed from its cluster.
     pub fn is_removed(&self) -> bool {
         self.engine.get(GROUP, KEY_REMOVED).is_some()
+    }
+
+    /// Whether raft asked for a snapshot the newest one cannot serve (clears the request).
+    pub fn take_snapshot_wanted(&self) -> bool {
+        self.snapshot_wanted
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Where snapshot files live (the transport streams them from and into here).
@@ -392,9 +401,17 @@ impl raft::Storage for RaftStorage {
 
     /// Only the metadata: the transport streams the data from the snapshot file, so a large
     /// store is never held in memory once per lagging follower.
-    fn snapshot(&self, request_index: u64, _to: u64) -> raft::Result<Snapshot> {
-        if self.snapshot_meta.index < request_index || self.snapshot_meta.index == 0 {
-            // The raft loop snapshots on its own schedule; ask again later.
+    fn snapshot(&self, request_index: u64, to: u64) -> raft::Result<Snapshot> {
+        let cs = self.snapshot_meta.get_conf_state();
+        let includes_peer = cs.voters.contains(&to) || cs.learners.contains(&to);
+        if self.snapshot_meta.index < request_index
+            || self.snapshot_meta.index == 0
+            || !includes_peer
+        {
+            // A member that joined after the newest snapshot would refuse it (it is not in its
+            // configuration): the raft loop takes a fresh one; raft asks again meanwhile.
+            self.snapshot_wanted
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             return Err(raft::Error::Store(
                 StorageError::SnapshotTemporarilyUnavailable,
             ));
@@ -463,6 +480,10 @@ mod tests {
             let mut s = RaftStorage::open(dir.path()).unwrap();
             let ents: Vec<Entry> = (1..=10).map(|i| entry(i, 1)).collect();
             s.persist(&ents, None, true).unwrap();
+            s.set_conf_state(ConfState {
+                voters: vec![1, 2],
+                ..Default::default()
+            });
             s.save_snapshot(8, b"store-at-8", 2).unwrap();
             assert_eq!(s.first_index().unwrap(), 7);
             assert!(matches!(
@@ -475,8 +496,13 @@ mod tests {
         assert_eq!(s.last_index().unwrap(), 10);
         assert_eq!(s.term(6).unwrap(), 1);
         assert_eq!(s.snapshot_data().unwrap().unwrap(), b"store-at-8");
-        let snap = s.snapshot(8, 0).unwrap();
+        let snap = s.snapshot(8, 2).unwrap();
         assert_eq!(snap.get_metadata().index, 8);
+        assert!(!s.take_snapshot_wanted());
+        // A member the snapshot's configuration does not know needs a newer one.
+        assert!(s.snapshot(8, 3).is_err());
+        assert!(s.take_snapshot_wanted());
+        assert!(!s.take_snapshot_wanted());
     }
 
     #[test]
@@ -505,6 +531,7 @@ mod tests {
         let mut snap = Snapshot::default();
         snap.mut_metadata().index = 9;
         snap.mut_metadata().term = 2;
+        snap.mut_metadata().mut_conf_state().voters = vec![1, 2];
         // Not received: refused, nothing changes.
         assert!(s.install_snapshot(&snap).is_err());
         assert_eq!(s.first_index().unwrap(), 1);
