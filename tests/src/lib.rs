@@ -267,6 +267,70 @@ impl EtcdProcess {
         Some(p)
     }
 
+    /// A fresh `n`-member reference etcd 3.4 cluster (`--enable-v2`, static bootstrap), every
+    /// member healthy, or `None` when etcd 3.4 is not installed.
+    pub fn start_reference_cluster(n: usize) -> Option<Vec<EtcdProcess>> {
+        if !reference_available() {
+            return None;
+        }
+        let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
+        let initial: Vec<String> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (_, p))| format!("m{}=http://127.0.0.1:{p}", i + 1))
+            .collect();
+        let mut members: Vec<EtcdProcess> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (c, p))| {
+                let tmp = tempfile::tempdir().expect("tempdir");
+                let name = format!("m{}", i + 1);
+                let data_dir = tmp.path().join(format!("{name}.etcd"));
+                let client = format!("http://127.0.0.1:{c}");
+                let peer = format!("http://127.0.0.1:{p}");
+                let args = vec![
+                    "--enable-v2".into(),
+                    "--name".into(),
+                    name.clone(),
+                    "--data-dir".into(),
+                    data_dir.display().to_string(),
+                    "--listen-client-urls".into(),
+                    client.clone(),
+                    "--advertise-client-urls".into(),
+                    client,
+                    "--listen-peer-urls".into(),
+                    peer.clone(),
+                    "--initial-advertise-peer-urls".into(),
+                    peer,
+                    "--initial-cluster".into(),
+                    initial.join(","),
+                    "--initial-cluster-state".into(),
+                    "new".into(),
+                    "--log-level".into(),
+                    "warn".into(),
+                ];
+                let log_path = tmp.path().join(format!("{name}.log"));
+                let mut p = EtcdProcess {
+                    child: None,
+                    flavor: Flavor::Reference,
+                    name,
+                    client_port: *c,
+                    peer_port: *p,
+                    data_dir,
+                    args,
+                    log_path,
+                    _tmp: Some(tmp),
+                };
+                p.spawn_unready();
+                p
+            })
+            .collect();
+        for m in members.iter_mut() {
+            m.wait_ready();
+        }
+        Some(members)
+    }
+
     fn spawn(&mut self) {
         self.spawn_unready();
         self.wait_ready();

@@ -1,0 +1,189 @@
+//! Three-member cluster benchmark, ours against etcd 3.4 in the same run: concurrent writes
+//! spread over every member (fsync on), and the time from a leader's `kill -9` to the next
+//! acknowledged write.
+//!
+//! `cargo build --release --bins && ./target/release/cluster-bench --clients 64 --requests 10000 --kills 10`
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use etcd_integration::cluster::Cluster;
+use etcd_integration::{get, EtcdProcess};
+
+struct Args {
+    clients: usize,
+    requests: usize,
+    kills: usize,
+    members: usize,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        clients: 64,
+        requests: 10_000,
+        kills: 10,
+        members: 3,
+    };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    for pair in argv.chunks(2) {
+        let v = pair.get(1).and_then(|v| v.parse().ok());
+        match (pair[0].as_str(), v) {
+            ("--clients", Some(v)) => a.clients = v,
+            ("--requests", Some(v)) => a.requests = v,
+            ("--kills", Some(v)) => a.kills = v,
+            ("--members", Some(v)) => a.members = v,
+            _ => {
+                eprintln!(
+                    "usage: cluster-bench [--clients N] [--requests N] [--kills N] [--members N]"
+                );
+                std::process::exit(1);
+            }
+        }
+    }
+    a
+}
+
+/// Writes/s, p50 and p99 in ms.
+fn load(members: &[EtcdProcess], clients: usize, requests: usize) -> (f64, f64, f64) {
+    let next = Arc::new(AtomicUsize::new(0));
+    let body = Arc::new(format!("value={}", "v".repeat(256)));
+    let bases: Vec<String> = members.iter().map(|m| m.keys("/bench")).collect();
+    let start = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (next, body) = (next.clone(), body.clone());
+            let base = bases[c % bases.len()].clone();
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(30))
+                    .build();
+                let mut lat = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= requests {
+                        break;
+                    }
+                    let t = Instant::now();
+                    agent
+                        .put(&format!("{base}/c{c}/k{i}"))
+                        .set("Content-Type", "application/x-www-form-urlencoded")
+                        .send_string(&body)
+                        .unwrap_or_else(|e| panic!("write failed: {e}"))
+                        .into_string()
+                        .ok();
+                    lat.push(t.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut lat: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("client"))
+        .collect();
+    let secs = start.elapsed().as_secs_f64();
+    lat.sort();
+    let pct =
+        |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1e3;
+    (lat.len() as f64 / secs, pct(0.5), pct(0.99))
+}
+
+fn leader_of(members: &[EtcdProcess]) -> Option<usize> {
+    (0..members.len()).find(|i| {
+        members[*i].pid().is_some()
+            && get(&members[*i].url("/v2/stats/self"))
+                .map(|r| r.status == 200 && r.json()["state"] == "StateLeader")
+                .unwrap_or(false)
+    })
+}
+
+/// Kills the leader and times until a write through a survivor is acknowledged; `kills` times.
+fn failover_ms(members: &mut [EtcdProcess], kills: usize) -> Vec<f64> {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(10))
+        .build();
+    let mut out = Vec::new();
+    for k in 0..kills {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let leader = loop {
+            if let Some(l) = leader_of(members) {
+                break l;
+            }
+            assert!(Instant::now() < deadline, "no leader");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        members[leader].kill9();
+        let t = Instant::now();
+        let survivors: Vec<usize> = (0..members.len()).filter(|i| *i != leader).collect();
+        let mut n = 0;
+        loop {
+            let m = &members[survivors[n % survivors.len()]];
+            n += 1;
+            let ok = agent
+                .put(&m.keys(&format!("/failover/{k}")))
+                .set("Content-Type", "application/x-www-form-urlencoded")
+                .send_string("value=x")
+                .map(|r| r.status() == 201 || r.status() == 200)
+                .unwrap_or(false);
+            if ok {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(60),
+                "no write after a leader kill"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        out.push(t.elapsed().as_secs_f64() * 1e3);
+        members[leader].restart_unready();
+        members[leader].wait_ready();
+    }
+    out
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args = parse_args();
+    let mut ours = Cluster::start(args.members, &[]);
+    let (ow, o50, o99) = load(&ours.members, args.clients, args.requests);
+    eprintln!("ours: {ow:.0} writes/s, p50 {o50:.2} ms, p99 {o99:.2} ms");
+    let reference = EtcdProcess::start_reference_cluster(args.members);
+    let theirs = reference
+        .as_ref()
+        .map(|r| load(r, args.clients, args.requests));
+    if let Some((rw, r50, r99)) = theirs {
+        eprintln!("etcd 3.4: {rw:.0} writes/s, p50 {r50:.2} ms, p99 {r99:.2} ms");
+    }
+    let of = failover_ms(&mut ours.members, args.kills);
+    eprintln!("ours failover ms: {of:?}");
+    let rf = reference.map(|mut r| failover_ms(&mut r, args.kills));
+    if let Some(rf) = &rf {
+        eprintln!("etcd 3.4 failover ms: {rf:?}");
+    }
+    println!(
+        "| metric ({} members, {} clients, 256-byte values, {} writes) | ours | etcd 3.4 | ours / etcd |",
+        args.members, args.clients, args.requests
+    );
+    println!("|---|---|---|---|");
+    let row = |name: &str, o: f64, r: Option<f64>, digits: usize| match r {
+        Some(r) => println!("| {name} | {o:.digits$} | {r:.digits$} | {:.2} |", o / r),
+        None => println!("| {name} | {o:.digits$} | n/a | n/a |"),
+    };
+    row("writes/s", ow, theirs.map(|t| t.0), 0);
+    row("p50 latency (ms)", o50, theirs.map(|t| t.1), 2);
+    row("p99 latency (ms)", o99, theirs.map(|t| t.2), 2);
+    row(
+        &format!(
+            "leader kill to next acknowledged write, median of {} (ms)",
+            args.kills
+        ),
+        median(of),
+        rf.map(median),
+        0,
+    );
+}
