@@ -13,4 +13,5 @@ pub mod server;
 pub mod storage;
 pub mod store;
 pub mod time;
+pub mod tls;
 pub mod watch;

@@ -11,17 +11,18 @@ use crate::config::Config;
 use crate::member::{cluster_id, member_id};
 use crate::raft::{self, RaftConfig};
 use crate::time::Timestamp;
+use crate::tls::{ServerTls, Side};
 
 /// Runs the server until SIGINT or SIGTERM; errors are start-up failures, worded for humans.
 pub fn run(cfg: Config) -> Result<(), String> {
     if !cfg.peers.is_empty() {
         return Err("joining a cluster with -peers is not supported by this build yet".into());
     }
-    if cfg.client_tls.enabled() || cfg.peer_tls.enabled() {
-        return Err(
-            "TLS (-cert-file, -key-file, -peer-*-file) is not supported by this build yet".into(),
-        );
-    }
+    // TLS files are checked before anything touches the data dir; with TLS asked for we never
+    // fall back to plain HTTP.
+    let client_tls =
+        ServerTls::from_files(&cfg.client_tls, Side::Client).map_err(|e| e.to_string())?;
+    let peer_tls = ServerTls::from_files(&cfg.peer_tls, Side::Peer).map_err(|e| e.to_string())?;
     if cfg.force && cfg.data_dir.exists() {
         tracing::warn!(dir = %cfg.data_dir.display(), "-f: discarding existing state");
         std::fs::remove_dir_all(&cfg.data_dir)
@@ -79,12 +80,21 @@ pub fn run(cfg: Config) -> Result<(), String> {
             "etcd is serving"
         );
         let (stop_tx, stop_rx) = watch::channel(false);
+        for tls in client_tls.iter().chain(peer_tls.iter()) {
+            tls.spawn_reloader(stop_rx.clone());
+        }
         let client_task = tokio::spawn(crate::http::serve(
             client,
             api::routes(state.clone()),
             stop_rx.clone(),
+            client_tls.map(|t| t.acceptor()),
         ));
-        let peer_task = tokio::spawn(crate::http::serve(peer, api::routes(state), stop_rx));
+        let peer_task = tokio::spawn(crate::http::serve(
+            peer,
+            api::routes(state),
+            stop_rx,
+            peer_tls.map(|t| t.acceptor()),
+        ));
         wait_for_signal().await;
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
