@@ -823,4 +823,83 @@ mod tests {
         .expect_err("mismatch");
         assert!(e.to_string().contains("-peer-key-file"), "{e}");
     }
+
+    /// The documented peer-link recipe end to end: `client_config` in a reqwest client
+    /// against `http::serve` with a `ServerTls` that requires client certificates.
+    #[tokio::test]
+    async fn peer_mutual_tls_through_reqwest() {
+        let server = ServerTls::from_files(
+            &files(
+                Some("server.crt"),
+                Some("server.key.insecure"),
+                Some("ca.crt"),
+            ),
+            Side::Peer,
+        )
+        .expect("server config")
+        .expect("TLS on");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop_tx, stop_rx) = watch::channel(false);
+        use warp::Filter;
+        let filter = warp::any().map(|| warp::reply::Response::new("peer ok".into()));
+        let task = tokio::spawn(crate::http::serve(
+            listener,
+            filter,
+            stop_rx,
+            Some(server.acceptor()),
+        ));
+        let url = format!("https://127.0.0.1:{}/", addr.port());
+
+        let with_identity = client_config(
+            &files(
+                Some("server2.crt"),
+                Some("server2.key.insecure"),
+                Some("ca.crt"),
+            ),
+            Side::Peer,
+        )
+        .expect("client config");
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(with_identity)
+            .build()
+            .expect("reqwest client");
+        let body = client
+            .get(&url)
+            .send()
+            .await
+            .expect("mutual TLS request")
+            .text()
+            .await
+            .expect("body");
+        assert_eq!(body, "peer ok");
+
+        let anonymous =
+            client_config(&files(None, None, Some("ca.crt")), Side::Peer).expect("config");
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(anonymous)
+            .build()
+            .expect("reqwest client");
+        assert!(
+            client.get(&url).send().await.is_err(),
+            "no client cert must be refused"
+        );
+
+        // A client trusting another CA refuses our server.
+        let foreign =
+            client_config(&files(None, None, Some("foreign-ca.crt")), Side::Peer).expect("config");
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(foreign)
+            .build()
+            .expect("reqwest client");
+        assert!(
+            client.get(&url).send().await.is_err(),
+            "untrusted server accepted"
+        );
+
+        let _ = stop_tx.send(true);
+        task.await.expect("serve ends");
+    }
 }
