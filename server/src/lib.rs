@@ -14,5 +14,6 @@ pub mod state;
 pub mod storage;
 pub mod store;
 pub mod time;
+pub mod tls;
 pub mod transport;
 pub mod watch;

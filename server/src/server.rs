@@ -13,15 +13,16 @@ use crate::config::Config;
 use crate::raft::{self, RaftConfig, StartMode};
 use crate::storage::RaftStorage;
 use crate::time::Timestamp;
+use crate::tls::{self, ServerTls, Side};
 use crate::transport::{join, Transport};
 
 /// Runs the server until SIGINT or SIGTERM; errors are start-up failures, worded for humans.
 pub fn run(cfg: Config) -> Result<(), String> {
-    if cfg.client_tls.enabled() || cfg.peer_tls.enabled() {
-        return Err(
-            "TLS (-cert-file, -key-file, -peer-*-file) is not supported by this build yet".into(),
-        );
-    }
+    // TLS files are checked before anything touches the data dir; with TLS asked for we never
+    // fall back to plain HTTP.
+    let client_tls =
+        ServerTls::from_files(&cfg.client_tls, Side::Client).map_err(|e| e.to_string())?;
+    let peer_tls = ServerTls::from_files(&cfg.peer_tls, Side::Peer).map_err(|e| e.to_string())?;
     if cfg.force && cfg.data_dir.exists() {
         tracing::warn!(dir = %cfg.data_dir.display(), "-f: discarding existing state");
         std::fs::remove_dir_all(&cfg.data_dir)
@@ -36,7 +37,13 @@ pub fn run(cfg: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let storage = RaftStorage::open(&cfg.data_dir)
         .map_err(|e| format!("cannot open data dir {}: {e}", cfg.data_dir.display()))?;
-    let peer_client = reqwest::Client::builder()
+    // Members present their peer certificate and trust -peer-ca-file on every peer link.
+    let mut peer_client = reqwest::Client::builder();
+    if cfg.peer_tls.enabled() {
+        let tls = tls::client_config(&cfg.peer_tls, Side::Peer).map_err(|e| e.to_string())?;
+        peer_client = peer_client.use_preconfigured_tls(tls);
+    }
+    let peer_client = peer_client
         .connect_timeout(Duration::from_secs(1))
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true)
@@ -127,15 +134,20 @@ pub fn run(cfg: Config) -> Result<(), String> {
             "etcd is serving"
         );
         let (stop_tx, stop_rx) = watch::channel(false);
+        for tls in client_tls.iter().chain(peer_tls.iter()) {
+            tls.spawn_reloader(stop_rx.clone());
+        }
         let client_task = tokio::spawn(crate::http::serve(
             client,
             api::routes(state.clone()),
             stop_rx.clone(),
+            client_tls.map(|t| t.acceptor()),
         ));
         let peer_task = tokio::spawn(crate::http::serve(
             peer,
             api::peer::routes(state, snapshots),
             stop_rx,
+            peer_tls.map(|t| t.acceptor()),
         ));
         wait_for_signal().await;
         tracing::info!("shutting down");

@@ -127,10 +127,11 @@ impl Cluster {
         let deadline = Instant::now() + AGREEMENT_DEADLINE;
         loop {
             if let Some(l) = self.leader().filter(|l| Some(*l) != not) {
-                let url = format!("http://127.0.0.1:{}", self.advertised_peer_port(l));
+                // http or https, as the members' peer links speak.
+                let addr = format!("://127.0.0.1:{}", self.advertised_peer_port(l));
                 let agreed = self.running().filter(|i| Some(*i) != not).all(|i| {
                     get(&self.members[i].url("/v2/leader"))
-                        .map(|r| r.body == url)
+                        .map(|r| r.body.starts_with("http") && r.body.ends_with(&addr))
                         .unwrap_or(false)
                 });
                 if agreed {

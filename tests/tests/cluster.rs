@@ -350,3 +350,65 @@ fn even_and_larger_clusters_work() {
         r.body
     );
 }
+
+fn fixture(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/ca")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// Peer links over mutual TLS: the cluster works and advertises https; a machine whose
+/// certificate another CA signed cannot join.
+#[test]
+fn members_talk_over_mutual_tls_and_refuse_a_foreign_certificate() {
+    let (cert, key, ca) = (
+        fixture("server.crt"),
+        fixture("server.key.insecure"),
+        fixture("ca.crt"),
+    );
+    let tls = [
+        "-peer-cert-file",
+        cert.as_str(),
+        "-peer-key-file",
+        key.as_str(),
+        "-peer-ca-file",
+        ca.as_str(),
+    ];
+    let c = Cluster::start(3, &tls);
+    let leader = c.wait_for_leader(None);
+    let follower = (0..3).find(|i| *i != leader).unwrap();
+    assert_eq!(c.put(follower, "/secure", "yes").unwrap().status, 201);
+    wait_until("every member has the write", || {
+        c.members
+            .iter()
+            .all(|m| value_on(m, "/secure").as_deref() == Some("yes"))
+    });
+    let reg = value_on(&c.members[0], "/_etcd/machines/machine2").unwrap();
+    assert!(reg.starts_with("raft=https://127.0.0.1:"), "{reg}");
+    assert!(get(&c.members[0].url("/v2/leader"))
+        .unwrap()
+        .body
+        .starts_with("https://"));
+
+    let (foreign, foreign_key) = (fixture("foreign.crt"), fixture("foreign.key.insecure"));
+    let mut intruder = EtcdProcess::start_unready(Options {
+        name: "intruder".into(),
+        extra: vec![
+            "-peer-cert-file".into(),
+            foreign,
+            "-peer-key-file".into(),
+            foreign_key,
+            "-peer-ca-file".into(),
+            ca.clone(),
+            "-peers".into(),
+            format!("127.0.0.1:{}", c.members[0].peer_port),
+        ],
+        ..Options::default()
+    });
+    wait_until("the intruder gives up", || intruder.has_exited());
+    assert!(intruder.log().contains("cannot join"), "{}", intruder.log());
+    let members = get(&c.members[0].url("/v2/members")).unwrap().json();
+    assert_eq!(members["members"].as_array().unwrap().len(), 3);
+}

@@ -3,20 +3,34 @@
 //! rounds so both see the same machine noise. Prints a Markdown table for BENCHMARKS.md.
 //!
 //! `cargo run --release -p etcd-integration --bin etcd-bench -- [--clients 64] [--requests 20000]
-//! [--value-size 256] [--rounds 3]`
+//! [--value-size 256] [--rounds 3] [--https [--cacert fixtures/ca/ca.crt]]`
+//!
+//! With `--https` both servers serve the client port over TLS with `fixtures/ca/server.crt`
+//! (ours with `-cert-file/-key-file`, etcd 3.4 with `--cert-file/--key-file`), and the clients
+//! verify it against `--cacert`; run once with and once without to compare HTTPS with HTTP.
+//! Each client keeps its connection alive, so the figures show TLS record cost, not handshakes.
 
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use etcd_integration::{EtcdProcess, Flavor};
+use etcd_integration::{free_port, workspace_bin, EtcdProcess, Flavor};
 
 struct Args {
     clients: usize,
     requests: usize,
     value_size: usize,
     rounds: usize,
+    /// Serve and load over HTTPS.
+    https: bool,
+    /// CA the clients trust in HTTPS mode.
+    cacert: PathBuf,
 }
+
+/// How long an HTTPS server may take to start before the bench gives up.
+const START_DEADLINE: Duration = Duration::from_secs(60);
 
 fn parse_args() -> Args {
     let mut a = Args {
@@ -24,11 +38,26 @@ fn parse_args() -> Args {
         requests: 20_000,
         value_size: 256,
         rounds: 3,
+        https: false,
+        cacert: fixtures().join("ca.crt"),
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
-    while i + 1 < argv.len() {
-        let v: usize = argv[i + 1].parse().expect("numeric flag value");
+    while i < argv.len() {
+        if argv[i] == "--https" {
+            a.https = true;
+            i += 1;
+            continue;
+        }
+        let value = argv
+            .get(i + 1)
+            .unwrap_or_else(|| panic!("{} needs a value", argv[i]));
+        if argv[i] == "--cacert" {
+            a.cacert = PathBuf::from(value);
+            i += 2;
+            continue;
+        }
+        let v: usize = value.parse().expect("numeric flag value");
         match argv[i].as_str() {
             "--clients" => a.clients = v,
             "--requests" => a.requests = v,
@@ -39,6 +68,156 @@ fn parse_args() -> Args {
         i += 2;
     }
     a
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/ca")
+}
+
+/// A rustls client config trusting only the CA in `cacert`.
+fn tls_config(cacert: &Path) -> Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(cacert)
+        .unwrap_or_else(|e| panic!("read {}: {e}", cacert.display()))
+    {
+        roots
+            .add(cert.expect("PEM certificate"))
+            .expect("usable CA certificate");
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+fn agent(tls: &Option<Arc<rustls::ClientConfig>>) -> ureq::Agent {
+    let b = ureq::AgentBuilder::new().timeout(Duration::from_secs(30));
+    match tls {
+        Some(c) => b.tls_config(c.clone()).build(),
+        None => b.build(),
+    }
+}
+
+/// A server under load: its keys URL prefix and pid (for RSS), whichever way it was started.
+struct Target {
+    /// `http(s)://127.0.0.1:<port>/v2/keys`.
+    keys: String,
+    pid: Option<u32>,
+    /// Keeps a harness-started server alive.
+    _process: Option<EtcdProcess>,
+    /// An HTTPS server started here (the harness probes plain HTTP only); killed on drop.
+    child: Option<Child>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Starts `flavor` serving HTTPS with the fixture certificate; `None` when the reference etcd
+/// is not installed.
+fn start_https(flavor: Flavor, tls: &Arc<rustls::ClientConfig>) -> Option<Target> {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (port, peer_port) = (free_port(), free_port());
+    let (crt, key) = (
+        fixtures().join("server.crt"),
+        fixtures().join("server.key.insecure"),
+    );
+    let mut cmd = match flavor {
+        Flavor::Ours => {
+            let mut c = Command::new(workspace_bin("etcd"));
+            c.args(["-name", "machine0", "-data-dir"])
+                .arg(tmp.path().join("machine0"))
+                .args(["-addr", &format!("127.0.0.1:{port}")])
+                .args(["-peer-addr", &format!("127.0.0.1:{peer_port}")])
+                .arg("-cert-file")
+                .arg(&crt)
+                .arg("-key-file")
+                .arg(&key);
+            c
+        }
+        Flavor::Reference => {
+            let bin = std::env::var("REFERENCE_ETCD").unwrap_or_else(|_| "/usr/bin/etcd".into());
+            if !Path::new(&bin).exists() {
+                eprintln!("skipping etcd 3.4: not installed");
+                return None;
+            }
+            let client = format!("https://127.0.0.1:{port}");
+            let peer = format!("http://127.0.0.1:{peer_port}");
+            let mut c = Command::new(bin);
+            c.args(["--enable-v2", "--name", "machine0", "--data-dir"])
+                .arg(tmp.path().join("ref.etcd"))
+                .args(["--listen-client-urls", &client])
+                .args(["--advertise-client-urls", &client])
+                .args(["--listen-peer-urls", &peer])
+                .args(["--initial-advertise-peer-urls", &peer])
+                .args(["--initial-cluster", &format!("machine0={peer}")])
+                .args(["--log-level", "warn"])
+                .arg("--cert-file")
+                .arg(&crt)
+                .arg("--key-file")
+                .arg(&key);
+            c
+        }
+    };
+    let child = cmd
+        .env_remove("ETCD_NAME")
+        .env_remove("ETCD_DATA_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn etcd");
+    let mut t = Target {
+        keys: format!("https://127.0.0.1:{port}/v2/keys"),
+        pid: Some(child.id()),
+        _process: None,
+        child: Some(child),
+        _tmp: Some(tmp),
+    };
+    let health = format!("https://127.0.0.1:{port}/health");
+    let probe = agent(&Some(tls.clone()));
+    let started = Instant::now();
+    loop {
+        if let Some(Ok(Some(status))) = t.child.as_mut().map(|c| c.try_wait()) {
+            panic!("{flavor:?} exited during start: {status}");
+        }
+        if let Ok(r) = probe.get(&health).call() {
+            if r.into_string().unwrap_or_default().contains("true") {
+                return Some(t);
+            }
+        }
+        assert!(
+            started.elapsed() < START_DEADLINE,
+            "{flavor:?} did not become healthy over HTTPS"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts `flavor` over plain HTTP through the harness.
+fn start_http(flavor: Flavor) -> Option<Target> {
+    let p = match flavor {
+        Flavor::Ours => EtcdProcess::start(),
+        Flavor::Reference => EtcdProcess::start_reference()?,
+    };
+    Some(Target {
+        keys: p.keys(""),
+        pid: p.pid(),
+        _process: Some(p),
+        child: None,
+        _tmp: None,
+    })
 }
 
 /// One load run's figures.
@@ -61,7 +240,12 @@ fn rss_mib(pid: u32) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn run_load(server: &EtcdProcess, args: &Args, round: usize) -> Figures {
+fn run_load(
+    server: &Target,
+    tls: &Option<Arc<rustls::ClientConfig>>,
+    args: &Args,
+    round: usize,
+) -> Figures {
     let next = Arc::new(AtomicUsize::new(0));
     let value = "v".repeat(args.value_size);
     let body = Arc::new(format!("value={value}"));
@@ -70,12 +254,11 @@ fn run_load(server: &EtcdProcess, args: &Args, round: usize) -> Figures {
         .map(|c| {
             let next = next.clone();
             let body = body.clone();
-            let base = server.keys(&format!("/bench{round}"));
+            let base = format!("{}/bench{round}", server.keys);
             let total = args.requests;
+            let tls = tls.clone();
             std::thread::spawn(move || {
-                let agent = ureq::AgentBuilder::new()
-                    .timeout(Duration::from_secs(30))
-                    .build();
+                let agent = agent(&tls);
                 let mut lat = Vec::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -114,7 +297,7 @@ fn run_load(server: &EtcdProcess, args: &Args, round: usize) -> Figures {
         writes_per_sec: lat.len() as f64 / elapsed,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
-        rss_mib: server.pid().map(rss_mib).unwrap_or(0.0),
+        rss_mib: server.pid.map(rss_mib).unwrap_or(0.0),
     }
 }
 
@@ -125,18 +308,17 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let args = parse_args();
+    let tls = args.https.then(|| tls_config(&args.cacert));
     let mut ours = Vec::new();
     let mut reference = Vec::new();
     for round in 0..args.rounds {
         for flavor in [Flavor::Ours, Flavor::Reference] {
-            let server = match flavor {
-                Flavor::Ours => EtcdProcess::start(),
-                Flavor::Reference => match EtcdProcess::start_reference() {
-                    Some(s) => s,
-                    None => continue,
-                },
+            let server = match &tls {
+                Some(t) => start_https(flavor, t),
+                None => start_http(flavor),
             };
-            let f = run_load(&server, &args, round);
+            let Some(server) = server else { continue };
+            let f = run_load(&server, &tls, &args, round);
             eprintln!("round {round} {flavor:?}: {f:?}");
             match flavor {
                 Flavor::Ours => ours.push(f),
@@ -154,7 +336,8 @@ fn main() {
     };
     let (ow, o50, o99, orss) = summarise(&ours);
     println!(
-        "| metric ({} clients, {}-byte values, {} writes, median of {} rounds) | ours | etcd 3.4 | ours / etcd |",
+        "| metric ({}, {} clients, {}-byte values, {} writes, median of {} rounds) | ours | etcd 3.4 | ours / etcd |",
+        if args.https { "HTTPS" } else { "HTTP" },
         args.clients, args.value_size, args.requests, args.rounds
     );
     println!("|---|---|---|---|");
