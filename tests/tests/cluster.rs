@@ -152,11 +152,23 @@ fn a_partitioned_minority_cannot_write_and_catches_up() {
     c.put(leader, "/before", "1").unwrap();
     c.wait_converged();
 
-    // Cut the leader off: it must not acknowledge anything from now on.
+    // Cut the leader off: it must not acknowledge anything from now on, nor answer a
+    // linearizable read from its possibly stale state.
     faults.isolate(&c.id_of(leader));
     let minority = c.put(leader, "/minority", "lost").unwrap();
     assert_ne!(minority.status / 100, 2, "{}", minority.body);
     assert_eq!(minority.json()["errorCode"].as_u64().unwrap() / 100, 3);
+    let stale = get(&format!(
+        "{}?quorum=true",
+        c.members[leader].keys("/before")
+    ))
+    .unwrap();
+    assert_eq!(
+        stale.json()["errorCode"].as_u64().unwrap() / 100,
+        3,
+        "{}",
+        stale.body
+    );
 
     let others: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
     wait_until("the majority elects a new leader and writes", || {
@@ -411,4 +423,28 @@ fn members_talk_over_mutual_tls_and_refuse_a_foreign_certificate() {
     assert!(intruder.log().contains("cannot join"), "{}", intruder.log());
     let members = get(&c.members[0].url("/v2/members")).unwrap().json();
     assert_eq!(members["members"].as_array().unwrap().len(), 3);
+}
+
+/// Followers serve everything: a write through one, a linearizable read through another, and
+/// a watch on a third that hears a write made through the leader.
+#[test]
+fn followers_serve_writes_quorum_reads_and_watches() {
+    let c = Cluster::start(3, &[]);
+    let leader = c.wait_for_leader(None);
+    let f: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
+    // From the next index on, so the watch cannot miss the write however late it registers.
+    let next = get(&c.members[f[1]].keys("/")).unwrap().etcd_index() + 1;
+    let watch_url = format!(
+        "{}?wait=true&waitIndex={next}",
+        c.members[f[1]].keys("/watched")
+    );
+    let watcher = std::thread::spawn(move || get(&watch_url).unwrap().json());
+    let w = c.put(f[0], "/k", "through-a-follower").unwrap();
+    assert_eq!(w.status, 201, "{}", w.body);
+    let read = get(&format!("{}?quorum=true", c.members[f[1]].keys("/k"))).unwrap();
+    assert_eq!(read.json()["node"]["value"], "through-a-follower");
+    c.put(leader, "/watched", "seen").unwrap();
+    let event = watcher.join().unwrap();
+    assert_eq!(event["action"], "set");
+    assert_eq!(event["node"]["value"], "seen");
 }
