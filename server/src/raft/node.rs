@@ -108,6 +108,12 @@ pub fn start(
     let raft_cfg = raft::Config {
         id,
         election_tick: cfg.election_ticks.max(2),
+        // Followers wait a random 1 to 1.5 election timeouts (raft's default is up to 2): a
+        // dead leader is replaced sooner, and half a timeout still separates candidates.
+        min_election_tick: cfg.election_ticks.max(2),
+        max_election_tick: (cfg.election_ticks.max(2) * 3)
+            .div_ceil(2)
+            .max(cfg.election_ticks.max(2) + 1),
         heartbeat_tick: 1,
         applied,
         check_quorum: true,
