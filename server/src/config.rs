@@ -81,6 +81,9 @@ pub struct Flags {
         alias = "peer-trusted-ca-file"
     )]
     pub peer_ca_file: Option<PathBuf>,
+    /// Print shell completions (bash, zsh, fish) or the man page (man) and exit.
+    #[arg(long, hide = true, value_parser = ["bash", "zsh", "fish", "man"])]
+    pub generate: Option<String>,
     /// Force a new configuration: discard the data dir's existing state (data loss!).
     #[arg(short = 'f', long = "force")]
     pub force: bool,

@@ -7,6 +7,7 @@ pub mod api;
 pub mod cluster;
 pub mod command;
 pub mod config;
+pub mod generate;
 pub mod http;
 pub mod raft;
 pub mod server;

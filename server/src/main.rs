@@ -18,6 +18,12 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    if let Some(what) = &flags.generate {
+        use std::io::Write;
+        let out = etcd_server::generate::generate(what);
+        let _ = std::io::stdout().write_all(&out);
+        return ExitCode::SUCCESS;
+    }
     let cfg = match Config::from_flags(flags) {
         Ok(c) => c,
         Err(e) => {
