@@ -37,14 +37,22 @@ pub fn man_pages(cmd: clap::Command) -> Vec<(String, Vec<u8>)> {
     // Propagates global flags into subcommands so each page lists them.
     cmd.build();
     let mut pages = Vec::new();
-    collect_pages(&cmd, cmd.get_name().to_string(), &mut pages);
+    let version = cmd.get_version().unwrap_or_default().to_string();
+    collect_pages(&cmd, cmd.get_name().to_string(), &version, &mut pages);
     pages
 }
 
-fn collect_pages(cmd: &clap::Command, name: String, pages: &mut Vec<(String, Vec<u8>)>) {
-    pages.push((format!("{name}.1"), render(cmd.clone().name(name.clone()))));
+fn collect_pages(
+    cmd: &clap::Command,
+    name: String,
+    version: &str,
+    pages: &mut Vec<(String, Vec<u8>)>,
+) {
+    // Subcommands carry no version of their own; the page footer should show the tool's.
+    let page = cmd.clone().name(name.clone()).version(version.to_string());
+    pages.push((format!("{name}.1"), render(page)));
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
-        collect_pages(sub, format!("{name}-{}", sub.get_name()), pages);
+        collect_pages(sub, format!("{name}-{}", sub.get_name()), version, pages);
     }
 }
 

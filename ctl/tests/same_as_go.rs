@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use etcd_integration::{tool_available, workspace_bin, EtcdProcess};
+use etcd_integration::{tool_available, EtcdProcess};
 
 fn run(bin: &Path, go: bool, server: &EtcdProcess, args: &[&str]) -> Output {
     let mut cmd = Command::new(bin);
@@ -25,7 +25,7 @@ fn key_commands_match_the_go_etcdctl() {
     if !tool_available(go.exists(), "the Go etcdctl (apt-get install etcd-client)") {
         return;
     }
-    let ours = workspace_bin("etcdctl");
+    let ours = Path::new(env!("CARGO_BIN_EXE_etcdctl"));
     let (a, b) = (EtcdProcess::start(), EtcdProcess::start());
     let script: &[&[&str]] = &[
         &["set", "/ctl/a", "hello"],
@@ -56,7 +56,7 @@ fn key_commands_match_the_go_etcdctl() {
         &["get"],
     ];
     for args in script {
-        let mine = run(&ours, false, &a, args);
+        let mine = run(ours, false, &a, args);
         let theirs = run(go, true, &b, args);
         assert_eq!(
             (mine.status.code(), String::from_utf8_lossy(&mine.stdout)),
