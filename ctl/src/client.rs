@@ -76,11 +76,29 @@ pub fn encode_path(key: &str) -> String {
     out
 }
 
-/// `k=v&k2=v2`, form-encoded.
+/// Go's `url.QueryEscape`: unreserved characters as is, space as `+`, the rest `%XX`.
+fn query_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `k=v&k2=v2`, form-encoded and sorted by key as Go's `url.Values.Encode` does, so that
+/// `--debug` shows the same requests as the Go etcdctl.
 pub fn encode_form(pairs: &[(&str, String)]) -> String {
+    let mut pairs: Vec<_> = pairs.iter().collect();
+    pairs.sort_by_key(|(k, _)| *k);
     pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", encode_path(k), encode_path(v).replace('/', "%2F")))
+        .map(|(k, v)| format!("{}={}", query_escape(k), query_escape(v)))
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -193,10 +211,8 @@ impl Client {
             return;
         }
         match body {
-            Some(b) if !b.text.is_empty() => {
-                eprintln!("cURL Command: curl -X {method} {url} -d \"{}\"", b.text)
-            }
-            _ => eprintln!("cURL Command: curl -X {method} {url}"),
+            Some(b) => eprintln!("cURL Command: curl -X {method} {url} -d \"{}\"", b.text),
+            None => eprintln!("cURL Command: curl -X {method} {url}"),
         }
     }
 
@@ -237,7 +253,7 @@ impl Client {
             }
             match req.send() {
                 Ok(r) => return Ok((r, ep.clone())),
-                Err(e) => errors.push(format!("error #{i}: {}", error_chain(&e))),
+                Err(e) => errors.push(format!("error #{i}: {}", describe_send_error(ep, &e))),
             }
         }
         Err(Failure::Connection(errors))
@@ -323,8 +339,9 @@ impl Client {
         query: &[(&str, String)],
         ttl: Option<u64>,
     ) -> Result<Answer, Failure> {
-        let form = ttl.map(|t| encode_form(&[("ttl", t.to_string())]));
-        self.keys(reqwest::Method::PUT, key, query, form)
+        // Always a (possibly empty) form body, as the Go client sends.
+        let form = ttl.map_or_else(String::new, |t| encode_form(&[("ttl", t.to_string())]));
+        self.keys(reqwest::Method::PUT, key, query, Some(form))
     }
 
     /// GET a key or directory.
@@ -359,6 +376,23 @@ pub fn keys_path(key: &str, query: &[(&str, String)]) -> String {
     p
 }
 
+/// A failed send in the Go client's words where they are well known (`dial tcp …: connect:
+/// connection refused`), otherwise reqwest's error with its causes.
+fn describe_send_error(endpoint: &str, e: &reqwest::Error) -> String {
+    let chain = error_chain(e);
+    let host = endpoint
+        .split_once("://")
+        .map_or(endpoint, |(_, rest)| rest)
+        .trim_end_matches('/');
+    if e.is_connect() && chain.contains("Connection refused") {
+        format!("dial tcp {host}: connect: connection refused")
+    } else if e.is_timeout() {
+        format!("client: endpoint {endpoint} exceeded header timeout")
+    } else {
+        chain
+    }
+}
+
 /// The error with its causes, as reqwest hides "connection refused" in its source chain.
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
@@ -380,7 +414,7 @@ mod tests {
         assert_eq!(encode_path("/a b/c&d"), "/a%20b/c%26d");
         assert_eq!(
             encode_form(&[("value", "x/y z".into()), ("ttl", "5".into())]),
-            "value=x%2Fy%20z&ttl=5"
+            "ttl=5&value=x%2Fy+z"
         );
         assert_eq!(
             keys_path("/k", &[("dir", "true".into())]),

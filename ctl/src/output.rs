@@ -100,9 +100,11 @@ impl Printer {
     /// ls: one key per line, depth first; `-p` marks directories with `/`; on a terminal
     /// directories are bold blue, as `ls --color` shows them.
     pub fn write_listing(&self, a: &Answer, mark_dirs: bool) {
-        if self.format == Format::Json {
-            println!("{}", to_go_json(&a.body));
-            return;
+        // As the Go etcdctl: only the simple format lists; the others print the response.
+        match self.format {
+            Format::Json => return println!("{}", to_go_json(&a.body)),
+            Format::Extended => return self.extended(a),
+            Format::Simple => {}
         }
         let Some(n) = &a.body.node else { return };
         if !n.dir {
@@ -166,11 +168,19 @@ impl Printer {
         let text = match f {
             Failure::Etcd { raw, .. } if self.format == Format::Json => raw.clone(),
             Failure::Etcd { body, .. } => format!("Error:  {body}"),
-            Failure::Connection(errors) => format!(
-                "Error:  client: etcd cluster is unavailable or misconfigured; {}\n\n{}",
-                errors.join("; "),
-                errors.join("\n")
-            ),
+            // Byte for byte the Go client's ClusterError, then its Detail().
+            Failure::Connection(errors) => {
+                let mut s =
+                    "Error:  client: etcd cluster is unavailable or misconfigured".to_string();
+                for e in errors {
+                    s.push_str(&format!("; {e}\n"));
+                }
+                s.push('\n');
+                for e in errors {
+                    s.push_str(&format!("{e}\n"));
+                }
+                s
+            }
             Failure::Server(msg) | Failure::BadArgs(msg) => format!("Error:  {msg}"),
             Failure::Plain(msg) => msg.clone(),
             Failure::Unhealthy => return,

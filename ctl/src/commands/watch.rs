@@ -86,10 +86,10 @@ impl<'a> Watcher<'a> {
     }
 
     fn poll(&mut self) -> Result<Poll, Failure> {
-        let mut query = vec![("wait", "true".to_string())];
-        if self.recursive {
-            query.push(("recursive", "true".into()));
-        }
+        let mut query = vec![
+            ("recursive", self.recursive.to_string()),
+            ("wait", "true".to_string()),
+        ];
         if self.next_index > 0 {
             query.push(("waitIndex", self.next_index.to_string()));
         }
