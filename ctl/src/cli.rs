@@ -407,6 +407,25 @@ mod tests {
     }
 
     #[test]
+    fn every_command_has_an_example_in_its_help() {
+        fn check(cmd: &clap::Command, path: &str) {
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                let name = format!("{path} {}", sub.get_name());
+                let after = sub
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                assert!(
+                    after.contains("Example") && after.contains("etcdctl "),
+                    "{name} has no example in --help"
+                );
+                check(sub, &name);
+            }
+        }
+        check(&Cli::command(), "etcdctl");
+    }
+
+    #[test]
     fn durations_parse_like_go() {
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
