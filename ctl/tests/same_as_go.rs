@@ -210,12 +210,35 @@ fn key_commands_match_against_the_reference_etcd() {
     compare_script(&a.client_url(), &b.client_url(), KEY_SCRIPT);
 }
 
+/// Two fresh servers of ours, or of the reference etcd 3.4 (`None` when not installed).
+fn pair(reference: bool) -> Option<(EtcdProcess, EtcdProcess)> {
+    if !reference {
+        return Some((EtcdProcess::start(), EtcdProcess::start()));
+    }
+    let pair = EtcdProcess::start_reference().zip(EtcdProcess::start_reference());
+    if pair.is_none() {
+        eprintln!("note: reference etcd 3.4 not installed; comparison against it skipped");
+    }
+    pair
+}
+
 #[test]
 fn values_from_stdin_match() {
+    values_from_stdin(false);
+}
+
+#[test]
+fn values_from_stdin_match_against_the_reference_etcd() {
+    values_from_stdin(true);
+}
+
+fn values_from_stdin(reference: bool) {
     if !go_available() {
         return;
     }
-    let (a, b) = (EtcdProcess::start(), EtcdProcess::start());
+    let Some((a, b)) = pair(reference) else {
+        return;
+    };
     let steps: &[(&[&str], Option<&str>)] = &[
         (&["set", "/in/a"], Some("from stdin")),
         (&["get", "/in/a"], None),
@@ -245,10 +268,21 @@ fn curl_lines(out: &Output, port: u16) -> Vec<String> {
 
 #[test]
 fn debug_shows_the_same_requests() {
+    debug_requests(false);
+}
+
+#[test]
+fn debug_shows_the_same_requests_against_the_reference_etcd() {
+    debug_requests(true);
+}
+
+fn debug_requests(reference: bool) {
     if !go_available() {
         return;
     }
-    let (a, b) = (EtcdProcess::start(), EtcdProcess::start());
+    let Some((a, b)) = pair(reference) else {
+        return;
+    };
     let script: &[&[&str]] = &[
         &["set", "/dbg/a", "v", "--ttl", "50"],
         &["mk", "/dbg/b", "v"],
@@ -370,10 +404,21 @@ fn unreachable_cluster_exit_codes_match() {
 
 #[test]
 fn failover_to_the_second_endpoint_matches() {
+    failover(false);
+}
+
+#[test]
+fn failover_to_the_second_endpoint_matches_against_the_reference_etcd() {
+    failover(true);
+}
+
+fn failover(reference: bool) {
     if !go_available() {
         return;
     }
-    let (a, b) = (EtcdProcess::start(), EtcdProcess::start());
+    let Some((a, b)) = pair(reference) else {
+        return;
+    };
     let dead = format!("http://127.0.0.1:{}", etcd_integration::free_port());
     let eps_a = format!("{dead},{}", a.client_url());
     let eps_b = format!("{dead},{}", b.client_url());

@@ -119,12 +119,12 @@ fn wait_for_lines(file: &Path, n: usize) -> Vec<String> {
 
 /// Runs `exec-watch` (ours or Go's) on a fresh server, makes three changes and returns the
 /// lines the command appended.
-fn exec_watch_lines(bin: &Path, dir: &Path) -> Vec<String> {
-    let server = EtcdProcess::start();
+fn exec_watch_lines(bin: &Path, dir: &Path, reference: bool) -> Vec<String> {
+    let server = start(reference).expect("server starts");
     set(&server, "/other", "x");
     let after = etcd_index(&server).to_string();
     let file = dir.join(format!(
-        "{}.txt",
+        "{}-{reference}.txt",
         bin.file_name().unwrap_or_default().to_string_lossy()
     ));
     let script = format!(
@@ -155,10 +155,35 @@ fn exec_watch_lines(bin: &Path, dir: &Path) -> Vec<String> {
     got
 }
 
+/// A fresh server of ours, or the reference etcd 3.4 (`None`, with a note, when missing).
+fn start(reference: bool) -> Option<EtcdProcess> {
+    if reference {
+        let r = EtcdProcess::start_reference();
+        if r.is_none() {
+            eprintln!("note: reference etcd 3.4 not installed; this comparison is skipped");
+        }
+        r
+    } else {
+        Some(EtcdProcess::start())
+    }
+}
+
 #[test]
 fn exec_watch_runs_the_command_like_the_go_etcdctl() {
+    exec_watch_like_go(false);
+}
+
+#[test]
+fn exec_watch_runs_the_command_like_the_go_etcdctl_on_the_reference_etcd() {
+    exec_watch_like_go(true);
+}
+
+fn exec_watch_like_go(reference: bool) {
+    if reference && !etcd_integration::reference_available() {
+        return;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
-    let mine = exec_watch_lines(ours(), dir.path());
+    let mine = exec_watch_lines(ours(), dir.path(), reference);
     assert_eq!(mine.len(), 3, "{mine:?}");
     assert!(
         mine.iter().any(|l| l.starts_with("set /wk/a v9 ")),
@@ -173,7 +198,7 @@ fn exec_watch_runs_the_command_like_the_go_etcdctl() {
         "{mine:?}"
     );
     if tool_available(Path::new(GO).exists(), "the Go etcdctl") {
-        assert_eq!(mine, exec_watch_lines(Path::new(GO), dir.path()));
+        assert_eq!(mine, exec_watch_lines(Path::new(GO), dir.path(), reference));
     }
 }
 
@@ -206,7 +231,18 @@ fn exec_watch_goes_on_after_a_failing_command() {
 
 #[test]
 fn watch_resumes_across_a_server_restart() {
-    let mut server = EtcdProcess::start();
+    watch_resumes(false);
+}
+
+#[test]
+fn watch_resumes_across_a_reference_etcd_restart() {
+    watch_resumes(true);
+}
+
+fn watch_resumes(reference: bool) {
+    let Some(mut server) = start(reference) else {
+        return;
+    };
     set(&server, "/rk", "v0");
     let after = etcd_index(&server).to_string();
     let w = Running::start(
@@ -261,8 +297,20 @@ fn watch_continues_when_the_index_left_the_history() {
         extra: vec!["--history-size".into(), "5".into()],
         ..Options::default()
     });
+    index_cleared(server, 20);
+}
+
+#[test]
+fn watch_continues_when_the_index_left_the_reference_etcd_history() {
+    // etcd 3.4 keeps the last 1000 events.
+    if let Some(server) = start(true) {
+        index_cleared(server, 1010);
+    }
+}
+
+fn index_cleared(server: EtcdProcess, fillers: usize) {
     set(&server, "/h", "old");
-    for i in 0..20 {
+    for i in 0..fillers {
         set(&server, "/filler", &i.to_string());
     }
     let w = Running::start(
