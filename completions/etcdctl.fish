@@ -29,7 +29,7 @@ complete -c etcdctl -n "__fish_etcdctl_needs_command" -s C -l peers -d 'Deprecat
 complete -c etcdctl -n "__fish_etcdctl_needs_command" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_needs_command" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_needs_command" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_needs_command" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_needs_command" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -66,7 +66,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -s C -l peers -d 'D
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -81,7 +81,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -s C -l peers -d 'De
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -97,7 +97,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -s C -l peers -d 
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -112,7 +112,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -s C -l peers -d
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -127,7 +127,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand update" -s C -l peers -d
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand update" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand update" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand update" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand update" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand update" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -142,7 +142,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand updatedir" -s C -l peers
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand updatedir" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand updatedir" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand updatedir" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand updatedir" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand updatedir" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -156,7 +156,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand get" -s C -l peers -d 'D
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand get" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand get" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand get" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand get" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand get" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -174,7 +174,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand rm" -s C -l peers -d 'De
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand rm" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand rm" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand rm" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand rm" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand rm" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -190,7 +190,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand rmdir" -s C -l peers -d 
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand rmdir" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand rmdir" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand rmdir" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand rmdir" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand rmdir" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -204,7 +204,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand ls" -s C -l peers -d 'De
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand ls" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand ls" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand ls" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand ls" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand ls" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -223,7 +223,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -s C -l peers -d 
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -240,7 +240,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand exec-watch" -s C -l peer
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand exec-watch" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand exec-watch" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand exec-watch" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand exec-watch" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand exec-watch" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -255,7 +255,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and not __fish_s
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and not __fish_seen_subcommand_from list add remove help" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and not __fish_seen_subcommand_from list add remove help" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and not __fish_seen_subcommand_from list add remove help" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and not __fish_seen_subcommand_from list add remove help" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and not __fish_seen_subcommand_from list add remove help" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -273,7 +273,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from list" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from list" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from list" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from list" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -287,7 +287,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from add" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from add" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from add" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from add" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -301,7 +301,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from remove" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from remove" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from remove" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand member; and __fish_seen_subcommand_from remove" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -319,7 +319,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand cluster-health" -s C -l 
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand cluster-health" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand cluster-health" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand cluster-health" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand cluster-health" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand cluster-health" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -335,7 +335,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand export" -s C -l peers -d
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand export" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand export" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand export" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand export" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand export" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -350,7 +350,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand import" -s C -l peers -d
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand import" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand import" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand import" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand import" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand import" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -364,7 +364,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand completion" -s C -l peer
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand completion" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand completion" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand completion" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand completion" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand completion" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F
@@ -379,7 +379,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand man" -s C -l peers -d 'D
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand man" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand man" -s o -l output -d 'Output format' -r -f -a "simple\t'Values only'
 extended\t'Key, indexes and TTL, then the value'
-json\t'The server\'s JSON response'"
+json\t'The response as one line of JSON (the Go etcdctl\'s fields)'"
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand man" -l timeout -d 'Time allowed for each request, watches excepted (`2s`, `500ms`, or seconds)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand man" -l total-timeout -d 'Time allowed for the whole command, endpoint retries included (watches excepted)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand man" -l cert-file -d 'Client certificate (PEM) for TLS' -r -F

@@ -13,7 +13,7 @@ pub enum Format {
     Simple,
     /// Key, indexes and TTL, then the value.
     Extended,
-    /// The server's JSON response.
+    /// The response as one line of JSON (the Go etcdctl's fields).
     Json,
 }
 

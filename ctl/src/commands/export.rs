@@ -105,9 +105,19 @@ pub fn collect(client: &Client, root: &str, hidden: &[String]) -> Result<Dump, F
     })
 }
 
-/// `etcdctl export`.
+/// `etcdctl export`; a spinner on stderr while the tree is read, when stderr is a terminal.
 pub fn export(client: &Client, root: &str, hidden: &[String]) -> Result<(), Failure> {
-    let dump = collect(client, root, hidden)?;
+    let spinner = if std::io::stderr().is_terminal() {
+        let s = ProgressBar::new_spinner();
+        s.set_message(format!("reading {}", key_arg(root)));
+        s.enable_steady_tick(std::time::Duration::from_millis(100));
+        s
+    } else {
+        ProgressBar::hidden()
+    };
+    let dump = collect(client, root, hidden);
+    spinner.finish_and_clear();
+    let dump = dump?;
     print!("{}", render(&dump));
     Ok(())
 }
