@@ -137,12 +137,16 @@ impl<'a> Watcher<'a> {
                 self.next_index = resume;
                 Ok(Poll::Retry(String::new()))
             }
-            // A server that is electing a leader or answering garbage mid-restart is an
-            // outage to wait out, like a dropped connection.
+            // A server that is electing a leader, has just recovered from a snapshot (400) or
+            // answers garbage mid-restart is an outage to wait out, like a dropped connection.
             Err(Failure::Etcd { body, .. })
                 if matches!(
                     body.code(),
-                    Some(ErrorCode::RaftInternal | ErrorCode::LeaderElect)
+                    Some(
+                        ErrorCode::RaftInternal
+                            | ErrorCode::LeaderElect
+                            | ErrorCode::WatcherCleared
+                    )
                 ) =>
             {
                 Ok(Poll::Retry(body.to_string()))
