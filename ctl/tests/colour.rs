@@ -24,7 +24,7 @@ fn on_a_terminal(server: &EtcdProcess, args: &str, no_color: bool) -> Output {
 
 #[test]
 fn colour_on_a_terminal_only() {
-    if !tool_available(Path::new("/usr/bin/script").exists(), "script (util-linux)") {
+    if !tool_available(Path::new("/usr/bin/script").exists(), "script (bsdutils)") {
         return;
     }
     let server = EtcdProcess::start();
