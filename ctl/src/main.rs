@@ -23,6 +23,12 @@ use output::{Colour, Printer};
 use tls::TlsFiles;
 
 fn main() -> std::process::ExitCode {
+    // Rust ignores SIGPIPE, turning a closed pipe (`etcdctl ls | head -1`) into a panic in
+    // println!; the default action ends the process quietly, as for any Unix tool.
+    // SAFETY: setting a signal's disposition to SIG_DFL before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -74,3 +74,17 @@ fn bash_completion_loads() {
     assert!(status.status.success(), "{status:?}");
     assert!(String::from_utf8_lossy(&status.stdout).contains("etcdctl"));
 }
+
+#[test]
+fn a_closed_pipe_ends_etcdctl_quietly() {
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{} completion bash | head -c 1 >/dev/null",
+            env!("CARGO_BIN_EXE_etcdctl")
+        ))
+        .output()
+        .expect("bash is installed");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}
