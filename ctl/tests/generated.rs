@@ -86,5 +86,5 @@ fn a_closed_pipe_ends_etcdctl_quietly() {
         .output()
         .expect("bash is installed");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.is_empty(), "a closed pipe is not an error: {err}");
 }
