@@ -513,3 +513,24 @@ fn member_add_matches_on_the_reference_etcd() {
         assert!(mine.status.success(), "{mine:?}");
     }
 }
+
+/// Without --no-sync the command goes to the members' client URLs (127.0.0.1 here), not to
+/// the endpoint given (localhost), exactly as the Go etcdctl does; --no-sync keeps it.
+#[test]
+fn sync_switches_to_the_members_client_urls() {
+    if !go_available() {
+        return;
+    }
+    let a = EtcdProcess::start();
+    let given = format!("http://localhost:{}", a.client_port);
+    let synced = format!("cURL Command: curl -X GET {}/v2/keys/k?", a.client_url());
+    let unsynced = format!("cURL Command: curl -X GET {given}/v2/keys/k?");
+    for bin in [ours(), Path::new(GO)] {
+        let out = run_on(bin, &given, &["--debug", "get", "/k"], None);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&synced), "{}: {err}", bin.display());
+        let out = run_on(bin, &given, &["--debug", "--no-sync", "get", "/k"], None);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&unsynced), "{}: {err}", bin.display());
+    }
+}

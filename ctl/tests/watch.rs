@@ -335,3 +335,17 @@ fn watch_without_a_server_fails_at_once() {
         .expect("run etcdctl");
     assert_eq!(out.status.code(), Some(4));
 }
+
+#[test]
+fn cluster_health_forever_keeps_checking() {
+    let server = EtcdProcess::start();
+    let h = Running::start(
+        ours(),
+        &server.client_url(),
+        &["cluster-health", "--forever"],
+    );
+    assert!(h.next_line().starts_with("member "));
+    assert_eq!(h.next_line(), "cluster is healthy");
+    assert_eq!(h.next_line(), "");
+    assert_eq!(h.next_line(), "next check after 10 second...");
+}
