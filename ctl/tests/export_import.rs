@@ -166,3 +166,25 @@ fn export_of_a_missing_directory_is_an_etcd_error() {
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("Error:  100: "));
 }
+
+#[test]
+fn import_reports_the_nodes_it_could_not_write() {
+    let a = EtcdProcess::start();
+    put(&a, "/taken", "dir=true");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("dump.json");
+    std::fs::write(
+        &file,
+        r#"{"format":"etcdctl-export/1","root":"/","nodes":[{"key":"/taken","value":"v"},{"key":"/fine","value":"ok"}]}"#,
+    )
+    .expect("write");
+    let out = etcdctl(&a, &["import", file.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/taken: 102: "), "{err}");
+    assert!(err.contains("1 of 2 nodes could not be imported"), "{err}");
+    assert_eq!(
+        get(&a.keys("/fine")).expect("GET").json()["node"]["value"],
+        "ok"
+    );
+}
