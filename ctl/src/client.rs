@@ -286,11 +286,12 @@ impl Client {
     /// GET an absolute URL (a member's `/health`), no failover: the URL names the member.
     pub fn get_url(&self, url: &str) -> Result<String, String> {
         self.trace(&reqwest::Method::GET, url, None);
+        // Go's net/http words: `Get "<url>": dial tcp …: connect: connection refused`.
         self.http
             .get(url)
             .send()
             .and_then(|r| r.text())
-            .map_err(|e| error_chain(&e))
+            .map_err(|e| format!("Get \"{url}\": {}", describe_send_error(url, &e)))
     }
 
     fn keys(
@@ -380,10 +381,10 @@ pub fn keys_path(key: &str, query: &[(&str, String)]) -> String {
 /// connection refused`), otherwise reqwest's error with its causes.
 fn describe_send_error(endpoint: &str, e: &reqwest::Error) -> String {
     let chain = error_chain(e);
-    let host = endpoint
+    let after_scheme = endpoint
         .split_once("://")
-        .map_or(endpoint, |(_, rest)| rest)
-        .trim_end_matches('/');
+        .map_or(endpoint, |(_, rest)| rest);
+    let host = after_scheme.split('/').next().unwrap_or(after_scheme);
     if e.is_connect() && chain.contains("Connection refused") {
         format!("dial tcp {host}: connect: connection refused")
     } else if e.is_timeout() {
