@@ -1,157 +1,163 @@
-//! `etcdctl`: a command-line client for the etcd v2 keys API (first cut: the key commands).
+//! `etcdctl`: a command-line client for the etcd v2 API, a drop-in for the Go etcdctl
+//! (`ETCDCTL_API=2`): same commands, output and exit codes, plus export/import, completions
+//! and man pages.
 
 mod cli;
 mod client;
+mod commands;
+mod failure;
+mod generate;
+mod go_json;
 mod output;
+mod tls;
 
-use std::process::ExitCode;
+use std::io::Write;
 
 use clap::Parser;
 
 use cli::{Cli, Cmd};
-use client::{Client, Failure};
+use client::{Client, Settings};
+use commands::watch::Watcher;
+use failure::{ExitCode, Failure};
+use output::{Colour, Printer};
+use tls::TlsFiles;
 
-/// Exit codes of the Go etcdctl (spec §10.4).
-mod exit {
-    pub const BAD_ARGS: u8 = 1;
-    pub const BAD_CONNECTION: u8 = 2;
-    pub const SERVER_ERROR: u8 = 4;
-}
-
-fn main() -> ExitCode {
+fn main() -> std::process::ExitCode {
+    // Rust ignores SIGPIPE, turning a closed pipe (`etcdctl ls | head -1`) into a panic in
+    // println!; the default action ends the process quietly, as for any Unix tool.
+    // SAFETY: setting a signal's disposition to SIG_DFL before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             // Help and version go to stdout with 0; bad arguments exit 1, as the Go etcdctl.
-            let code = if e.use_stderr() { exit::BAD_ARGS } else { 0 };
+            let code = if e.use_stderr() {
+                ExitCode::BadArgs
+            } else {
+                ExitCode::Success
+            };
             let _ = e.print();
-            return ExitCode::from(code);
+            return std::process::ExitCode::from(code as u8);
         }
     };
-    let client = Client::new(&cli.endpoint_list(), cli.timeout_secs);
-    match run(&cli, &client) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Etcd(body)) => {
-            eprintln!("Error:  {body}");
-            ExitCode::from(exit::SERVER_ERROR)
-        }
-        Err(Failure::Connection(msg)) => {
-            eprintln!("Error:  client: etcd cluster is unavailable or misconfigured; {msg}");
-            ExitCode::from(exit::BAD_CONNECTION)
-        }
-        Err(Failure::Plain(msg)) => {
-            eprintln!("{msg}");
-            ExitCode::from(exit::BAD_ARGS)
+    let out = Printer::new(cli.global.output, Colour::detect());
+    let (result, synced) = run(&cli, &out);
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(f) => {
+            out.write_failure(&f);
+            std::process::ExitCode::from(f.exit_code(synced) as u8)
         }
     }
 }
 
-fn key_arg(key: &str) -> String {
-    if key.starts_with('/') {
-        key.to_string()
-    } else {
-        format!("/{key}")
-    }
+/// Whether a command talks to the cluster (completion and man do not).
+fn needs_cluster(cmd: &Cmd) -> bool {
+    !matches!(cmd, Cmd::Completion { .. } | Cmd::Man { .. })
 }
 
-fn run(cli: &Cli, client: &Client) -> Result<(), Failure> {
-    let out = output::Printer::new(cli.output);
-    match &cli.command {
-        Cmd::Set {
-            key,
-            value,
-            ttl,
-            swap_with_value,
-            swap_with_index,
-        } => {
-            let mut query = Vec::new();
-            if let Some(v) = swap_with_value {
-                query.push(("prevValue", v.clone()));
-            }
-            if let Some(i) = swap_with_index {
-                query.push(("prevIndex", i.to_string()));
-            }
-            let r = client.put(&key_arg(key), &query, value, *ttl)?;
-            out.write_result(&r);
-        }
-        Cmd::Mk { key, value, ttl } => {
-            let r = client.put(&key_arg(key), &[("prevExist", "false".into())], value, *ttl)?;
-            out.write_result(&r);
-        }
-        Cmd::Update { key, value, ttl } => {
-            let r = client.put(&key_arg(key), &[("prevExist", "true".into())], value, *ttl)?;
-            out.write_result(&r);
-        }
-        Cmd::Mkdir { key, ttl } => {
-            let q = [("dir", "true".to_string()), ("prevExist", "false".into())];
-            let r = client.put_dir(&key_arg(key), &q, *ttl)?;
-            out.write_dir_result(&r);
-        }
-        Cmd::Get { key, sort } => {
-            let r = client.get(&key_arg(key), false, *sort)?;
-            if r.body.node.as_ref().is_some_and(|n| n.dir) {
-                return Err(Failure::Plain(format!("{}: is a directory", key_arg(key))));
-            }
-            out.write_result(&r);
-        }
-        Cmd::Rm {
-            key,
-            dir,
-            recursive,
-            with_value,
-            with_index,
-        } => {
-            let mut q = Vec::new();
-            if *dir {
-                q.push(("dir", "true".to_string()));
-            }
-            if *recursive {
-                q.push(("recursive", "true".to_string()));
-            }
-            if let Some(v) = with_value {
-                q.push(("prevValue", v.clone()));
-            }
-            if let Some(i) = with_index {
-                q.push(("prevIndex", i.to_string()));
-            }
-            let r = client.delete(&key_arg(key), &q)?;
-            out.write_delete(&r);
-        }
-        Cmd::Rmdir { key } => {
-            let r = client.delete(&key_arg(key), &[("dir", "true".into())])?;
-            out.write_dir_result(&r);
-        }
-        Cmd::Ls {
-            key,
-            recursive,
-            sort,
-            p,
-        } => {
-            let key = key_arg(key.as_deref().unwrap_or("/"));
-            let r = client.get(&key, *recursive, *sort)?;
-            out.write_listing(&r, *p);
-        }
+/// Runs the command; also says whether the member list sync was attempted (for the exit code).
+fn run(cli: &Cli, out: &Printer) -> (Result<(), Failure>, bool) {
+    if !needs_cluster(&cli.command) {
+        return (run_local(&cli.command), false);
+    }
+    let g = &cli.global;
+    let settings = Settings {
+        endpoints: g.endpoint_list(),
+        timeout: g.timeout,
+        total_timeout: g.total_timeout,
+        tls: TlsFiles {
+            cert: g.cert_file.clone(),
+            key: g.key_file.clone(),
+            ca: g.ca_file.clone(),
+        },
+        debug: g.debug,
+    };
+    let mut client = match Client::new(&settings) {
+        Ok(c) => c,
+        Err(f) => return (Err(f), false),
+    };
+    // cluster-health lists members itself, from the given endpoints, as the Go tool does.
+    let sync = !g.no_sync && !matches!(cli.command, Cmd::ClusterHealth { .. });
+    if sync {
+        client.sync();
+    }
+    if matches!(cli.command, Cmd::Import { .. } | Cmd::Export { .. }) {
+        // Moving a large tree takes as long as it takes; each request keeps --timeout.
+        client.clear_total_timeout();
+    }
+    (run_remote(&cli.command, &client, out), sync)
+}
+
+fn run_remote(cmd: &Cmd, client: &Client, out: &Printer) -> Result<(), Failure> {
+    if commands::keys::run(cmd, client, out)? {
+        return Ok(());
+    }
+    match cmd {
         Cmd::Watch {
             key,
             forever,
             after_index,
             recursive,
         } => {
-            let mut next = after_index.map(|i| i + 1).unwrap_or(0);
-            loop {
-                let r = client.watch(&key_arg(key), *recursive, next)?;
-                next = r
-                    .body
-                    .node
-                    .as_ref()
-                    .map(|n| n.modified_index + 1)
-                    .unwrap_or(next);
-                out.write_watch_event(&r, *recursive);
-                if !forever {
-                    return Ok(());
-                }
-            }
+            let w = Watcher::new(
+                client,
+                out,
+                commands::keys::key_arg(key),
+                *recursive,
+                *after_index,
+            );
+            commands::watch::watch(w, out, *forever, *recursive)
         }
+        Cmd::ExecWatch {
+            key,
+            after_index,
+            recursive,
+            command,
+        } => {
+            let w = Watcher::new(
+                client,
+                out,
+                commands::keys::key_arg(key),
+                *recursive,
+                *after_index,
+            );
+            commands::watch::exec_watch(w, out, command)
+        }
+        Cmd::Member(m) => commands::members::run(m, client),
+        Cmd::ClusterHealth { forever } => commands::health::run(client, *forever),
+        Cmd::Export {
+            key,
+            include_hidden,
+        } => commands::export::export(client, key.as_deref().unwrap_or("/"), include_hidden),
+        Cmd::Import { file, jobs } => commands::export::import(client, file, usize::from(*jobs)),
+        other => Err(Failure::BadArgs(format!("unexpected command {other:?}"))),
     }
-    Ok(())
+}
+
+fn run_local(cmd: &Cmd) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    let io = |e: std::io::Error| Failure::BadArgs(e.to_string());
+    match cmd {
+        Cmd::Completion { shell } => stdout
+            .write_all(&generate::etcdctl_completion(*shell))
+            .map_err(io),
+        Cmd::Man { dir: None } => {
+            let pages = generate::etcdctl_man_pages();
+            let (_, main_page) = pages
+                .first()
+                .ok_or_else(|| Failure::BadArgs("no man page".into()))?;
+            stdout.write_all(main_page).map_err(io)
+        }
+        Cmd::Man { dir: Some(dir) } => {
+            std::fs::create_dir_all(dir).map_err(io)?;
+            for (name, page) in generate::etcdctl_man_pages() {
+                std::fs::write(dir.join(name), page).map_err(io)?;
+            }
+            Ok(())
+        }
+        other => Err(Failure::BadArgs(format!("unexpected command {other:?}"))),
+    }
 }

@@ -1,32 +1,62 @@
-//! Printing results in the Go etcdctl's formats: simple, extended and json.
+//! Printing results in the Go etcdctl's formats (simple, extended, json) and errors in etcd's
+//! words. Colour only where a person reads it: a terminal, and never with `NO_COLOR`.
 
+use std::io::IsTerminal;
+
+use colored::Colorize;
 use common::Node;
 
 use crate::cli::Format;
 use crate::client::Answer;
+use crate::failure::Failure;
+use crate::go_json::to_go_json;
+
+/// Whether to colour what goes to stdout (`ls`) and stderr (errors).
+#[derive(Debug, Clone, Copy)]
+pub struct Colour {
+    /// Colour stdout.
+    pub stdout: bool,
+    /// Colour stderr.
+    pub stderr: bool,
+}
+
+impl Colour {
+    /// Decided once from the terminals and `NO_COLOR` (any non-empty value disables colour).
+    pub fn detect() -> Colour {
+        let allowed = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        Colour {
+            stdout: allowed && std::io::stdout().is_terminal(),
+            stderr: allowed && std::io::stderr().is_terminal(),
+        }
+    }
+}
 
 /// Prints answers in one format.
 pub struct Printer {
     format: Format,
+    colour: Colour,
 }
 
 impl Printer {
     /// A printer for `format`.
-    pub fn new(format: Format) -> Printer {
-        Printer { format }
+    pub fn new(format: Format, colour: Colour) -> Printer {
+        // `colored` decides per string; we decide per stream, so turn its own check off.
+        colored::control::set_override(true);
+        Printer { format, colour }
     }
 
-    fn extended(&self, a: &Answer, with_value: bool) {
+    /// The Go etcdctl's rfc2822-style block; every action but `delete` ends with the value.
+    fn extended(&self, a: &Answer) {
         let Some(n) = &a.body.node else { return };
         println!("Key: {}", n.key);
         println!("Created-Index: {}", n.created_index);
         println!("Modified-Index: {}", n.modified_index);
-        if let Some(prev) = a.body.prev_node.as_ref().and_then(|p| p.value.as_ref()) {
-            println!("PrevNode.Value: {prev}");
+        if let Some(prev) = &a.body.prev_node {
+            println!("PrevNode.Value: {}", prev.value.as_deref().unwrap_or(""));
         }
         println!("TTL: {}", n.ttl);
         println!("Index: {}", a.etcd_index);
-        if with_value {
+        if a.body.action != "delete" {
             println!();
             println!("{}", n.value.as_deref().unwrap_or(""));
         }
@@ -35,8 +65,8 @@ impl Printer {
     /// A write or read of one key: its value.
     pub fn write_result(&self, a: &Answer) {
         match self.format {
-            Format::Json => println!("{}", a.raw),
-            Format::Extended => self.extended(a, true),
+            Format::Json => println!("{}", to_go_json(&a.body)),
+            Format::Extended => self.extended(a),
             Format::Simple => {
                 if let Some(n) = &a.body.node {
                     println!("{}", n.value.as_deref().unwrap_or(""));
@@ -45,11 +75,11 @@ impl Printer {
         }
     }
 
-    /// mkdir/rmdir: nothing in simple mode.
+    /// mkdir/setdir/updatedir/rmdir: nothing in simple mode.
     pub fn write_dir_result(&self, a: &Answer) {
         match self.format {
-            Format::Json => println!("{}", a.raw),
-            Format::Extended => self.extended(a, false),
+            Format::Json => println!("{}", to_go_json(&a.body)),
+            Format::Extended => self.extended(a),
             Format::Simple => {}
         }
     }
@@ -57,8 +87,8 @@ impl Printer {
     /// rm: the previous value.
     pub fn write_delete(&self, a: &Answer) {
         match self.format {
-            Format::Json => println!("{}", a.raw),
-            Format::Extended => self.extended(a, false),
+            Format::Json => println!("{}", to_go_json(&a.body)),
+            Format::Extended => self.extended(a),
             Format::Simple => {
                 if let Some(v) = a.body.prev_node.as_ref().and_then(|p| p.value.as_ref()) {
                     println!("PrevNode.Value: {v}");
@@ -67,28 +97,37 @@ impl Printer {
         }
     }
 
-    /// ls: one key per line, depth first; `-p` marks directories with `/`.
+    /// ls: one key per line, depth first; `-p` marks directories with `/`; on a terminal
+    /// directories are bold blue, as `ls --color` shows them.
     pub fn write_listing(&self, a: &Answer, mark_dirs: bool) {
-        if self.format == Format::Json {
-            println!("{}", a.raw);
-            return;
+        // As the Go etcdctl: only the simple format lists; the others print the response.
+        match self.format {
+            Format::Json => return println!("{}", to_go_json(&a.body)),
+            Format::Extended => return self.extended(a),
+            Format::Simple => {}
         }
         let Some(n) = &a.body.node else { return };
         if !n.dir {
             println!("{}", n.key);
             return;
         }
-        fn walk(n: &Node, mark_dirs: bool) {
-            for c in n.nodes.iter().flatten() {
-                if c.dir && mark_dirs {
-                    println!("{}/", c.key);
-                } else {
-                    println!("{}", c.key);
-                }
-                walk(c, mark_dirs);
+        self.walk(n, mark_dirs);
+    }
+
+    fn walk(&self, n: &Node, mark_dirs: bool) {
+        for c in n.nodes.iter().flatten() {
+            let name = if c.dir && mark_dirs {
+                format!("{}/", c.key)
+            } else {
+                c.key.clone()
+            };
+            if c.dir && self.colour.stdout {
+                println!("{}", name.blue().bold());
+            } else {
+                println!("{name}");
             }
+            self.walk(c, mark_dirs);
         }
-        walk(n, mark_dirs);
     }
 
     /// A watch event: with --recursive a `[action] key` line first; deletes print the old value.
@@ -110,6 +149,48 @@ impl Printer {
                 println!("PrevNode.Value: {}", prev.unwrap_or(""));
             }
             _ => println!("{}", n.value.as_deref().unwrap_or("")),
+        }
+    }
+
+    /// A warning that does not stop the command (watch reconnects), on stderr.
+    pub fn warn(&self, msg: &str) {
+        let line = format!("warning: {msg}");
+        if self.colour.stderr {
+            eprintln!("{}", line.yellow());
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    /// A failure on stderr: `Error:  <code>: <message> (<cause>) [<index>]` as the Go etcdctl
+    /// prints it, in red on a terminal; with `-o json`, etcd errors are the JSON body itself.
+    pub fn write_failure(&self, f: &Failure) {
+        let text = match f {
+            Failure::Etcd { raw, .. } if self.format == Format::Json => raw.clone(),
+            Failure::Etcd { body, .. } => format!("Error:  {body}"),
+            // Byte for byte the Go client's ClusterError, then its Detail().
+            Failure::Connection(errors) => {
+                let mut s =
+                    "Error:  client: etcd cluster is unavailable or misconfigured".to_string();
+                for e in errors {
+                    s.push_str(&format!("; {e}\n"));
+                }
+                s.push('\n');
+                for e in errors {
+                    s.push_str(&format!("{e}\n"));
+                }
+                s
+            }
+            Failure::Server(msg) | Failure::BadArgs(msg) => format!("Error:  {msg}"),
+            // Already explained on stdout (as the Go tool does for some member errors).
+            Failure::Plain(msg) if msg.is_empty() => return,
+            Failure::Plain(msg) => msg.clone(),
+            Failure::Unhealthy => return,
+        };
+        if self.colour.stderr && self.format != Format::Json {
+            eprintln!("{}", text.red());
+        } else {
+            eprintln!("{text}");
         }
     }
 }

@@ -1,63 +1,345 @@
 //! Our etcdctl and the Go etcdctl (`ETCDCTL_API=2`), given the same commands against two fresh
-//! servers of ours, print the same stdout and exit with the same codes.
+//! servers (ours, and the reference etcd 3.4 when installed), print the same stdout and exit
+//! with the same codes. JSON output is compared as JSON.
 
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
-use etcd_integration::{tool_available, workspace_bin, EtcdProcess};
+use etcd_integration::{tool_available, EtcdProcess};
 
-fn run(bin: &Path, go: bool, server: &EtcdProcess, args: &[&str]) -> Output {
-    let mut cmd = Command::new(bin);
-    if go {
-        cmd.env("ETCDCTL_API", "2");
-    }
-    cmd.env("NO_COLOR", "1")
-        .arg("--endpoints")
-        .arg(server.client_url())
-        .args(args)
-        .output()
-        .expect("run etcdctl")
+const GO: &str = "/usr/bin/etcdctl";
+
+fn ours() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_etcdctl"))
 }
+
+fn go_available() -> bool {
+    tool_available(
+        Path::new(GO).exists(),
+        "the Go etcdctl (apt-get install etcd-client)",
+    )
+}
+
+/// Runs one etcdctl with `--endpoints <endpoints>` then `args`, feeding `stdin` when given.
+fn run_on(bin: &Path, endpoints: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(bin);
+    cmd.env("ETCDCTL_API", "2")
+        .env("NO_COLOR", "1")
+        .env_remove("ETCDCTL_ENDPOINTS")
+        .arg("--endpoints")
+        .arg(endpoints)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+    let mut child = cmd.spawn().expect("run etcdctl");
+    if let Some(text) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin piped");
+        pipe.write_all(text.as_bytes()).expect("write stdin");
+    }
+    child.wait_with_output().expect("wait for etcdctl")
+}
+
+/// Stdout as text, or as parsed JSON lines when every line is JSON (so field order and
+/// formatting do not matter).
+fn normalized(out: &Output) -> (Option<i32>, String) {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let json: Option<Vec<serde_json::Value>> =
+        text.lines().map(|l| serde_json::from_str(l).ok()).collect();
+    let shown = match json {
+        Some(vals) if !vals.is_empty() => format!("{vals:?}"),
+        _ => text,
+    };
+    (out.status.code(), shown)
+}
+
+fn assert_same(args: &[&str], mine: &Output, theirs: &Output) {
+    assert_eq!(
+        normalized(mine),
+        normalized(theirs),
+        "etcdctl {args:?}\nours stderr: {}\ngo stderr:   {}",
+        String::from_utf8_lossy(&mine.stderr),
+        String::from_utf8_lossy(&theirs.stderr)
+    );
+    // With -o json our etcd errors are the JSON body itself (the Go tool prints text).
+    if theirs.status.code() == Some(4) && args.contains(&"json") {
+        let body: serde_json::Value = serde_json::from_slice(&mine.stderr)
+            .unwrap_or_else(|e| panic!("{args:?}: stderr is not JSON ({e}): {mine:?}"));
+        let go_err = String::from_utf8_lossy(&theirs.stderr);
+        assert!(
+            go_err.starts_with(&format!("Error:  {}:", body["errorCode"])),
+            "{args:?}: {body} vs {go_err}"
+        );
+        return;
+    }
+    // Errors in etcd's words, on stderr, for server errors.
+    if theirs.status.code() == Some(4) {
+        let mine_err = String::from_utf8_lossy(&mine.stderr);
+        let go_err = String::from_utf8_lossy(&theirs.stderr);
+        assert_eq!(
+            mine_err.split('[').next(),
+            go_err.split('[').next(),
+            "{args:?}"
+        );
+    }
+}
+
+/// Runs `script` with our etcdctl against `a` and the Go one against `b`, comparing each step.
+fn compare_script(a: &str, b: &str, script: &[&[&str]]) {
+    for args in script {
+        let mine = run_on(ours(), a, args, None);
+        let theirs = run_on(Path::new(GO), b, args, None);
+        assert_same(args, &mine, &theirs);
+    }
+}
+
+/// The key commands in every output format, with their errors.
+const KEY_SCRIPT: &[&[&str]] = &[
+    &["set", "/ctl/a", "hello"],
+    &["get", "/ctl/a"],
+    &["get", "/ctl/nokey"],
+    &["get", "/ctl"],
+    &["mk", "/ctl/b", "bee"],
+    &["mk", "/ctl/b", "again"],
+    &["mkdir", "/ctl/d"],
+    &["mkdir", "/ctl/d"],
+    &["update", "/ctl/a", "hello2"],
+    &["update", "/ctl/none", "x"],
+    &["set", "/ctl/d/e", "deep"],
+    &["set", "--swap-with-value", "nope", "/ctl/a", "x"],
+    &["set", "--swap-with-value", "hello2", "/ctl/a", "hello3"],
+    &["set", "--swap-with-index", "1", "/ctl/a", "x"],
+    &["ls", "--sort", "/ctl"],
+    &["ls", "--recursive", "--sort", "/ctl"],
+    &["ls", "--sort", "-p", "/ctl"],
+    &["ls", "/ctl/a"],
+    &["ls", "/ctl/nodir"],
+    &["rm", "/ctl/b"],
+    &["rm", "/ctl/d"],
+    &["rm", "--recursive", "/ctl/d"],
+    &["rm", "--with-value", "x", "/ctl/a"],
+    &["mkdir", "/ctl/empty"],
+    &["rmdir", "/ctl/empty"],
+    &["rmdir", "/ctl/nothere"],
+    &["ls", "/ctl"],
+    &["-o", "extended", "get", "/ctl/a"],
+    &["get"],
+    // setdir / updatedir
+    &["setdir", "/ctl/sd"],
+    &["setdir", "/ctl/sd"],
+    &["setdir", "/ctl/a"],
+    &["updatedir", "/ctl/sd"],
+    &["updatedir", "/ctl/nosd"],
+    &["updatedir", "/ctl/a"],
+    &["setdir"],
+    &["updatedir"],
+    // in-order keys
+    &["mkdir", "/ctl/q"],
+    &["mk", "--in-order", "/ctl/q", "job1"],
+    &["mk", "--in-order", "/ctl/q", "job2"],
+    &["ls", "--sort", "/ctl/q"],
+    // quorum reads
+    &["get", "--quorum", "/ctl/a"],
+    &["ls", "--quorum", "--sort", "-p", "/ctl"],
+    // extended
+    &["-o", "extended", "set", "/ctl/x", "1"],
+    &["-o", "extended", "set", "/ctl/x", "2"],
+    &["-o", "extended", "mk", "/ctl/y", "3"],
+    &["-o", "extended", "update", "/ctl/y", "4"],
+    &["-o", "extended", "mkdir", "/ctl/ed"],
+    &["-o", "extended", "setdir", "/ctl/ed2"],
+    &["-o", "extended", "updatedir", "/ctl/ed2"],
+    &["-o", "extended", "rm", "/ctl/x"],
+    &["-o", "extended", "rmdir", "/ctl/ed"],
+    &["-o", "extended", "ls", "/ctl/q"],
+    &["-o", "extended", "get", "/ctl/nokey"],
+    // json
+    &["-o", "json", "set", "/ctl/j", "1"],
+    &["-o", "json", "set", "/ctl/j", "2"],
+    &["-o", "json", "get", "/ctl/j"],
+    &["-o", "json", "mk", "/ctl/j2", "3"],
+    &["-o", "json", "update", "/ctl/j2", "4"],
+    &["-o", "json", "mkdir", "/ctl/jd"],
+    &["-o", "json", "setdir", "/ctl/jd2"],
+    &["-o", "json", "updatedir", "/ctl/jd2"],
+    &["-o", "json", "ls", "--sort", "--recursive", "/ctl/q"],
+    &["-o", "json", "rm", "/ctl/j"],
+    &["-o", "json", "rmdir", "/ctl/jd"],
+    &["-o", "json", "get", "/ctl/nokey"],
+    // watch a change already in history
+    &["watch", "--after-index", "1", "/ctl/a"],
+    &["watch", "--recursive", "--after-index", "1", "/ctl"],
+    &["-o", "extended", "watch", "--after-index", "1", "/ctl/a"],
+    &["-o", "json", "watch", "--after-index", "1", "/ctl/a"],
+    &["--no-sync", "get", "/ctl/a"],
+    &["--no-sync", "get", "/ctl/nokey"],
+];
 
 #[test]
 fn key_commands_match_the_go_etcdctl() {
-    let go = Path::new("/usr/bin/etcdctl");
-    if !tool_available(go.exists(), "the Go etcdctl (apt-get install etcd-client)") {
+    if !go_available() {
         return;
     }
-    let ours = workspace_bin("etcdctl");
     let (a, b) = (EtcdProcess::start(), EtcdProcess::start());
+    compare_script(&a.client_url(), &b.client_url(), KEY_SCRIPT);
+    // Unknown flags: both exit 1 (the Go tool also prints its usage on stdout; we print
+    // clap's error and usage on stderr).
+    let args = ["--bogus-flag", "get", "/ctl/a"];
+    let mine = run_on(ours(), &a.client_url(), &args, None);
+    let theirs = run_on(Path::new(GO), &b.client_url(), &args, None);
+    assert_eq!(mine.status.code(), theirs.status.code());
+}
+
+#[test]
+fn key_commands_match_against_the_reference_etcd() {
+    if !go_available() {
+        return;
+    }
+    let (Some(a), Some(b)) = (
+        EtcdProcess::start_reference(),
+        EtcdProcess::start_reference(),
+    ) else {
+        eprintln!("note: reference etcd 3.4 not installed; comparison against it skipped");
+        return;
+    };
+    compare_script(&a.client_url(), &b.client_url(), KEY_SCRIPT);
+}
+
+/// Two fresh servers of ours, or of the reference etcd 3.4 (`None` when not installed).
+fn pair(reference: bool) -> Option<(EtcdProcess, EtcdProcess)> {
+    if !reference {
+        return Some((EtcdProcess::start(), EtcdProcess::start()));
+    }
+    let pair = EtcdProcess::start_reference().zip(EtcdProcess::start_reference());
+    if pair.is_none() {
+        eprintln!("note: reference etcd 3.4 not installed; comparison against it skipped");
+    }
+    pair
+}
+
+#[test]
+fn values_from_stdin_match() {
+    values_from_stdin(false);
+}
+
+#[test]
+fn values_from_stdin_match_against_the_reference_etcd() {
+    values_from_stdin(true);
+}
+
+fn values_from_stdin(reference: bool) {
+    if !go_available() {
+        return;
+    }
+    let Some((a, b)) = pair(reference) else {
+        return;
+    };
+    let steps: &[(&[&str], Option<&str>)] = &[
+        (&["set", "/in/a"], Some("from stdin")),
+        (&["get", "/in/a"], None),
+        (&["mk", "/in/b"], Some("two\nlines\n")),
+        (&["get", "/in/b"], None),
+        (&["update", "/in/a"], Some("updated")),
+        (&["get", "/in/a"], None),
+        (&["set", "/in/c"], Some("")),
+        (&["set", "/in/d", "arg wins"], Some("ignored")),
+        (&["get", "/in/d"], None),
+    ];
+    for (args, stdin) in steps {
+        let mine = run_on(ours(), &a.client_url(), args, *stdin);
+        let theirs = run_on(Path::new(GO), &b.client_url(), args, *stdin);
+        assert_same(args, &mine, &theirs);
+    }
+}
+
+/// `cURL Command:` lines on stderr, with the port (which differs per server) taken out.
+fn curl_lines(out: &Output, port: u16) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("cURL Command:"))
+        .map(|l| l.replace(&port.to_string(), "PORT"))
+        .collect()
+}
+
+#[test]
+fn debug_shows_the_same_requests() {
+    debug_requests(false);
+}
+
+#[test]
+fn debug_shows_the_same_requests_against_the_reference_etcd() {
+    debug_requests(true);
+}
+
+fn debug_requests(reference: bool) {
+    if !go_available() {
+        return;
+    }
+    let Some((a, b)) = pair(reference) else {
+        return;
+    };
     let script: &[&[&str]] = &[
-        &["set", "/ctl/a", "hello"],
-        &["get", "/ctl/a"],
-        &["get", "/ctl/nokey"],
-        &["get", "/ctl"],
-        &["mk", "/ctl/b", "bee"],
-        &["mk", "/ctl/b", "again"],
-        &["mkdir", "/ctl/d"],
-        &["mkdir", "/ctl/d"],
-        &["update", "/ctl/a", "hello2"],
-        &["update", "/ctl/none", "x"],
-        &["set", "/ctl/d/e", "deep"],
-        &["set", "--swap-with-value", "nope", "/ctl/a", "x"],
-        &["set", "--swap-with-value", "hello2", "/ctl/a", "hello3"],
-        &["ls", "--sort", "/ctl"],
-        &["ls", "--recursive", "--sort", "/ctl"],
-        &["ls", "--sort", "-p", "/ctl"],
-        &["ls", "/ctl/a"],
-        &["rm", "/ctl/b"],
-        &["rm", "/ctl/d"],
-        &["rm", "--recursive", "/ctl/d"],
-        &["rm", "--with-value", "x", "/ctl/a"],
-        &["mkdir", "/ctl/empty"],
-        &["rmdir", "/ctl/empty"],
-        &["ls", "/ctl"],
-        &["-o", "extended", "get", "/ctl/a"],
-        &["get"],
+        &["set", "/dbg/a", "v", "--ttl", "50"],
+        &["mk", "/dbg/b", "v"],
+        &["mkdir", "/dbg/c"],
+        &["setdir", "/dbg/e", "--ttl", "5"],
+        &["updatedir", "/dbg/e", "--ttl", "7"],
+        &["update", "/dbg/a", "w"],
+        &["set", "--swap-with-index", "3", "/dbg/b", "q"],
+        &["get", "--sort", "/dbg/b"],
+        &["ls", "-r", "--sort", "/dbg"],
+        &["rm", "/dbg/a"],
+        &["rm", "-r", "/dbg/c"],
+        &["rmdir", "/dbg/e"],
+        &["mk", "--in-order", "/dbg/q", "v"],
+        &["watch", "--after-index", "1", "/dbg/b"],
+        &["member", "list"],
+        &["--no-sync", "get", "/dbg/b"],
     ];
     for args in script {
-        let mine = run(&ours, false, &a, args);
-        let theirs = run(go, true, &b, args);
+        let mut full = vec!["--debug"];
+        full.extend_from_slice(args);
+        let mine = run_on(ours(), &a.client_url(), &full, None);
+        let theirs = run_on(Path::new(GO), &b.client_url(), &full, None);
+        // Stdout is compared by the other tests (here `member list` shows differing ports).
+        assert_eq!(mine.status.code(), theirs.status.code(), "{full:?}");
+        assert_eq!(
+            curl_lines(&mine, a.client_port),
+            curl_lines(&theirs, b.client_port),
+            "etcdctl {full:?}"
+        );
+    }
+}
+
+/// Read-only cluster commands, both tools against the same server (member ids differ per
+/// server), and membership changes our server refuses the same way to both.
+#[test]
+fn cluster_commands_match_the_go_etcdctl() {
+    if !go_available() {
+        return;
+    }
+    let a = EtcdProcess::start();
+    let url = a.client_url();
+    let peer = format!("http://127.0.0.1:{}", etcd_integration::free_port());
+    let script: &[&[&str]] = &[
+        &["member", "list"],
+        &["cluster-health"],
+        &["member", "remove", "1234"],
+        &["member", "remove", "machine0"],
+        &["member", "add", "n2", &peer],
+        &["member", "add", "n2"],
+        &["member", "remove"],
+        &["--no-sync", "member", "list"],
+        &["--no-sync", "cluster-health"],
+    ];
+    for args in script {
+        let mine = run_on(ours(), &url, args, None);
+        let theirs = run_on(Path::new(GO), &url, args, None);
         assert_eq!(
             (mine.status.code(), String::from_utf8_lossy(&mine.stdout)),
             (
@@ -68,15 +350,187 @@ fn key_commands_match_the_go_etcdctl() {
             String::from_utf8_lossy(&mine.stderr),
             String::from_utf8_lossy(&theirs.stderr)
         );
-        // Errors in etcd's words, on stderr, for server errors.
-        if theirs.status.code() == Some(4) {
-            let mine_err = String::from_utf8_lossy(&mine.stderr);
-            let go_err = String::from_utf8_lossy(&theirs.stderr);
-            assert_eq!(
-                mine_err.split('[').next(),
-                go_err.split('[').next(),
-                "{args:?}"
-            );
+    }
+}
+
+#[test]
+fn cluster_commands_match_against_the_reference_etcd() {
+    if !go_available() {
+        return;
+    }
+    let Some(r) = EtcdProcess::start_reference() else {
+        eprintln!("note: reference etcd 3.4 not installed; comparison against it skipped");
+        return;
+    };
+    let url = r.client_url();
+    for args in [
+        &["member", "list"][..],
+        &["cluster-health"],
+        &["member", "remove", "1234"],
+    ] {
+        let mine = run_on(ours(), &url, args, None);
+        let theirs = run_on(Path::new(GO), &url, args, None);
+        assert_eq!(
+            (mine.status.code(), String::from_utf8_lossy(&mine.stdout)),
+            (
+                theirs.status.code(),
+                String::from_utf8_lossy(&theirs.stdout)
+            ),
+            "etcdctl {args:?}\nours stderr: {}",
+            String::from_utf8_lossy(&mine.stderr),
+        );
+    }
+}
+
+#[test]
+fn unreachable_cluster_exit_codes_match() {
+    if !go_available() {
+        return;
+    }
+    let dead = format!("http://127.0.0.1:{}", etcd_integration::free_port());
+    for args in [
+        &["get", "/k"][..],
+        &["--no-sync", "get", "/k"],
+        &["set", "/k", "v"],
+        &["--no-sync", "ls"],
+        &["member", "list"],
+        &["cluster-health"],
+    ] {
+        let mine = run_on(ours(), &dead, args, None);
+        let theirs = run_on(Path::new(GO), &dead, args, None);
+        assert_same(args, &mine, &theirs);
+    }
+}
+
+#[test]
+fn failover_to_the_second_endpoint_matches() {
+    failover(false);
+}
+
+#[test]
+fn failover_to_the_second_endpoint_matches_against_the_reference_etcd() {
+    failover(true);
+}
+
+fn failover(reference: bool) {
+    if !go_available() {
+        return;
+    }
+    let Some((a, b)) = pair(reference) else {
+        return;
+    };
+    let dead = format!("http://127.0.0.1:{}", etcd_integration::free_port());
+    let eps_a = format!("{dead},{}", a.client_url());
+    let eps_b = format!("{dead},{}", b.client_url());
+    let script: &[&[&str]] = &[
+        &["set", "/fo/a", "1"],
+        &["--no-sync", "set", "/fo/b", "2"],
+        &["get", "/fo/a"],
+        &["--no-sync", "get", "/fo/b"],
+        &["--no-sync", "ls", "--sort", "/fo"],
+        &["--no-sync", "watch", "--after-index", "1", "/fo/a"],
+    ];
+    for args in script {
+        let mine = run_on(ours(), &eps_a, args, None);
+        let theirs = run_on(Path::new(GO), &eps_b, args, None);
+        assert_same(args, &mine, &theirs);
+        assert!(mine.status.success(), "{args:?}: {mine:?}");
+    }
+}
+
+/// Member ids and the server's own ports differ between two servers. Ids are hex, up to 16
+/// digits (etcd 3.4 does not zero-pad them).
+fn anonymized(text: &str, server: &EtcdProcess) -> String {
+    let text = text
+        .replace(&server.client_port.to_string(), "CPORT")
+        .replace(&server.peer_port.to_string(), "PPORT");
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if (12..=16).contains(&word.len()) && word.chars().all(|c| c.is_ascii_hexdigit()) {
+            out.push_str("<id>");
+        } else {
+            out.push_str(word);
         }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// Member order follows the (random) new id, so compare lines and cluster entries as sets.
+fn canonical(text: &str, server: &EtcdProcess) -> Vec<String> {
+    let mut lines: Vec<String> = anonymized(text, server)
+        .lines()
+        .map(|l| match l.strip_prefix("ETCD_INITIAL_CLUSTER=") {
+            Some(v) => {
+                let mut parts: Vec<&str> = v.trim_matches('"').split(',').collect();
+                parts.sort();
+                format!("ETCD_INITIAL_CLUSTER={}", parts.join(","))
+            }
+            None => l.to_string(),
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// `member add` for real (our server refuses membership changes for now): etcd 3.4 adds an
+/// unstarted member, which `member list` then shows as `<id>[unstarted]: peerURLs=…`.
+#[test]
+fn member_add_matches_on_the_reference_etcd() {
+    if !go_available() {
+        return;
+    }
+    let Some((a, b)) = pair(true) else { return };
+    let peer = format!("http://127.0.0.1:{}", etcd_integration::free_port());
+    for args in [
+        &["member", "add", "n2", peer.as_str()][..],
+        &["member", "list"],
+    ] {
+        let mine = run_on(ours(), &a.client_url(), args, None);
+        let theirs = run_on(Path::new(GO), &b.client_url(), args, None);
+        assert_eq!(
+            (
+                mine.status.code(),
+                canonical(&String::from_utf8_lossy(&mine.stdout), &a)
+            ),
+            (
+                theirs.status.code(),
+                canonical(&String::from_utf8_lossy(&theirs.stdout), &b)
+            ),
+            "etcdctl {args:?}\nours stderr: {}",
+            String::from_utf8_lossy(&mine.stderr)
+        );
+        assert!(mine.status.success(), "{mine:?}");
+    }
+}
+
+/// Without --no-sync the command goes to the members' client URLs (127.0.0.1 here), not to
+/// the endpoint given (localhost), exactly as the Go etcdctl does; --no-sync keeps it.
+#[test]
+fn sync_switches_to_the_members_client_urls() {
+    if !go_available() {
+        return;
+    }
+    let a = EtcdProcess::start();
+    let given = format!("http://localhost:{}", a.client_port);
+    let synced = format!("cURL Command: curl -X GET {}/v2/keys/k?", a.client_url());
+    let unsynced = format!("cURL Command: curl -X GET {given}/v2/keys/k?");
+    for bin in [ours(), Path::new(GO)] {
+        let out = run_on(bin, &given, &["--debug", "get", "/k"], None);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&synced), "{}: {err}", bin.display());
+        let out = run_on(bin, &given, &["--debug", "--no-sync", "get", "/k"], None);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&unsynced), "{}: {err}", bin.display());
     }
 }

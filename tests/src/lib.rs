@@ -29,8 +29,22 @@ pub enum Flavor {
     Reference,
 }
 
-/// A free TCP port on 127.0.0.1 (bound then released; the OS does not hand it out again at once).
+/// A free TCP port on 127.0.0.1 for a server to listen on, drawn at random below Linux's
+/// ephemeral range (32768 and up): a port the OS handed out for `:0` could be handed out again,
+/// to a client connection, before the server binds it, and tests make thousands of client
+/// connections; ports below that range are only taken by someone asking for them.
 pub fn free_port() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    for _ in 0..1000 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let port = 20_000 + (h.finish() % 12_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -1,0 +1,7 @@
+//! One module per group of commands.
+
+pub mod export;
+pub mod health;
+pub mod keys;
+pub mod members;
+pub mod watch;

@@ -1,0 +1,351 @@
+//! `watch` and `exec-watch` against real servers: commands run per change with the
+//! `ETCD_WATCH_*` environment (same as the Go etcdctl), and watches survive a server restart
+//! and an index that has left etcd's history.
+//!
+//! Waits are bounded loops (a hang guard, not a timing assertion).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+use etcd_integration::{get, request, tool_available, EtcdProcess, Options};
+
+const GO: &str = "/usr/bin/etcdctl";
+/// How long a test waits for one expected line or file change before failing (hang guard).
+const HANG_GUARD: Duration = Duration::from_secs(60);
+/// Polls of a condition, 100 ms apart (hang guard).
+const MAX_POLLS: usize = 600;
+
+fn ours() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_etcdctl"))
+}
+
+/// A running etcdctl whose stdout and stderr lines arrive on channels; killed on drop.
+struct Running {
+    child: Child,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+}
+
+impl Running {
+    fn start(bin: &Path, endpoint: &str, args: &[&str]) -> Running {
+        let mut child = Command::new(bin)
+            .env("ETCDCTL_API", "2")
+            .env("NO_COLOR", "1")
+            .arg("--endpoints")
+            .arg(endpoint)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn etcdctl");
+        let stdout = lines(child.stdout.take().expect("stdout piped"));
+        let stderr = lines(child.stderr.take().expect("stderr piped"));
+        Running {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn next_line(&self) -> String {
+        self.stdout
+            .recv_timeout(HANG_GUARD)
+            .expect("etcdctl printed a line")
+    }
+
+    fn stderr_so_far(&self) -> String {
+        self.stderr.try_iter().collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lines(r: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn set(server: &EtcdProcess, key: &str, value: &str) -> u64 {
+    let r = request("PUT", &server.keys(key), Some(&format!("value={value}"))).expect("PUT");
+    assert!(r.status < 300, "PUT {key}: {r:?}");
+    r.etcd_index()
+}
+
+fn etcd_index(server: &EtcdProcess) -> u64 {
+    get(&server.keys("/")).expect("GET /").etcd_index()
+}
+
+/// Waits until the server has at least one watcher registered.
+fn wait_for_watcher(server: &EtcdProcess) {
+    for _ in 0..MAX_POLLS {
+        if let Ok(r) = get(&server.url("/v2/stats/store")) {
+            if r.status == 200 && r.json()["watchers"].as_u64().unwrap_or(0) > 0 {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no watcher registered; log:\n{}", server.log());
+}
+
+/// Waits until `file` has `n` lines and returns them.
+fn wait_for_lines(file: &Path, n: usize) -> Vec<String> {
+    for _ in 0..MAX_POLLS {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let got: Vec<String> = text.lines().map(String::from).collect();
+        if got.len() >= n {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{} never reached {n} lines", file.display());
+}
+
+/// Runs `exec-watch` (ours or Go's) on a fresh server, makes three changes and returns the
+/// lines the command appended.
+fn exec_watch_lines(bin: &Path, dir: &Path, reference: bool) -> Vec<String> {
+    let server = start(reference).expect("server starts");
+    set(&server, "/other", "x");
+    let after = etcd_index(&server).to_string();
+    let file = dir.join(format!(
+        "{}-{reference}.txt",
+        bin.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let script = format!(
+        "echo \"$ETCD_WATCH_ACTION $ETCD_WATCH_KEY $ETCD_WATCH_VALUE $ETCD_WATCH_MODIFIED_INDEX\" >> {}",
+        file.display()
+    );
+    let _w = Running::start(
+        bin,
+        &server.client_url(),
+        &[
+            "exec-watch",
+            "--recursive",
+            "--after-index",
+            &after,
+            "/wk",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
+    );
+    set(&server, "/wk/a", "v9");
+    set(&server, "/wk/b", "two%20words");
+    request("DELETE", &server.keys("/wk/a"), None).expect("DELETE");
+    let mut got = wait_for_lines(&file, 3);
+    // The Go tool runs the commands concurrently, so their order may vary there.
+    got.sort();
+    got
+}
+
+/// A fresh server of ours, or the reference etcd 3.4 (`None`, with a note, when missing).
+fn start(reference: bool) -> Option<EtcdProcess> {
+    if reference {
+        let r = EtcdProcess::start_reference();
+        if r.is_none() {
+            eprintln!("note: reference etcd 3.4 not installed; this comparison is skipped");
+        }
+        r
+    } else {
+        Some(EtcdProcess::start())
+    }
+}
+
+#[test]
+fn exec_watch_runs_the_command_like_the_go_etcdctl() {
+    exec_watch_like_go(false);
+}
+
+#[test]
+fn exec_watch_runs_the_command_like_the_go_etcdctl_on_the_reference_etcd() {
+    exec_watch_like_go(true);
+}
+
+fn exec_watch_like_go(reference: bool) {
+    if reference && !etcd_integration::reference_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mine = exec_watch_lines(ours(), dir.path(), reference);
+    assert_eq!(mine.len(), 3, "{mine:?}");
+    assert!(
+        mine.iter().any(|l| l.starts_with("set /wk/a v9 ")),
+        "{mine:?}"
+    );
+    assert!(
+        mine.iter().any(|l| l.starts_with("set /wk/b two words ")),
+        "{mine:?}"
+    );
+    assert!(
+        mine.iter().any(|l| l.starts_with("delete /wk/a  ")),
+        "{mine:?}"
+    );
+    if tool_available(Path::new(GO).exists(), "the Go etcdctl") {
+        assert_eq!(mine, exec_watch_lines(Path::new(GO), dir.path(), reference));
+    }
+}
+
+#[test]
+fn exec_watch_goes_on_after_a_failing_command() {
+    let server = EtcdProcess::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("runs");
+    let script = format!("echo $ETCD_WATCH_VALUE >> {}; exit 3", file.display());
+    let w = Running::start(
+        ours(),
+        &server.client_url(),
+        &[
+            "exec-watch",
+            "--after-index",
+            "1",
+            "/k",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
+    );
+    set(&server, "/k", "one");
+    wait_for_lines(&file, 1);
+    set(&server, "/k", "two");
+    assert_eq!(wait_for_lines(&file, 2), ["one", "two"]);
+    assert!(w.stderr_so_far().contains("exited with"));
+}
+
+#[test]
+fn watch_resumes_across_a_server_restart() {
+    watch_resumes(false);
+}
+
+#[test]
+fn watch_resumes_across_a_reference_etcd_restart() {
+    watch_resumes(true);
+}
+
+fn watch_resumes(reference: bool) {
+    let Some(mut server) = start(reference) else {
+        return;
+    };
+    set(&server, "/rk", "v0");
+    let after = etcd_index(&server).to_string();
+    let w = Running::start(
+        ours(),
+        &server.client_url(),
+        &["watch", "--forever", "--after-index", &after, "/rk"],
+    );
+    set(&server, "/rk", "v1");
+    assert_eq!(w.next_line(), "v1");
+    server.restart();
+    wait_for_watcher(&server);
+    set(&server, "/rk", "v2");
+    set(&server, "/rk", "v3");
+    assert_eq!(w.next_line(), "v2");
+    assert_eq!(w.next_line(), "v3");
+    let err = w.stderr_so_far();
+    assert!(err.contains("watch interrupted"), "stderr: {err}");
+}
+
+#[test]
+fn exec_watch_resumes_across_a_server_restart() {
+    let mut server = EtcdProcess::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("runs");
+    let script = format!("echo $ETCD_WATCH_VALUE >> {}", file.display());
+    let after = set(&server, "/ek", "v0").to_string();
+    let _w = Running::start(
+        ours(),
+        &server.client_url(),
+        &[
+            "exec-watch",
+            "--after-index",
+            &after,
+            "/ek",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ],
+    );
+    set(&server, "/ek", "v1");
+    wait_for_lines(&file, 1);
+    server.restart();
+    wait_for_watcher(&server);
+    set(&server, "/ek", "v2");
+    assert_eq!(wait_for_lines(&file, 2), ["v1", "v2"]);
+}
+
+#[test]
+fn watch_continues_when_the_index_left_the_history() {
+    let server = EtcdProcess::start_with(Options {
+        extra: vec!["--history-size".into(), "5".into()],
+        ..Options::default()
+    });
+    index_cleared(server, 20);
+}
+
+#[test]
+fn watch_continues_when_the_index_left_the_reference_etcd_history() {
+    // etcd 3.4 keeps the last 1000 events.
+    if let Some(server) = start(true) {
+        index_cleared(server, 1010);
+    }
+}
+
+fn index_cleared(server: EtcdProcess, fillers: usize) {
+    set(&server, "/h", "old");
+    for i in 0..fillers {
+        set(&server, "/filler", &i.to_string());
+    }
+    let w = Running::start(
+        ours(),
+        &server.client_url(),
+        &["watch", "--forever", "--after-index", "1", "/h"],
+    );
+    // The first poll asks for index 2, long gone: a warning, then a watch from now.
+    wait_for_watcher(&server);
+    set(&server, "/h", "new");
+    assert_eq!(w.next_line(), "new");
+    let err = w.stderr_so_far();
+    assert!(err.contains("no longer remembers"), "stderr: {err}");
+}
+
+#[test]
+fn watch_without_a_server_fails_at_once() {
+    let dead = format!("http://127.0.0.1:{}", etcd_integration::free_port());
+    let out = Command::new(ours())
+        .args(["--endpoints", &dead, "--no-sync", "watch", "/k"])
+        .output()
+        .expect("run etcdctl");
+    assert_eq!(out.status.code(), Some(4));
+}
+
+#[test]
+fn cluster_health_forever_keeps_checking() {
+    let server = EtcdProcess::start();
+    let h = Running::start(
+        ours(),
+        &server.client_url(),
+        &["cluster-health", "--forever"],
+    );
+    assert!(h.next_line().starts_with("member "));
+    assert_eq!(h.next_line(), "cluster is healthy");
+    assert_eq!(h.next_line(), "");
+    assert_eq!(h.next_line(), "next check after 10 second...");
+}
