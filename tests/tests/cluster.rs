@@ -448,3 +448,47 @@ fn followers_serve_writes_quorum_reads_and_watches() {
     assert_eq!(event["action"], "set");
     assert_eq!(event["node"]["value"], "seen");
 }
+
+/// Our `etcdctl member add` announces a member; the machine started under that peer URL
+/// becomes it (named, voting); `etcdctl member remove` takes it out and it stops.
+#[test]
+fn etcdctl_adds_a_member_that_then_starts_and_removes_it() {
+    let c = Cluster::start(1, &[]);
+    let ctl = |args: &[&str]| {
+        let out = std::process::Command::new(etcd_integration::workspace_bin("etcdctl"))
+            .args(["--endpoints", &c.members[0].client_url()])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "etcdctl {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (client_port, peer_port) = (etcd_integration::free_port(), etcd_integration::free_port());
+    let peer = format!("http://127.0.0.1:{peer_port}");
+    let added = ctl(&["member", "add", "machine2", &peer]);
+    assert!(added.contains("Added member named machine2"), "{added}");
+    assert!(ctl(&["member", "list"]).contains("[unstarted]"));
+
+    let mut second = EtcdProcess::start_with(Options {
+        name: "machine2".into(),
+        extra: vec![
+            "-peers".into(),
+            format!("127.0.0.1:{}", c.members[0].peer_port),
+        ],
+        ports: Some((client_port, peer_port)),
+        ..Options::default()
+    });
+    let list = ctl(&["member", "list"]);
+    assert!(!list.contains("unstarted"), "{list}");
+    let line = list
+        .lines()
+        .find(|l| l.contains("name=machine2"))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(line.contains(&peer), "{line}");
+    assert!(value_on(&second, "/_etcd/machines/machine2").is_some());
+
+    let id = line.split(':').next().unwrap().to_string();
+    assert!(ctl(&["member", "remove", &id]).contains("Removed member"));
+    wait_until("the removed machine stops", || second.has_exited());
+    assert_eq!(ctl(&["member", "list"]).lines().count(), 1);
+}
