@@ -473,3 +473,54 @@ fn certificate_rotation_without_restart() {
         etcd.log()
     );
 }
+
+/// Our `etcdctl` reaches our HTTPS server with client-certificate auth, through flags and
+/// through `ETCDCTL_*` variables, and is refused without a certificate.
+#[test]
+fn etcdctl_with_client_certificates_against_our_https_server() {
+    if !curl_available() {
+        return;
+    }
+    let mut args = SERVER.to_vec();
+    args.push("-ca-file=./fixtures/ca/ca.crt");
+    let probe = [
+        "--cacert",
+        "./fixtures/ca/ca.crt",
+        "--cert",
+        "./fixtures/ca/server2.crt",
+        "--key",
+        "./fixtures/ca/server2.key.insecure",
+    ];
+    let server = TlsEtcd::start(&args, &probe);
+    let endpoint = server.url("");
+    let ctl = |args: &[&str], env: &[(&str, &str)]| {
+        Command::new(workspace_bin("etcdctl"))
+            .current_dir(root())
+            .args(["--no-sync", "--endpoints", &endpoint])
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .expect("run etcdctl")
+    };
+    let flags = [
+        "--cert-file",
+        "./fixtures/ca/server2.crt",
+        "--key-file",
+        "./fixtures/ca/server2.key.insecure",
+        "--ca-file",
+        "./fixtures/ca/ca.crt",
+    ];
+    let set = ctl(&[&flags[..], &["set", "/tls", "ok"]].concat(), &[]);
+    assert!(set.status.success(), "{set:?}");
+    assert_eq!(String::from_utf8_lossy(&set.stdout), "ok\n");
+    let env = [
+        ("ETCDCTL_CERT_FILE", "./fixtures/ca/server2.crt"),
+        ("ETCDCTL_KEY_FILE", "./fixtures/ca/server2.key.insecure"),
+        ("ETCDCTL_CA_FILE", "./fixtures/ca/ca.crt"),
+    ];
+    let get = ctl(&["get", "/tls"], &env);
+    assert!(get.status.success(), "{get:?}");
+    assert_eq!(String::from_utf8_lossy(&get.stdout), "ok\n");
+    let refused = ctl(&["--ca-file", "./fixtures/ca/ca.crt", "get", "/tls"], &[]);
+    assert!(!refused.status.success(), "{refused:?}");
+}

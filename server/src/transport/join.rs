@@ -95,7 +95,16 @@ async fn try_join(
         .json(request)
         .send()
         .await
-        .map_err(|e| Attempt::Failed(e.to_string()))?;
+        .map_err(|e| {
+            // A certificate the peer refuses (or that we refuse) will not get better by
+            // retrying: say so at once.
+            let detail = format!("{e:?}");
+            if is_certificate_problem(&detail) {
+                Attempt::Refused(format!("TLS handshake failed: {detail}"))
+            } else {
+                Attempt::Failed(e.to_string())
+            }
+        })?;
     let status = resp.status();
     let body = resp
         .bytes()
@@ -130,6 +139,19 @@ async fn try_join(
     })
 }
 
+/// Whether a connection error says a certificate was refused (rustls' alert and error names).
+fn is_certificate_problem(detail: &str) -> bool {
+    [
+        "BadCertificate",
+        "UnknownCA",
+        "CertificateRequired",
+        "InvalidCertificate",
+        "UnknownIssuer",
+    ]
+    .iter()
+    .any(|needle| detail.contains(needle))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +161,12 @@ mod tests {
         assert_eq!(peer_url("127.0.0.1:7001", false), "http://127.0.0.1:7001");
         assert_eq!(peer_url("127.0.0.1:7001", true), "https://127.0.0.1:7001");
         assert_eq!(peer_url("http://h:1/", true), "http://h:1");
+    }
+
+    #[test]
+    fn certificate_refusals_are_told_apart() {
+        assert!(is_certificate_problem("AlertReceived(UnknownCA)"));
+        assert!(is_certificate_problem("InvalidCertificate(UnknownIssuer)"));
+        assert!(!is_certificate_problem("ConnectionRefused"));
     }
 }
