@@ -27,6 +27,11 @@ pub use node::{start, StartError};
 /// when it was not.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Requests queued for the raft loop at most. Beyond it, writes and reads are refused as busy
+/// and peer messages dropped (raft resends them), so no flood of requests can grow memory
+/// without bound.
+pub const INBOX_CAPACITY: usize = 65_536;
+
 /// Settings of the raft member.
 #[derive(Debug, Clone)]
 pub struct RaftConfig {
@@ -123,7 +128,7 @@ impl RaftStatus {
 /// A cheap-clone handle on the raft loop.
 #[derive(Clone)]
 pub struct RaftHandle {
-    inbox: mpsc::Sender<Request>,
+    inbox: mpsc::SyncSender<Request>,
     /// Progress counters.
     pub status: Arc<RaftStatus>,
     /// The store and watchers the loop applies to.
@@ -145,13 +150,23 @@ fn timed_out() -> EtcdError {
 }
 
 impl RaftHandle {
+    /// Queues a request for the loop without blocking.
+    fn enqueue(&self, req: Request) -> Result<(), EtcdError> {
+        self.inbox.try_send(req).map_err(|e| match e {
+            mpsc::TrySendError::Full(_) => EtcdError::new(
+                ErrorCode::RaftInternal,
+                "too many requests are waiting for the cluster; retry",
+                0,
+            ),
+            mpsc::TrySendError::Disconnected(_) => stopped(),
+        })
+    }
+
     /// Proposes a command and waits until it is committed, persisted and applied; returns the
     /// store's answer (its events, or the etcd error it raised).
     pub async fn propose(&self, cmd: Command) -> Result<Vec<Event>, EtcdError> {
         let (reply, rx) = oneshot::channel();
-        self.inbox
-            .send(Request::Propose { cmd, reply })
-            .map_err(|_| stopped())?;
+        self.enqueue(Request::Propose { cmd, reply })?;
         match tokio::time::timeout(REQUEST_TIMEOUT, rx).await {
             Ok(Ok(res)) => res,
             Ok(Err(_)) => Err(stopped()),
@@ -163,9 +178,7 @@ impl RaftHandle {
     /// events it caused, or why the member table refused it.
     pub async fn change_membership(&self, cc: ConfChange) -> Result<Vec<Event>, EtcdError> {
         let (reply, rx) = oneshot::channel();
-        self.inbox
-            .send(Request::ConfChange { cc, reply })
-            .map_err(|_| stopped())?;
+        self.enqueue(Request::ConfChange { cc, reply })?;
         match tokio::time::timeout(REQUEST_TIMEOUT, rx).await {
             Ok(Ok(res)) => res,
             Ok(Err(_)) => Err(stopped()),
@@ -178,7 +191,7 @@ impl RaftHandle {
         self.status
             .received_messages
             .fetch_add(1, Ordering::Relaxed);
-        let _ = self.inbox.send(Request::Step(msg));
+        let _ = self.inbox.try_send(Request::Step(msg));
     }
 
     /// Asks the loop to stop (the transport keeps a handle, so dropping handles is not enough).
@@ -187,16 +200,15 @@ impl RaftHandle {
     }
 
     pub(crate) fn feedback(&self, req: Request) {
-        let _ = self.inbox.send(req);
+        // Never blocks a transport task; raft recovers from a lost report.
+        let _ = self.inbox.try_send(req);
     }
 
     /// Waits until this member has applied everything committed before the call, as confirmed
     /// by a quorum (raft ReadIndex): a read after this is linearizable.
     pub async fn read_index(&self) -> Result<(), EtcdError> {
         let (reply, rx) = oneshot::channel();
-        self.inbox
-            .send(Request::ReadIndex { reply })
-            .map_err(|_| stopped())?;
+        self.enqueue(Request::ReadIndex { reply })?;
         match tokio::time::timeout(REQUEST_TIMEOUT, rx).await {
             Ok(Ok(res)) => res,
             Ok(Err(_)) => Err(stopped()),

@@ -129,7 +129,7 @@ pub fn start(
     let state = shared(store, members);
     let status = Arc::new(RaftStatus::default());
     status.applied_index.store(applied, Ordering::Relaxed);
-    let (tx, rx) = mpsc::channel();
+    let (tx, rx) = mpsc::sync_channel(super::INBOX_CAPACITY);
     let handle = RaftHandle {
         inbox: tx,
         status: status.clone(),
