@@ -128,7 +128,10 @@ impl RaftStatus {
 /// A cheap-clone handle on the raft loop.
 #[derive(Clone)]
 pub struct RaftHandle {
-    inbox: mpsc::SyncSender<Request>,
+    inbox: mpsc::Sender<Request>,
+    /// Requests sent and not yet taken by the loop (the bound of [`INBOX_CAPACITY`]; a std
+    /// `sync_channel` would allocate the whole capacity up front).
+    queued: Arc<std::sync::atomic::AtomicUsize>,
     /// Progress counters.
     pub status: Arc<RaftStatus>,
     /// The store and watchers the loop applies to.
@@ -151,14 +154,19 @@ fn timed_out() -> EtcdError {
 
 impl RaftHandle {
     /// Queues a request for the loop without blocking.
+    /// Refuses when [`INBOX_CAPACITY`] requests are already waiting or the loop has stopped.
     fn enqueue(&self, req: Request) -> Result<(), EtcdError> {
-        self.inbox.try_send(req).map_err(|e| match e {
-            mpsc::TrySendError::Full(_) => EtcdError::new(
+        if self.queued.fetch_add(1, Ordering::Relaxed) >= INBOX_CAPACITY {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            return Err(EtcdError::new(
                 ErrorCode::RaftInternal,
                 "too many requests are waiting for the cluster; retry",
                 0,
-            ),
-            mpsc::TrySendError::Disconnected(_) => stopped(),
+            ));
+        }
+        self.inbox.send(req).map_err(|_| {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            stopped()
         })
     }
 
@@ -191,17 +199,19 @@ impl RaftHandle {
         self.status
             .received_messages
             .fetch_add(1, Ordering::Relaxed);
-        let _ = self.inbox.try_send(Request::Step(msg));
+        let _ = self.enqueue(Request::Step(msg));
     }
 
     /// Asks the loop to stop (the transport keeps a handle, so dropping handles is not enough).
     pub fn shutdown(&self) {
+        // Counted like any request (the loop uncounts what it takes), but never refused.
+        self.queued.fetch_add(1, Ordering::Relaxed);
         let _ = self.inbox.send(Request::Shutdown);
     }
 
     pub(crate) fn feedback(&self, req: Request) {
-        // Never blocks a transport task; raft recovers from a lost report.
-        let _ = self.inbox.try_send(req);
+        // Raft recovers from a lost report.
+        let _ = self.enqueue(req);
     }
 
     /// Waits until this member has applied everything committed before the call, as confirmed

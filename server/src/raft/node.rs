@@ -129,9 +129,11 @@ pub fn start(
     let state = shared(store, members);
     let status = Arc::new(RaftStatus::default());
     status.applied_index.store(applied, Ordering::Relaxed);
-    let (tx, rx) = mpsc::sync_channel(super::INBOX_CAPACITY);
+    let (tx, rx) = mpsc::channel();
+    let queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let handle = RaftHandle {
         inbox: tx,
+        queued: queued.clone(),
         status: status.clone(),
         state: state.clone(),
         id,
@@ -141,6 +143,7 @@ pub fn start(
         id,
         node,
         inbox: rx,
+        queued,
         pending: Pending::starting_at(Timestamp::now().0 as u64),
         waiting_for_leader: VecDeque::new(),
         state,
@@ -211,6 +214,8 @@ struct RaftLoop {
     id: u64,
     node: RawNode<RaftStorage>,
     inbox: mpsc::Receiver<Request>,
+    /// Shared with the handles: how many requests wait in `inbox`.
+    queued: Arc<std::sync::atomic::AtomicUsize>,
     pending: Pending,
     waiting_for_leader: VecDeque<Request>,
     state: SharedState,
@@ -234,14 +239,22 @@ impl RaftLoop {
         let mut last_tick = Instant::now();
         loop {
             let wait = self.cfg.tick.saturating_sub(last_tick.elapsed());
-            match self.inbox.recv_timeout(wait) {
+            let first = self.inbox.recv_timeout(wait);
+            if first.is_ok() {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+            }
+            match first {
                 Ok(Request::Shutdown) => break,
                 Ok(req) => self.handle(req)?,
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             for _ in 0..MAX_REQUESTS_PER_TURN {
-                match self.inbox.try_recv() {
+                let next = self.inbox.try_recv();
+                if next.is_ok() {
+                    self.queued.fetch_sub(1, Ordering::Relaxed);
+                }
+                match next {
                     Ok(Request::Shutdown) => {
                         self.pending.fail_all("server is stopping");
                         return Ok(());
