@@ -6,6 +6,7 @@
 
 pub mod cluster;
 pub mod http;
+pub mod load;
 pub mod proxy;
 
 use std::net::TcpListener;
@@ -240,43 +241,9 @@ impl EtcdProcess {
         if !reference_available() {
             return None;
         }
-        let tmp = tempfile::tempdir().expect("tempdir");
         let (client_port, peer_port) = (free_port(), free_port());
-        let name = "machine0".to_string();
-        let data_dir = tmp.path().join("ref.etcd");
-        let client = format!("http://127.0.0.1:{client_port}");
-        let peer = format!("http://127.0.0.1:{peer_port}");
-        let args = vec![
-            "--enable-v2".into(),
-            "--name".into(),
-            name.clone(),
-            "--data-dir".into(),
-            data_dir.display().to_string(),
-            "--listen-client-urls".into(),
-            client.clone(),
-            "--advertise-client-urls".into(),
-            client,
-            "--listen-peer-urls".into(),
-            peer.clone(),
-            "--initial-advertise-peer-urls".into(),
-            peer.clone(),
-            "--initial-cluster".into(),
-            format!("{name}={peer}"),
-            "--log-level".into(),
-            "warn".into(),
-        ];
-        let log_path = tmp.path().join("ref.log");
-        let mut p = EtcdProcess {
-            child: None,
-            flavor: Flavor::Reference,
-            name,
-            client_port,
-            peer_port,
-            data_dir,
-            args,
-            log_path,
-            _tmp: Some(tmp),
-        };
+        let initial = format!("machine0=http://127.0.0.1:{peer_port}");
+        let mut p = Self::reference_member("machine0", client_port, peer_port, &initial);
         p.spawn();
         Some(p)
     }
@@ -297,52 +264,62 @@ impl EtcdProcess {
             .iter()
             .enumerate()
             .map(|(i, (c, p))| {
-                let tmp = tempfile::tempdir().expect("tempdir");
-                let name = format!("m{}", i + 1);
-                let data_dir = tmp.path().join(format!("{name}.etcd"));
-                let client = format!("http://127.0.0.1:{c}");
-                let peer = format!("http://127.0.0.1:{p}");
-                let args = vec![
-                    "--enable-v2".into(),
-                    "--name".into(),
-                    name.clone(),
-                    "--data-dir".into(),
-                    data_dir.display().to_string(),
-                    "--listen-client-urls".into(),
-                    client.clone(),
-                    "--advertise-client-urls".into(),
-                    client,
-                    "--listen-peer-urls".into(),
-                    peer.clone(),
-                    "--initial-advertise-peer-urls".into(),
-                    peer,
-                    "--initial-cluster".into(),
-                    initial.join(","),
-                    "--initial-cluster-state".into(),
-                    "new".into(),
-                    "--log-level".into(),
-                    "warn".into(),
-                ];
-                let log_path = tmp.path().join(format!("{name}.log"));
-                let mut p = EtcdProcess {
-                    child: None,
-                    flavor: Flavor::Reference,
-                    name,
-                    client_port: *c,
-                    peer_port: *p,
-                    data_dir,
-                    args,
-                    log_path,
-                    _tmp: Some(tmp),
-                };
-                p.spawn_unready();
-                p
+                let mut m =
+                    Self::reference_member(&format!("m{}", i + 1), *c, *p, &initial.join(","));
+                m.spawn_unready();
+                m
             })
             .collect();
         for m in members.iter_mut() {
             m.wait_ready();
         }
         Some(members)
+    }
+
+    /// A reference etcd 3.4 member, not started yet: `name` in a fresh temporary data dir,
+    /// bootstrapping the static cluster `initial_cluster`.
+    fn reference_member(
+        name: &str,
+        client_port: u16,
+        peer_port: u16,
+        initial_cluster: &str,
+    ) -> EtcdProcess {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let data_dir = tmp.path().join(format!("{name}.etcd"));
+        let client = format!("http://127.0.0.1:{client_port}");
+        let peer = format!("http://127.0.0.1:{peer_port}");
+        let args = vec![
+            "--enable-v2".into(),
+            "--name".into(),
+            name.to_string(),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+            "--listen-client-urls".into(),
+            client.clone(),
+            "--advertise-client-urls".into(),
+            client,
+            "--listen-peer-urls".into(),
+            peer.clone(),
+            "--initial-advertise-peer-urls".into(),
+            peer,
+            "--initial-cluster".into(),
+            initial_cluster.to_string(),
+            "--initial-cluster-state".into(),
+            "new".into(),
+            "--log-level".into(),
+            "warn".into(),
+        ];
+        EtcdProcess {
+            child: None,
+            flavor: Flavor::Reference,
+            name: name.to_string(),
+            client_port,
+            peer_port,
+            data_dir,
+            args,
+            log_path: tmp.path().join(format!("{name}.log")),
+            _tmp: Some(tmp),
+        }
     }
 
     fn spawn(&mut self) {

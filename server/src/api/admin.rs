@@ -191,13 +191,10 @@ struct PeerUrls {
 }
 
 fn members_error(e: &EtcdError) -> Response {
-    let status = match e.code {
-        ErrorCode::NodeExist => 409,
-        ErrorCode::InvalidField => 400,
-        ErrorCode::KeyNotFound => 404,
-        _ => 500,
-    };
-    reply::json(status, &json!({"message": e.cause}))
+    reply::json(
+        membership::error_status(e, 500),
+        &json!({"message": e.cause}),
+    )
 }
 
 fn parse_peer_urls(content_type: Option<&str>, body: &[u8]) -> Result<Vec<String>, Box<Response>> {

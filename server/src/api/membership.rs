@@ -2,7 +2,7 @@
 //! peer port, etcd 0.2) or a member added, updated or removed through `/v2/members`.
 
 use common::{ErrorCode, EtcdError, Member};
-use raft::eraftpb::{ConfChange, ConfChangeType};
+use raft::eraftpb::ConfChangeType;
 
 use crate::cluster::{id_hex, ChangeContext, MemberRecord};
 use crate::command::Command;
@@ -19,6 +19,17 @@ pub fn member_json(m: &MemberRecord) -> Member {
         name: m.name.clone(),
         peer_urls: m.peer_urls.clone(),
         client_urls: m.client_urls.clone(),
+    }
+}
+
+/// The HTTP status of a membership error: 409 for a conflict, 400 for a bad URL, 404 for an
+/// unknown member, `otherwise` for the cluster's own failures (no leader, a timeout).
+pub fn error_status(e: &EtcdError, otherwise: u16) -> u16 {
+    match e.code {
+        ErrorCode::NodeExist => 409,
+        ErrorCode::InvalidField => 400,
+        ErrorCode::KeyNotFound => 404,
+        _ => otherwise,
     }
 }
 
@@ -98,25 +109,14 @@ pub async fn add(
         cluster_id: None,
         now: Timestamp::now(),
     };
-    let mut cc = ConfChange::default();
-    cc.set_change_type(ConfChangeType::AddLearnerNode);
-    cc.node_id = id;
-    cc.context = ctx.encode().into();
-    raft.change_membership(cc).await?;
+    raft.change_membership(ctx.conf_change(ConfChangeType::AddLearnerNode, id))
+        .await?;
     Ok(record)
 }
 
 /// Removes member `id` for good.
 pub async fn remove(raft: &RaftHandle, id: u64) -> Result<(), EtcdError> {
-    let ctx = ChangeContext {
-        member: None,
-        cluster_id: None,
-        now: Timestamp::now(),
-    };
-    let mut cc = ConfChange::default();
-    cc.set_change_type(ConfChangeType::RemoveNode);
-    cc.node_id = id;
-    cc.context = ctx.encode().into();
+    let cc = ChangeContext::at(Timestamp::now()).conf_change(ConfChangeType::RemoveNode, id);
     raft.change_membership(cc).await.map(|_| ())
 }
 

@@ -5,7 +5,7 @@
 use std::convert::Infallible;
 
 use bytes::{Buf, Bytes};
-use common::{ErrorCode, Member};
+use common::Member;
 use futures::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -249,16 +249,9 @@ async fn join(st: &AppState, body: &[u8]) -> Response {
                 },
             )
         }
-        Err(e) => {
-            let status = match e.code {
-                ErrorCode::NodeExist => 409,
-                ErrorCode::InvalidField => 400,
-                _ => 503,
-            };
-            reply::json(
-                status,
-                &json!({"message": e.cause, "errorCode": e.code.code()}),
-            )
-        }
+        Err(e) => reply::json(
+            membership::error_status(&e, 503),
+            &json!({"message": e.cause, "errorCode": e.code.code()}),
+        ),
     }
 }

@@ -119,11 +119,6 @@ impl Members {
         self.members.values()
     }
 
-    /// How many members there are.
-    pub fn len(&self) -> usize {
-        self.members.len()
-    }
-
     /// Whether there are none (before the bootstrap entry applies).
     pub fn is_empty(&self) -> bool {
         self.members.is_empty()

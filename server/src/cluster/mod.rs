@@ -3,6 +3,8 @@
 
 mod members;
 
+use protobuf::Message as _;
+use raft::eraftpb::{ConfChange, ConfChangeType};
 use serde::{Deserialize, Serialize};
 
 use crate::time::Timestamp;
@@ -21,6 +23,31 @@ pub struct ChangeContext {
 }
 
 impl ChangeContext {
+    /// A context naming no member (a removal or a promotion), proposed at `now`.
+    pub fn at(now: Timestamp) -> ChangeContext {
+        ChangeContext {
+            member: None,
+            cluster_id: None,
+            now,
+        }
+    }
+
+    /// The raft conf change of `change` for `node_id` that carries this context.
+    pub fn conf_change(&self, change: ConfChangeType, node_id: u64) -> ConfChange {
+        let mut cc = ConfChange::default();
+        cc.set_change_type(change);
+        cc.node_id = node_id;
+        cc.context = self.encode().into();
+        cc
+    }
+
+    /// [`ChangeContext::conf_change`] encoded as a log entry's data.
+    pub fn conf_change_bytes(&self, change: ConfChangeType, node_id: u64) -> Vec<u8> {
+        self.conf_change(change, node_id)
+            .write_to_bytes()
+            .expect("encoding a conf change into memory cannot fail")
+    }
+
     /// Bytes for `ConfChange.context`.
     pub fn encode(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a ChangeContext always serialises")
@@ -30,11 +57,7 @@ impl ChangeContext {
     /// proposed without one) reads as "no member, time 0".
     pub fn decode(bytes: &[u8]) -> Result<ChangeContext, String> {
         if bytes.is_empty() {
-            return Ok(ChangeContext {
-                member: None,
-                cluster_id: None,
-                now: Timestamp(0),
-            });
+            return Ok(ChangeContext::at(Timestamp(0)));
         }
         serde_json::from_slice(bytes).map_err(|e| format!("bad conf change context: {e}"))
     }

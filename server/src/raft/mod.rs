@@ -153,8 +153,7 @@ fn timed_out() -> EtcdError {
 }
 
 impl RaftHandle {
-    /// Queues a request for the loop without blocking.
-    /// Refuses when [`INBOX_CAPACITY`] requests are already waiting or the loop has stopped.
+    /// Queues a request for the loop without blocking. Refuses when [`INBOX_CAPACITY`] requests are already waiting or the loop has stopped.
     fn enqueue(&self, req: Request) -> Result<(), EtcdError> {
         if self.queued.fetch_add(1, Ordering::Relaxed) >= INBOX_CAPACITY {
             self.queued.fetch_sub(1, Ordering::Relaxed);
@@ -170,11 +169,14 @@ impl RaftHandle {
         })
     }
 
-    /// Proposes a command and waits until it is committed, persisted and applied; returns the
-    /// store's answer (its events, or the etcd error it raised).
-    pub async fn propose(&self, cmd: Command) -> Result<Vec<Event>, EtcdError> {
+    /// Sends the request `make` builds around a reply channel and waits, up to
+    /// [`REQUEST_TIMEOUT`], for the loop's answer.
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, EtcdError>>) -> Request,
+    ) -> Result<T, EtcdError> {
         let (reply, rx) = oneshot::channel();
-        self.enqueue(Request::Propose { cmd, reply })?;
+        self.enqueue(make(reply))?;
         match tokio::time::timeout(REQUEST_TIMEOUT, rx).await {
             Ok(Ok(res)) => res,
             Ok(Err(_)) => Err(stopped()),
@@ -182,16 +184,16 @@ impl RaftHandle {
         }
     }
 
+    /// Proposes a command and waits until it is committed, persisted and applied; returns the
+    /// store's answer (its events, or the etcd error it raised).
+    pub async fn propose(&self, cmd: Command) -> Result<Vec<Event>, EtcdError> {
+        self.ask(|reply| Request::Propose { cmd, reply }).await
+    }
+
     /// Proposes a membership change and waits until it is applied here; returns the registry
     /// events it caused, or why the member table refused it.
     pub async fn change_membership(&self, cc: ConfChange) -> Result<Vec<Event>, EtcdError> {
-        let (reply, rx) = oneshot::channel();
-        self.enqueue(Request::ConfChange { cc, reply })?;
-        match tokio::time::timeout(REQUEST_TIMEOUT, rx).await {
-            Ok(Ok(res)) => res,
-            Ok(Err(_)) => Err(stopped()),
-            Err(_) => Err(timed_out()),
-        }
+        self.ask(|reply| Request::ConfChange { cc, reply }).await
     }
 
     /// Hands a raft message from a peer to the loop.
@@ -217,12 +219,6 @@ impl RaftHandle {
     /// Waits until this member has applied everything committed before the call, as confirmed
     /// by a quorum (raft ReadIndex): a read after this is linearizable.
     pub async fn read_index(&self) -> Result<(), EtcdError> {
-        let (reply, rx) = oneshot::channel();
-        self.enqueue(Request::ReadIndex { reply })?;
-        match tokio::time::timeout(REQUEST_TIMEOUT, rx).await {
-            Ok(Ok(res)) => res,
-            Ok(Err(_)) => Err(stopped()),
-            Err(_) => Err(timed_out()),
-        }
+        self.ask(|reply| Request::ReadIndex { reply }).await
     }
 }

@@ -151,6 +151,7 @@ pub fn start(
         applied,
         expire_in_flight: None,
         publish_in_flight: None,
+        published: false,
         last_promotion: Instant::now(),
         may_campaign: true,
         removed: false,
@@ -187,17 +188,12 @@ fn bootstrap_entry(cfg: &RaftConfig) -> Entry {
         cluster_id: Some(new_cluster_id(&cfg.name, now)),
         now,
     };
-    let mut cc = ConfChange::default();
-    cc.set_change_type(ConfChangeType::AddNode);
-    cc.node_id = cfg.id;
-    cc.context = ctx.encode().into();
     let mut e = Entry::default();
     e.set_entry_type(EntryType::EntryConfChange);
     e.term = 1;
     e.index = 1;
-    e.data = cc
-        .write_to_bytes()
-        .expect("encoding a conf change into memory cannot fail")
+    e.data = ctx
+        .conf_change_bytes(ConfChangeType::AddNode, cfg.id)
         .into();
     e
 }
@@ -224,6 +220,9 @@ struct RaftLoop {
     expire_in_flight: Option<Instant>,
     /// When this member last proposed its own name and URLs.
     publish_in_flight: Option<Instant>,
+    /// The member table holds this member's current name and URLs (checked again only after
+    /// the table changes, not on every Ready).
+    published: bool,
     last_promotion: Instant,
     /// A lone first member campaigns at once instead of waiting an election timeout.
     may_campaign: bool,
@@ -403,9 +402,7 @@ impl RaftLoop {
                 .is_some_and(|p| p.matched + CAUGHT_UP_SLACK >= committed && p.matched > 0)
         });
         if let Some(id) = ready {
-            let mut cc = ConfChange::default();
-            cc.set_change_type(ConfChangeType::AddNode);
-            cc.node_id = id;
+            let cc = ChangeContext::at(Timestamp::now()).conf_change(ConfChangeType::AddNode, id);
             tracing::info!(member = %crate::cluster::id_hex(id), "learner caught up; promoting");
             if let Err(e) = self.node.propose_conf_change(Vec::new(), cc) {
                 tracing::warn!("cannot promote learner: {e}");
@@ -416,7 +413,7 @@ impl RaftLoop {
     /// Makes sure the member table holds this member's current name and URLs (they change
     /// when it restarts with other flags, and a member added by peer URL has no name yet).
     fn maybe_publish(&mut self) {
-        if !self.status.has_leader() {
+        if self.published || !self.status.has_leader() {
             return;
         }
         if self
@@ -439,6 +436,7 @@ impl RaftLoop {
         };
         if !stale {
             self.publish_in_flight = None;
+            self.published = true;
             return;
         }
         let cmd = Command::PublishMember {
@@ -589,7 +587,7 @@ impl RaftLoop {
                             .map_err(|err| StorageFailure::Corrupt(err.to_string()))?;
                         let ctx = ChangeContext::decode(&cc.context).unwrap_or_else(|why| {
                             tracing::warn!(index = e.index, "{why}");
-                            ChangeContext::decode(b"").expect("empty context decodes")
+                            ChangeContext::at(Timestamp(0))
                         });
                         let res =
                             match st.apply_member_change(cc.get_change_type(), cc.node_id, &ctx) {
@@ -647,8 +645,10 @@ impl RaftLoop {
         Ok(())
     }
 
-    /// Points the transport at the member table's peer URLs.
-    fn sync_transport(&self) {
+    /// Points the transport at the member table's peer URLs (and has this member's own record
+    /// checked again).
+    fn sync_transport(&mut self) {
+        self.published = false;
         let st = self.state.read().expect("store lock poisoned");
         let table = st
             .members

@@ -241,11 +241,6 @@ impl RaftStorage {
         self.conf_state = cs;
     }
 
-    /// The configuration as of the last applied entry.
-    pub fn conf_state(&self) -> &ConfState {
-        &self.conf_state
-    }
-
     /// Saves a snapshot of the store taken at `index` (already applied), then drops log entries
     /// older than `keep` entries below it. The snapshot file is fsynced before the metadata
     /// points at it, and the metadata before any entry is removed.

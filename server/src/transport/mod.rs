@@ -78,11 +78,6 @@ impl Transport {
         let _ = self.raft.set(raft);
     }
 
-    /// The HTTP client peer requests use (joins use it too).
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
-    }
-
     /// Sets the cluster id sent with every request (once known).
     pub fn set_cluster_id(&self, id: u64) {
         self.cluster_id.store(id, Ordering::Relaxed);
@@ -93,8 +88,8 @@ impl Transport {
         self.cluster_id.load(Ordering::Relaxed)
     }
 
-    /// Replaces the address book with the member table's view (plus hints for ids the table
-    /// does not know yet); senders to removed members stop.
+    /// Adds or updates the member table's peer URLs in the address book (hints for ids the
+    /// table does not know yet stay; removed members are dropped by [`Transport::forget`]).
     pub fn set_addresses(&self, table: HashMap<u64, String>) {
         let mut addrs = self.addresses.lock().expect("transport lock poisoned");
         for (id, url) in table {

@@ -4,11 +4,10 @@
 //!
 //! `cargo build --release --bins && ./target/release/cluster-bench --clients 64 --requests 10000 --kills 10`
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use etcd_integration::cluster::Cluster;
+use etcd_integration::load::{median, write_load};
 use etcd_integration::{get, EtcdProcess};
 
 struct Args {
@@ -44,49 +43,15 @@ fn parse_args() -> Args {
     a
 }
 
-/// Writes/s, p50 and p99 in ms.
+/// Writes/s, p50 and p99 in ms, with clients spread over every member.
 fn load(members: &[EtcdProcess], clients: usize, requests: usize) -> (f64, f64, f64) {
-    let next = Arc::new(AtomicUsize::new(0));
-    let body = Arc::new(format!("value={}", "v".repeat(256)));
     let bases: Vec<String> = members.iter().map(|m| m.keys("/bench")).collect();
-    let start = Instant::now();
-    let threads: Vec<_> = (0..clients)
-        .map(|c| {
-            let (next, body) = (next.clone(), body.clone());
-            let base = bases[c % bases.len()].clone();
-            std::thread::spawn(move || {
-                let agent = ureq::AgentBuilder::new()
-                    .timeout(Duration::from_secs(30))
-                    .build();
-                let mut lat = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= requests {
-                        break;
-                    }
-                    let t = Instant::now();
-                    agent
-                        .put(&format!("{base}/c{c}/k{i}"))
-                        .set("Content-Type", "application/x-www-form-urlencoded")
-                        .send_string(&body)
-                        .unwrap_or_else(|e| panic!("write failed: {e}"))
-                        .into_string()
-                        .ok();
-                    lat.push(t.elapsed());
-                }
-                lat
-            })
-        })
-        .collect();
-    let mut lat: Vec<Duration> = threads
-        .into_iter()
-        .flat_map(|t| t.join().expect("client"))
-        .collect();
-    let secs = start.elapsed().as_secs_f64();
-    lat.sort();
-    let pct =
-        |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1e3;
-    (lat.len() as f64 / secs, pct(0.5), pct(0.99))
+    let f = write_load(&bases, clients, requests, 256, || {
+        ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .build()
+    });
+    (f.writes_per_sec, f.p50_ms, f.p99_ms)
 }
 
 fn leader_of(members: &[EtcdProcess]) -> Option<usize> {
@@ -142,11 +107,6 @@ fn failover_ms(members: &mut [EtcdProcess], kills: usize) -> Vec<f64> {
         members[leader].wait_ready();
     }
     out
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
-    v[v.len() / 2]
 }
 
 fn main() {

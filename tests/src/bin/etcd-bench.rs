@@ -12,10 +12,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use etcd_integration::load::{median, write_load};
 use etcd_integration::{free_port, workspace_bin, EtcdProcess, Flavor};
 
 struct Args {
@@ -246,64 +246,20 @@ fn run_load(
     args: &Args,
     round: usize,
 ) -> Figures {
-    let next = Arc::new(AtomicUsize::new(0));
-    let value = "v".repeat(args.value_size);
-    let body = Arc::new(format!("value={value}"));
-    let start = Instant::now();
-    let threads: Vec<_> = (0..args.clients)
-        .map(|c| {
-            let next = next.clone();
-            let body = body.clone();
-            let base = format!("{}/bench{round}", server.keys);
-            let total = args.requests;
-            let tls = tls.clone();
-            std::thread::spawn(move || {
-                let agent = agent(&tls);
-                let mut lat = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= total {
-                        break;
-                    }
-                    let url = format!("{base}/c{c}/k{i}");
-                    let t = Instant::now();
-                    let res = agent
-                        .put(&url)
-                        .set("Content-Type", "application/x-www-form-urlencoded")
-                        .send_string(&body);
-                    match res {
-                        Ok(r) => {
-                            let _ = r.into_string();
-                        }
-                        Err(e) => panic!("write failed: {e}"),
-                    }
-                    lat.push(t.elapsed());
-                }
-                lat
-            })
-        })
-        .collect();
-    let mut lat: Vec<Duration> = threads
-        .into_iter()
-        .flat_map(|t| t.join().expect("client thread"))
-        .collect();
-    let elapsed = start.elapsed().as_secs_f64();
-    lat.sort();
-    let pct = |p: f64| {
-        let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
-        lat[i].as_secs_f64() * 1000.0
-    };
+    let tls = tls.clone();
+    let f = write_load(
+        &[format!("{}/bench{round}", server.keys)],
+        args.clients,
+        args.requests,
+        args.value_size,
+        move || agent(&tls),
+    );
     Figures {
-        writes_per_sec: lat.len() as f64 / elapsed,
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
+        writes_per_sec: f.writes_per_sec,
+        p50_ms: f.p50_ms,
+        p99_ms: f.p99_ms,
         rss_mib: server.pid.map(rss_mib).unwrap_or(0.0),
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
-    v[v.len() / 2]
 }
 
 fn main() {
