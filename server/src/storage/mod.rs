@@ -55,6 +55,10 @@ pub enum StorageFailure {
     /// A stored protobuf could not be decoded.
     #[error("stored state is corrupt: {0}")]
     Corrupt(String),
+    /// The data dir holds raft state but no member identity: something was lost, and starting
+    /// on it as a new member would silently fork the cluster's data.
+    #[error("data dir {0} is incomplete: it holds {1} but no member identity (was it damaged, or copied in part?); refusing to start on it. Restore it from a backup, or start with -f to discard it")]
+    Incomplete(String, &'static str),
 }
 
 /// Who this data dir belongs to.
@@ -109,7 +113,7 @@ impl RaftStorage {
             Some(_) => return Err(StorageFailure::Corrupt("truncated marker".into())),
             None => (0, 0),
         };
-        Ok(RaftStorage {
+        let storage = RaftStorage {
             engine,
             snapshots,
             hard_state,
@@ -118,7 +122,36 @@ impl RaftStorage {
             truncated_term,
             snapshot_meta,
             snapshot_wanted: Default::default(),
-        })
+        };
+        storage.check_complete(data_dir)?;
+        Ok(storage)
+    }
+
+    /// Refuses a data dir that holds raft state without the member identity written with the
+    /// first of it: only a new, empty data dir may be initialised.
+    fn check_complete(&self, data_dir: &Path) -> Result<(), StorageFailure> {
+        if self.engine.get(GROUP, KEY_MEMBER).is_some() {
+            return Ok(());
+        }
+        let what = if self.hard_state != HardState::default() {
+            "a raft hard state"
+        } else if self.snapshot_meta.index != 0 {
+            "snapshot metadata"
+        } else if self.truncated_index != 0 {
+            "a compacted log"
+        } else if self.engine.last_index(GROUP).is_some() {
+            "raft log entries"
+        } else if self.engine.get(GROUP, KEY_REMOVED).is_some() {
+            "a removal mark"
+        } else if self.snapshots.holds_snapshots()? {
+            "snapshot files"
+        } else {
+            return Ok(());
+        };
+        Err(StorageFailure::Incomplete(
+            data_dir.display().to_string(),
+            what,
+        ))
     }
 
     /// The identity stored in this data dir, if it was ever initialised.
@@ -293,6 +326,10 @@ impl RaftStorage {
 
     /// Replaces the whole log with a snapshot received from the leader. Its data is either in
     /// the message or, streamed by the transport, already in its file.
+    ///
+    /// The log wipe and the new state (metadata, hard state, truncation mark, identity) are one
+    /// raft-engine write, applied in order: a crash leaves either the old log or the new state,
+    /// never a data dir without its identity.
     pub fn install_snapshot(&mut self, snap: &Snapshot) -> Result<(), StorageFailure> {
         let meta = snap.get_metadata();
         if !snap.get_data().is_empty() {
@@ -304,23 +341,22 @@ impl RaftStorage {
                 meta.term, meta.index
             )));
         }
+        let identity = self.engine.get(GROUP, KEY_MEMBER).ok_or_else(|| {
+            StorageFailure::Corrupt("installing a snapshot in a data dir with no identity".into())
+        })?;
+        let mut hard_state = self.hard_state.clone();
+        hard_state.term = hard_state.term.max(meta.term);
+        hard_state.commit = meta.index;
         let mut batch = LogBatch::default();
         batch.add_command(GROUP, raft_engine::Command::Clean);
-        self.engine.write(&mut batch, true)?;
-        let mut batch = LogBatch::default();
-        self.hard_state.term = self.hard_state.term.max(meta.term);
-        self.hard_state.commit = meta.index;
+        batch.put(GROUP, KEY_MEMBER.to_vec(), identity)?;
         let mut v = meta.index.to_be_bytes().to_vec();
         v.extend_from_slice(&meta.term.to_be_bytes());
         batch.put(GROUP, KEY_TRUNCATED.to_vec(), v)?;
         batch.put_message(GROUP, KEY_SNAPSHOT_META.to_vec(), meta)?;
-        batch.put_message(GROUP, KEY_HARD_STATE.to_vec(), &self.hard_state)?;
-        if let Some(me) = self.member() {
-            let mut v = me.id.to_be_bytes().to_vec();
-            v.extend_from_slice(me.name.as_bytes());
-            batch.put(GROUP, KEY_MEMBER.to_vec(), v)?;
-        }
+        batch.put_message(GROUP, KEY_HARD_STATE.to_vec(), &hard_state)?;
         self.engine.write(&mut batch, true)?;
+        self.hard_state = hard_state;
         self.snapshot_meta = meta.clone();
         self.truncated_index = meta.index;
         self.truncated_term = meta.term;
@@ -422,6 +458,17 @@ mod tests {
     use super::*;
     use raft::Storage as _;
 
+    /// A data dir initialised for member 7, as `start` does before anything else.
+    fn identified(dir: &Path) -> RaftStorage {
+        let mut s = RaftStorage::open(dir).unwrap();
+        let me = MemberIdentity {
+            id: 7,
+            name: "m".into(),
+        };
+        s.initialise(&me, &[]).unwrap();
+        s
+    }
+
     fn entry(index: u64, term: u64) -> Entry {
         Entry {
             index,
@@ -472,7 +519,7 @@ mod tests {
     fn snapshot_compacts_and_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let mut s = RaftStorage::open(dir.path()).unwrap();
+            let mut s = identified(dir.path());
             let ents: Vec<Entry> = (1..=10).map(|i| entry(i, 1)).collect();
             s.persist(&ents, None, true).unwrap();
             s.set_conf_state(ConfState {
@@ -503,7 +550,7 @@ mod tests {
     #[test]
     fn installing_a_snapshot_replaces_the_log() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = RaftStorage::open(dir.path()).unwrap();
+        let mut s = identified(dir.path());
         s.persist(&[entry(1, 1), entry(2, 1)], None, true).unwrap();
         let mut snap = Snapshot::default();
         snap.mut_metadata().index = 50;
@@ -522,7 +569,7 @@ mod tests {
     #[test]
     fn a_streamed_snapshot_is_installed_from_its_file() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = RaftStorage::open(dir.path()).unwrap();
+        let mut s = identified(dir.path());
         let mut snap = Snapshot::default();
         snap.mut_metadata().index = 9;
         snap.mut_metadata().term = 2;
@@ -540,5 +587,91 @@ mod tests {
         let out = s.snapshot(0, 2).unwrap();
         assert_eq!(out.get_metadata().index, 9);
         assert!(out.get_data().is_empty());
+    }
+
+    fn remote_snapshot(index: u64, term: u64) -> Snapshot {
+        let mut snap = Snapshot::default();
+        snap.mut_metadata().index = index;
+        snap.mut_metadata().term = term;
+        snap.mut_metadata().mut_conf_state().voters = vec![1, 7];
+        snap.set_data(b"remote".to_vec().into());
+        snap
+    }
+
+    #[test]
+    fn an_installed_snapshot_survives_reopen_with_the_identity() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut s = identified(dir.path());
+            let hs = HardState {
+                term: 2,
+                vote: 1,
+                commit: 3,
+                ..Default::default()
+            };
+            let ents: Vec<Entry> = (1..=5).map(|i| entry(i, 2)).collect();
+            s.persist(&ents, Some(&hs), true).unwrap();
+            s.install_snapshot(&remote_snapshot(40, 4)).unwrap();
+        }
+        let s = RaftStorage::open(dir.path()).unwrap();
+        assert_eq!(
+            s.member(),
+            Some(MemberIdentity {
+                id: 7,
+                name: "m".into()
+            })
+        );
+        assert_eq!(s.snapshot_metadata().index, 40);
+        assert_eq!(s.snapshot_data().unwrap().unwrap(), b"remote");
+        let st = s.initial_state().unwrap();
+        assert_eq!((st.hard_state.term, st.hard_state.commit), (4, 40));
+        assert_eq!(st.hard_state.vote, 1, "the vote survives the install");
+        assert_eq!(st.conf_state.voters, vec![1, 7]);
+        assert_eq!(s.first_index().unwrap(), 41);
+        assert_eq!(
+            s.last_index().unwrap(),
+            40,
+            "no entry of the old log is left"
+        );
+    }
+
+    /// What a crash between the two writes of the old install left: the log wiped (identity
+    /// included) and the snapshot file in place. Starting on it must fail, never bootstrap a
+    /// new cluster.
+    #[test]
+    fn a_data_dir_without_its_identity_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut s = identified(dir.path());
+            let ents: Vec<Entry> = (1..=10).map(|i| entry(i, 1)).collect();
+            s.persist(&ents, None, true).unwrap();
+            s.save_snapshot(8, b"store-at-8", 2).unwrap();
+            let mut wipe = LogBatch::default();
+            wipe.add_command(GROUP, raft_engine::Command::Clean);
+            s.engine.write(&mut wipe, true).unwrap();
+        }
+        let err = RaftStorage::open(dir.path()).err().expect("refused");
+        let msg = err.to_string();
+        assert!(matches!(err, StorageFailure::Incomplete(..)), "{msg}");
+        assert!(
+            msg.contains("snapshot files") && msg.contains("-f"),
+            "{msg}"
+        );
+
+        // Entries without an identity are refused too.
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut s = RaftStorage::open(dir.path()).unwrap();
+            s.persist(&[entry(1, 1)], None, true).unwrap();
+        }
+        assert!(matches!(
+            RaftStorage::open(dir.path()),
+            Err(StorageFailure::Incomplete(_, "raft log entries"))
+        ));
+
+        // A brand-new data dir opens, twice.
+        let dir = tempfile::tempdir().unwrap();
+        drop(RaftStorage::open(dir.path()).unwrap());
+        assert!(RaftStorage::open(dir.path()).unwrap().member().is_none());
     }
 }

@@ -103,6 +103,16 @@ impl SnapshotFiles {
         File::open(&self.dir)?.sync_all()
     }
 
+    /// Whether any snapshot file is filed here (received ones not yet installed excepted).
+    pub fn holds_snapshots(&self) -> std::io::Result<bool> {
+        for entry in fs::read_dir(&self.dir)? {
+            if entry?.path().extension().is_some_and(|e| e == "snap") {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Reads a snapshot.
     pub fn read(&self, term: u64, index: u64) -> std::io::Result<Vec<u8>> {
         fs::read(self.path(term, index))
