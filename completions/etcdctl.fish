@@ -58,7 +58,7 @@ complete -c etcdctl -n "__fish_etcdctl_needs_command" -f -a "import" -d 'Recreat
 complete -c etcdctl -n "__fish_etcdctl_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c etcdctl -n "__fish_etcdctl_needs_command" -f -a "man" -d 'Print the man page (roff), or write one page per command into a directory'
 complete -c etcdctl -n "__fish_etcdctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -l ttl -d 'Time to live in seconds' -r
+complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -l ttl -d 'Time to live in seconds (0 or none: never expire)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -l swap-with-value -d 'Only set if the current value is this' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -l swap-with-index -d 'Only set if the current modifiedIndex is this' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -l endpoints -d 'Comma-separated machine addresses' -r
@@ -75,7 +75,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -l ca-file -d 'CA b
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -l no-sync -d 'Use the given endpoints only; do not ask /v2/members for the cluster\'s client URLs'
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -l debug -d 'Print each HTTP request (as a curl command) on stderr'
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand set" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -l ttl -d 'Time to live in seconds' -r
+complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -l ttl -d 'Time to live in seconds (0 or none: never expire)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -l endpoints -d 'Comma-separated machine addresses' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -s C -l peers -d 'Deprecated alias of --endpoints' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
@@ -91,7 +91,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -l in-order -d 'Crea
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -l no-sync -d 'Use the given endpoints only; do not ask /v2/members for the cluster\'s client URLs'
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -l debug -d 'Print each HTTP request (as a curl command) on stderr'
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mk" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -l ttl -d 'Time to live in seconds' -r
+complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -l ttl -d 'Time to live in seconds (0 or none: never expire)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -l endpoints -d 'Comma-separated machine addresses' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -s C -l peers -d 'Deprecated alias of --endpoints' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
@@ -106,7 +106,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -l ca-file -d 'CA
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -l no-sync -d 'Use the given endpoints only; do not ask /v2/members for the cluster\'s client URLs'
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -l debug -d 'Print each HTTP request (as a curl command) on stderr'
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand mkdir" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -l ttl -d 'Time to live in seconds' -r
+complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -l ttl -d 'Time to live in seconds (0 or none: never expire)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -l endpoints -d 'Comma-separated machine addresses' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -s C -l peers -d 'Deprecated alias of --endpoints' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
@@ -121,7 +121,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -l ca-file -d 'C
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -l no-sync -d 'Use the given endpoints only; do not ask /v2/members for the cluster\'s client URLs'
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -l debug -d 'Print each HTTP request (as a curl command) on stderr'
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand setdir" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c etcdctl -n "__fish_etcdctl_using_subcommand update" -l ttl -d 'Time to live in seconds' -r
+complete -c etcdctl -n "__fish_etcdctl_using_subcommand update" -l ttl -d 'Time to live in seconds (0 or none: never expire)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand update" -l endpoints -d 'Comma-separated machine addresses' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand update" -s C -l peers -d 'Deprecated alias of --endpoints' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand update" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r

@@ -163,7 +163,7 @@ pub enum Cmd {
         key: String,
         /// The value (default: all of stdin).
         value: Option<String>,
-        /// Time to live in seconds.
+        /// Time to live in seconds (0 or none: never expire).
         #[arg(long)]
         ttl: Option<u64>,
         /// Only set if the current value is this.
@@ -182,7 +182,7 @@ pub enum Cmd {
         key: String,
         /// The value (default: all of stdin).
         value: Option<String>,
-        /// Time to live in seconds.
+        /// Time to live in seconds (0 or none: never expire).
         #[arg(long)]
         ttl: Option<u64>,
         /// Create a key with a unique, increasing name inside the directory.
@@ -194,7 +194,7 @@ pub enum Cmd {
     Mkdir {
         /// The directory.
         key: String,
-        /// Time to live in seconds.
+        /// Time to live in seconds (0 or none: never expire).
         #[arg(long)]
         ttl: Option<u64>,
     },
@@ -203,7 +203,7 @@ pub enum Cmd {
     Setdir {
         /// The directory.
         key: String,
-        /// Time to live in seconds.
+        /// Time to live in seconds (0 or none: never expire).
         #[arg(long)]
         ttl: Option<u64>,
     },
@@ -216,7 +216,7 @@ pub enum Cmd {
         key: String,
         /// The value (default: all of stdin).
         value: Option<String>,
-        /// Time to live in seconds.
+        /// Time to live in seconds (0 or none: never expire).
         #[arg(long)]
         ttl: Option<u64>,
     },

@@ -91,6 +91,12 @@ fn query_escape(s: &str) -> String {
     out
 }
 
+/// The TTL to send: none for 0, which users and the Go etcdctl mean as "never expire" (etcd
+/// itself would take `ttl=0` as "expire now" and delete the key).
+fn lasting(ttl: Option<u64>) -> Option<u64> {
+    ttl.filter(|t| *t > 0)
+}
+
 /// `k=v&k2=v2`, form-encoded and sorted by key as Go's `url.Values.Encode` does, so that
 /// `--debug` shows the same requests as the Go etcdctl.
 pub fn encode_form(pairs: &[(&str, String)]) -> String {
@@ -309,7 +315,7 @@ impl Client {
         interpret_keys(reply, &ep)
     }
 
-    /// PUT a value.
+    /// PUT a value (a `ttl` of 0 means "never expire", as in the Go etcdctl).
     pub fn put(
         &self,
         key: &str,
@@ -318,7 +324,7 @@ impl Client {
         ttl: Option<u64>,
     ) -> Result<Answer, Failure> {
         let mut pairs = vec![("value", value.to_string())];
-        if let Some(t) = ttl {
+        if let Some(t) = lasting(ttl) {
             pairs.push(("ttl", t.to_string()));
         }
         self.keys(reqwest::Method::PUT, key, query, Some(encode_form(&pairs)))
@@ -327,7 +333,7 @@ impl Client {
     /// POST a value: a new in-order key inside the directory `key`.
     pub fn post(&self, key: &str, value: &str, ttl: Option<u64>) -> Result<Answer, Failure> {
         let mut pairs = vec![("value", value.to_string())];
-        if let Some(t) = ttl {
+        if let Some(t) = lasting(ttl) {
             pairs.push(("ttl", t.to_string()));
         }
         self.keys(reqwest::Method::POST, key, &[], Some(encode_form(&pairs)))
@@ -341,7 +347,8 @@ impl Client {
         ttl: Option<u64>,
     ) -> Result<Answer, Failure> {
         // Always a (possibly empty) form body, as the Go client sends.
-        let form = ttl.map_or_else(String::new, |t| encode_form(&[("ttl", t.to_string())]));
+        let form =
+            lasting(ttl).map_or_else(String::new, |t| encode_form(&[("ttl", t.to_string())]));
         self.keys(reqwest::Method::PUT, key, query, Some(form))
     }
 
