@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Every error code the v2 API sends (see `shared/spec/v2-api.md` §4).
+/// Every error code the v2 API sends (see `docs/v2-api.md` §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// 100: the key, or one of its ancestors, does not exist.
