@@ -217,7 +217,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand ls" -s q -l quorum -d 'R
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand ls" -l no-sync -d 'Use the given endpoints only; do not ask /v2/members for the cluster\'s client URLs'
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand ls" -l debug -d 'Print each HTTP request (as a curl command) on stderr'
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand ls" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -l after-index -d 'Watch from just after this index' -r
+complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -l after-index -d 'Watch from just after this index (0: from now)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -l endpoints -d 'Comma-separated machine addresses' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -s C -l peers -d 'Deprecated alias of --endpoints' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r
@@ -234,7 +234,7 @@ complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -s r -l recursive
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -l no-sync -d 'Use the given endpoints only; do not ask /v2/members for the cluster\'s client URLs'
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -l debug -d 'Print each HTTP request (as a curl command) on stderr'
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c etcdctl -n "__fish_etcdctl_using_subcommand exec-watch" -l after-index -d 'Watch from just after this index' -r
+complete -c etcdctl -n "__fish_etcdctl_using_subcommand exec-watch" -l after-index -d 'Watch from just after this index (0: from now)' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand exec-watch" -l endpoints -d 'Comma-separated machine addresses' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand exec-watch" -s C -l peers -d 'Deprecated alias of --endpoints' -r
 complete -c etcdctl -n "__fish_etcdctl_using_subcommand exec-watch" -l endpoint -d 'Deprecated alias of --endpoints (one address)' -r

@@ -285,7 +285,7 @@ pub enum Cmd {
     },
     /// Wait for a change to a key and print it.
     #[command(
-        after_help = "Examples:\n  etcdctl watch /foo\n  etcdctl watch --forever --recursive /\n\nA dropped connection or a restarted server is retried (100ms doubling to 5s) from the\nlast index seen, so no change is missed unless etcd has already forgotten it."
+        after_help = "Examples:\n  etcdctl watch /foo\n  etcdctl watch --forever --recursive /\n\nA dropped connection or a restarted server is retried (100ms doubling to 5s) from the\nlast index seen, so no change is missed; if etcd has already forgotten that index (error\n401) the watch fails with exit 4 rather than skip the gap."
     )]
     Watch {
         /// The key.
@@ -293,7 +293,7 @@ pub enum Cmd {
         /// Keep watching.
         #[arg(long, short = 'f')]
         forever: bool,
-        /// Watch from just after this index.
+        /// Watch from just after this index (0: from now).
         #[arg(long = "after-index")]
         after_index: Option<u64>,
         /// Watch everything below the key.
@@ -303,12 +303,12 @@ pub enum Cmd {
     /// Run a command each time a key changes.
     #[command(
         name = "exec-watch",
-        after_help = "Example:\n  etcdctl exec-watch --recursive /dir -- sh -c 'echo \"$ETCD_WATCH_ACTION $ETCD_WATCH_KEY\"'\n\nThe command runs once per change, one at a time, with ETCD_WATCH_ACTION, ETCD_WATCH_KEY,\nETCD_WATCH_VALUE and ETCD_WATCH_MODIFIED_INDEX in its environment. Directory changes are\nskipped. Dropped connections and server restarts are retried; exec-watch never stops on its own."
+        after_help = "Example:\n  etcdctl exec-watch --recursive /dir -- sh -c 'echo \"$ETCD_WATCH_ACTION $ETCD_WATCH_KEY\"'\n\nThe command runs once per change, one at a time, with ETCD_WATCH_ACTION, ETCD_WATCH_KEY,\nETCD_WATCH_VALUE and ETCD_WATCH_MODIFIED_INDEX in its environment. Directory changes are\nskipped. Dropped connections and server restarts are retried; exec-watch stops only when\netcd has forgotten changes it has not seen yet (error 401, exit 4)."
     )]
     ExecWatch {
         /// The key.
         key: String,
-        /// Watch from just after this index.
+        /// Watch from just after this index (0: from now).
         #[arg(long = "after-index")]
         after_index: Option<u64>,
         /// Watch everything below the key.

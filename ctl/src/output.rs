@@ -84,14 +84,29 @@ impl Printer {
         }
     }
 
-    /// rm: the previous value.
+    /// rm and rmdir: as the Go etcdctl, nothing for a directory in simple mode, otherwise the
+    /// answer (a plain `delete` prints the previous value; `compareAndDelete`, which
+    /// `--with-value`/`--with-index` make, prints its node's empty value).
     pub fn write_delete(&self, a: &Answer) {
+        let dir = a.body.node.as_ref().is_some_and(|n| n.dir);
+        if self.format == Format::Simple && dir {
+            return;
+        }
+        self.write_response_key(a);
+    }
+
+    /// The Go etcdctl's `printResponseKey`.
+    fn write_response_key(&self, a: &Answer) {
         match self.format {
             Format::Json => println!("{}", to_go_json(&a.body)),
             Format::Extended => self.extended(a),
             Format::Simple => {
-                if let Some(v) = a.body.prev_node.as_ref().and_then(|p| p.value.as_ref()) {
-                    println!("PrevNode.Value: {v}");
+                let Some(n) = &a.body.node else { return };
+                if a.body.action == "delete" {
+                    let prev = a.body.prev_node.as_ref().and_then(|p| p.value.as_deref());
+                    println!("PrevNode.Value: {}", prev.unwrap_or(""));
+                } else {
+                    println!("{}", n.value.as_deref().unwrap_or(""));
                 }
             }
         }
@@ -130,26 +145,14 @@ impl Printer {
         }
     }
 
-    /// A watch event: with --recursive a `[action] key` line first; deletes print the old value.
+    /// A watch event: with --recursive a `[action] key` line first (in every format, as the
+    /// Go etcdctl), then the answer as `printResponseKey` prints it.
     pub fn write_watch_event(&self, a: &Answer, recursive: bool) {
-        if self.format != Format::Simple {
-            self.write_result(a);
-            return;
-        }
         let Some(n) = &a.body.node else { return };
-        if n.dir {
-            return;
-        }
         if recursive {
             println!("[{}] {}", a.body.action, n.key);
         }
-        match a.body.action.as_str() {
-            "delete" | "compareAndDelete" | "expire" => {
-                let prev = a.body.prev_node.as_ref().and_then(|p| p.value.as_deref());
-                println!("PrevNode.Value: {}", prev.unwrap_or(""));
-            }
-            _ => println!("{}", n.value.as_deref().unwrap_or("")),
-        }
+        self.write_response_key(a);
     }
 
     /// A warning that does not stop the command (watch reconnects), on stderr.

@@ -123,6 +123,12 @@ const KEY_SCRIPT: &[&[&str]] = &[
     &["rm", "/ctl/d"],
     &["rm", "--recursive", "/ctl/d"],
     &["rm", "--with-value", "x", "/ctl/a"],
+    // compareAndDelete prints its node's (empty) value; rmdir of a plain key deletes it and
+    // prints the old value.
+    &["set", "/ctl/wv", "v"],
+    &["rm", "--with-value", "v", "/ctl/wv"],
+    &["set", "/ctl/plain", "p"],
+    &["rmdir", "/ctl/plain"],
     &["mkdir", "/ctl/empty"],
     &["rmdir", "/ctl/empty"],
     &["rmdir", "/ctl/nothere"],

@@ -118,7 +118,7 @@ pub fn run(cmd: &Cmd, client: &Client, out: &Printer) -> Result<bool, Failure> {
             out.write_delete(&client.delete(&key_arg(key), &query)?);
         }
         Cmd::Rmdir { key } => {
-            out.write_dir_result(&client.delete(&key_arg(key), &q(&[("dir", "true")]))?);
+            out.write_delete(&client.delete(&key_arg(key), &q(&[("dir", "true")]))?);
         }
         Cmd::Ls {
             key,

@@ -3,7 +3,8 @@
 //! Each poll asks for `waitIndex = last seen + 1`, so a reconnect replays from etcd's event
 //! history whatever happened while we were away. Before the first event, the index the watch
 //! was registered at (`X-Etcd-Index` + 1) plays that role. When etcd has already forgotten
-//! that index (errorCode 401) we say so and go on from its current state.
+//! that index (errorCode 401) changes were missed: the watch fails with that error (exit 4),
+//! as the Go etcdctl's does, so a script sees the gap.
 
 use std::process::Command;
 use std::time::Duration;
@@ -79,7 +80,10 @@ impl<'a> Watcher<'a> {
             out,
             key,
             recursive,
-            next_index: after_index.map_or(0, |i| i.saturating_add(1)),
+            // 0 is "from now", as in the Go etcdctl (not "from index 1").
+            next_index: after_index
+                .filter(|i| *i > 0)
+                .map_or(0, |i| i.saturating_add(1)),
             established: false,
             backoff: Backoff::new(),
         }
@@ -125,17 +129,15 @@ impl<'a> Watcher<'a> {
                 }
                 Ok(Poll::Event(Box::new(a)))
             }
-            Err(Failure::Etcd { body, .. })
+            Err(Failure::Etcd { body, raw })
                 if body.code() == Some(ErrorCode::EventIndexCleared) =>
             {
-                let resume = etcd_index.max(body.index).saturating_add(1);
+                // A gap a script must see: fail (exit 4) rather than go on from now.
                 self.out.warn(&format!(
-                    "etcd no longer remembers the changes since index {} ({}); \
-                     changes before index {resume} were missed, watching from there",
-                    self.next_index, body.message
+                    "etcd no longer remembers the changes since index {}: changes were missed",
+                    self.next_index
                 ));
-                self.next_index = resume;
-                Ok(Poll::Retry(String::new()))
+                Err(Failure::Etcd { body, raw })
             }
             // A server that is electing a leader, has just recovered from a snapshot (400) or
             // answers garbage mid-restart is an outage to wait out, like a dropped connection.
@@ -157,8 +159,8 @@ impl<'a> Watcher<'a> {
     }
 
     /// Waits for the next change, however long it takes and however often the connection
-    /// drops. Returns an error only for a failure before the watch was ever established or
-    /// for an etcd error other than 401.
+    /// drops. Returns an error for a failure before the watch was ever established, for a
+    /// gap in the changes (401), and for any other etcd error that is not an outage.
     pub fn next_event(&mut self) -> Result<Answer, Failure> {
         loop {
             match self.poll()? {
@@ -189,6 +191,10 @@ pub fn watch(
 ) -> Result<(), Failure> {
     loop {
         let a = w.next_event()?;
+        if a.body.node.as_ref().is_some_and(|n| n.dir) {
+            // A directory made or removed under a recursive watch: the Go etcdctl waits on.
+            continue;
+        }
         out.write_watch_event(&a, recursive);
         if !forever {
             return Ok(());
