@@ -122,7 +122,9 @@ pub fn export(client: &Client, root: &str, hidden: &[String]) -> Result<(), Fail
     Ok(())
 }
 
-/// Reads and checks a dump from a file (`-` is stdin).
+/// Reads and checks a dump from a file (`-` is stdin): every node must be a key with a value
+/// or a directory, under the dump's root; a bad node is named with its line in the file
+/// before anything is written.
 pub fn load(path: &Path) -> Result<Dump, Failure> {
     let text = if path == Path::new("-") {
         let mut s = String::new();
@@ -134,17 +136,64 @@ pub fn load(path: &Path) -> Result<Dump, Failure> {
         std::fs::read_to_string(path)
             .map_err(|e| Failure::BadArgs(format!("cannot read {}: {e}", path.display())))?
     };
-    let dump: Dump = serde_json::from_str(&text).map_err(|e| {
-        Failure::BadArgs(format!("{} is not an etcdctl export: {e}", path.display()))
-    })?;
-    if dump.format != FORMAT {
+    let name = path.display();
+    let raw: RawDump<'_> = serde_json::from_str(&text)
+        .map_err(|e| Failure::BadArgs(format!("{name} is not an etcdctl export: {e}")))?;
+    if raw.format != FORMAT {
         return Err(Failure::BadArgs(format!(
-            "{}: unknown format {:?} (expected {FORMAT:?})",
-            path.display(),
-            dump.format
+            "{name}: unknown format {:?} (expected {FORMAT:?})",
+            raw.format
         )));
     }
-    Ok(dump)
+    let root = key_arg(&raw.root);
+    let mut nodes = Vec::with_capacity(raw.nodes.len());
+    for node in &raw.nodes {
+        // The node's text is a slice of `text`: its offset gives its line.
+        let offset = node.get().as_ptr() as usize - text.as_ptr() as usize;
+        let line = text[..offset].matches('\n').count() + 1;
+        let entry = serde_json::from_str::<Entry>(node.get())
+            .map_err(|e| e.to_string())
+            .and_then(|e| check_entry(e, &root))
+            .map_err(|why| Failure::BadArgs(format!("{name}:{line}: {why}")))?;
+        nodes.push(entry);
+    }
+    Ok(Dump {
+        format: raw.format,
+        root: raw.root,
+        nodes,
+    })
+}
+
+/// A dump as read, its nodes still text (to name the line of a bad one).
+#[derive(Deserialize)]
+struct RawDump<'a> {
+    format: String,
+    root: String,
+    #[serde(borrow)]
+    nodes: Vec<&'a serde_json::value::RawValue>,
+}
+
+/// Refuses a node that is neither a key with a value nor a directory, or that lies outside
+/// `root` (a hand-edited file may drop the leading `/`, but not leave the exported tree).
+fn check_entry(e: Entry, root: &str) -> Result<Entry, String> {
+    match (e.dir, &e.value) {
+        (false, None) => return Err(format!("{}: neither a value nor \"dir\": true", e.key)),
+        (true, Some(_)) => return Err(format!("{}: a directory with a value", e.key)),
+        _ => {}
+    }
+    let key = key_arg(&e.key);
+    if key.split('/').any(|seg| seg == "." || seg == "..") {
+        return Err(format!("{}: . and .. are not allowed in keys", e.key));
+    }
+    let inside = root == "/"
+        || key == root
+        || key
+            .strip_prefix(root.trim_end_matches('/'))
+            .is_some_and(|rest| rest.starts_with('/'));
+    if !inside {
+        return Err(format!("{}: outside the exported root {root}", e.key));
+    }
+    Ok(e)
 }
 
 /// Writes one node: a directory is created, or given its TTL when it already exists.
@@ -169,28 +218,45 @@ fn write(client: &Client, e: &Entry) -> Result<(), Failure> {
     }
 }
 
-/// Writes `batch` with one thread per entry of `clients`; returns the failures.
-fn write_all(clients: &[&Client], batch: &[&Entry], bar: &ProgressBar) -> Vec<(String, Failure)> {
+/// Writes `batch` with `jobs` threads sharing `client`; returns the failures. A connection
+/// failure stops every worker: the cluster is unreachable, and trying the other nodes would
+/// only repeat it.
+fn write_all(
+    client: &Client,
+    jobs: usize,
+    batch: &[&Entry],
+    bar: &ProgressBar,
+) -> Result<Vec<(String, Failure)>, Failure> {
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
+    let unreachable = Mutex::new(None);
     std::thread::scope(|s| {
-        for client in clients.iter().take(batch.len().max(1)) {
-            let (next, failures) = (&next, &failures);
+        for _ in 0..jobs.max(1).min(batch.len().max(1)) {
+            let (next, failures, unreachable) = (&next, &failures, &unreachable);
             s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(e) = batch.get(i) else { break };
-                if let Err(f) = write(client, e) {
-                    // A poisoned lock only means another worker panicked; keep its data.
-                    failures
+                match write(client, e) {
+                    Ok(()) => {}
+                    Err(f @ Failure::Connection(_)) => {
+                        next.store(batch.len(), Ordering::Relaxed);
+                        // A poisoned lock only means another worker panicked; keep its data.
+                        *unreachable.lock().unwrap_or_else(|p| p.into_inner()) = Some(f);
+                        break;
+                    }
+                    Err(f) => failures
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .push((e.key.clone(), f));
+                        .push((e.key.clone(), f)),
                 }
                 bar.inc(1);
             });
         }
     });
-    failures.into_inner().unwrap_or_else(|p| p.into_inner())
+    if let Some(f) = unreachable.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(f);
+    }
+    Ok(failures.into_inner().unwrap_or_else(|p| p.into_inner()))
 }
 
 /// `etcdctl import`: directories first, shallowest first (so their TTLs are set on creation),
@@ -217,13 +283,17 @@ pub fn import(client: &Client, path: &Path, jobs: usize) -> Result<(), Failure> 
     }
     // One shared client (one connection pool) for all workers: on a 2-core machine, one
     // client per few workers measured slower (11.8-13 s against 10.0-10.3 s for 100k keys).
-    let workers: Vec<&Client> = vec![client; jobs.max(1)];
     let mut failures = Vec::new();
-    for level in by_depth.values() {
-        failures.extend(write_all(&workers, level, &bar));
-    }
     let keys: Vec<&Entry> = dump.nodes.iter().filter(|e| !e.dir).collect();
-    failures.extend(write_all(&workers, &keys, &bar));
+    for batch in by_depth.values().chain(std::iter::once(&keys)) {
+        match write_all(client, jobs, batch, &bar) {
+            Ok(f) => failures.extend(f),
+            Err(unreachable) => {
+                bar.finish_and_clear();
+                return Err(unreachable);
+            }
+        }
+    }
     bar.finish_and_clear();
     if failures.is_empty() {
         return Ok(());
@@ -305,5 +375,41 @@ mod tests {
             load(&dir.path().join("none")),
             Err(Failure::BadArgs(_))
         ));
+        let bad = |nodes: &str| {
+            std::fs::write(
+                &p,
+                format!("{{\"format\":\"{FORMAT}\",\"root\":\"/app\",\"nodes\":[\n{{\"key\":\"/app/ok\",\"value\":\"v\"}},\n{nodes}\n]}}"),
+            )
+            .expect("write");
+            match load(&p) {
+                Err(Failure::BadArgs(m)) => m,
+                other => panic!("{nodes} accepted: {other:?}"),
+            }
+        };
+        let m = bad(r#"{"key":"/app/empty"}"#);
+        assert!(
+            m.ends_with(":3: /app/empty: neither a value nor \"dir\": true"),
+            "{m}"
+        );
+        let m = bad(r#"{"key":"other","value":"v"}"#);
+        assert!(
+            m.contains(":3: other: outside the exported root /app"),
+            "{m}"
+        );
+        let m = bad(r#"{"key":"/application","value":"v"}"#);
+        assert!(m.contains("outside the exported root"), "{m}");
+        let m = bad(r#"{"key":"/app/../etc","value":"v"}"#);
+        assert!(m.contains(". and .. are not allowed"), "{m}");
+        let m = bad(r#"{"key":"/app/d","dir":true,"value":"v"}"#);
+        assert!(m.contains("a directory with a value"), "{m}");
+        // A relative key inside the root is fine.
+        std::fs::write(
+            &p,
+            format!(
+                r#"{{"format":"{FORMAT}","root":"/app","nodes":[{{"key":"app/x","value":"v"}}]}}"#
+            ),
+        )
+        .expect("write");
+        assert_eq!(load(&p).expect("load").nodes.len(), 1);
     }
 }

@@ -27,11 +27,22 @@ fn value_or_stdin(value: &Option<String>) -> Result<String, Failure> {
     if stdin.is_terminal() {
         return Err(Failure::BadArgs("value required".into()));
     }
-    let mut buf = String::new();
-    match stdin.lock().read_to_string(&mut buf) {
-        Ok(_) if !buf.is_empty() => Ok(buf),
-        _ => Err(Failure::BadArgs("value required".into())),
+    let mut buf = Vec::new();
+    if let Err(e) = stdin.lock().read_to_end(&mut buf) {
+        return Err(Failure::BadArgs(format!(
+            "cannot read the value from stdin: {e}"
+        )));
     }
+    if buf.is_empty() {
+        return Err(Failure::BadArgs("value required".into()));
+    }
+    String::from_utf8(buf).map_err(|e| {
+        Failure::BadArgs(format!(
+            "the value on stdin is not UTF-8 text (invalid byte at offset {}); etcd's v2 API \
+             stores text: encode binary data first (e.g. base64)",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 fn q(pairs: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {

@@ -66,7 +66,7 @@ pub fn run(cmd: &MemberCmd, client: &Client) -> Result<(), Failure> {
             let members = list(client)?;
             let (r, _) = client.request(reqwest::Method::GET, "/v2/members/leader", None, false)?;
             if r.status != 200 {
-                println!(
+                eprintln!(
                     "Failed to get leader:  {}",
                     server_message(r.status, &r.body)
                 );
