@@ -25,7 +25,7 @@ complete -c etcd -l history-size -d 'Events kept for watchers with waitIndex (et
 complete -c etcd -l max-cluster-size -d 'Maximum cluster size (accepted for etcd 0.2 compatibility)' -r
 complete -c etcd -l max-result-buffer -d 'Accepted for etcd 0.2 compatibility' -r
 complete -c etcd -l max-retry-attempts -d 'Accepted for etcd 0.2 compatibility' -r
-complete -c etcd -l config -d 'TOML configuration file (not read yet; flags and environment only)' -r -F
+complete -c etcd -l config -d 'etcd 0.2\'s TOML configuration file; flags and ETCD_* variables override it [default: /etc/etcd/etcd.conf when it exists]' -r -F
 complete -c etcd -s f -l force -d 'Force a new configuration: discard the data dir\'s existing state (data loss!)'
 complete -c etcd -s v -l verbose -d 'Verbose logging'
 complete -c etcd -l vv -d 'Very verbose logging'

@@ -145,7 +145,8 @@ pub struct Flags {
         default_value_t = 3
     )]
     pub max_retry_attempts: usize,
-    /// TOML configuration file (not read yet; flags and environment only).
+    /// etcd 0.2's TOML configuration file; flags and ETCD_* variables override it [default:
+    /// /etc/etcd/etcd.conf when it exists].
     #[arg(long, env = "ETCD_CONFIG")]
     pub config: Option<PathBuf>,
     /// Verbose logging.

@@ -7,6 +7,7 @@ pub mod api;
 pub mod cluster;
 pub mod command;
 pub mod config;
+pub mod config_file;
 pub mod generate;
 pub mod http;
 pub mod raft;

@@ -4,14 +4,23 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use etcd_server::config::{normalise_args, Config, Flags};
-use etcd_server::server;
+use etcd_server::{config_file, server};
 
 fn main() -> ExitCode {
     let argv = normalise_args(std::env::args());
-    let flags = match Flags::try_parse_from(argv) {
-        Ok(f) => f,
+    let parsed = Flags::command()
+        .try_get_matches_from(argv)
+        .and_then(|m| Flags::from_arg_matches(&m).map(|f| (f, m)));
+    let flags = match parsed {
+        Ok((mut f, m)) => match config_file::apply(&mut f, &m) {
+            Ok(()) => f,
+            Err(e) => {
+                eprintln!("etcd: {e}");
+                return ExitCode::from(1);
+            }
+        },
         Err(e) => {
             let code = if e.use_stderr() { 1 } else { 0 };
             let _ = e.print();
