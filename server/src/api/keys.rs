@@ -12,6 +12,9 @@ use crate::command::Command;
 use crate::store::{path, Action, Event};
 use crate::time::Timestamp;
 
+/// Answers listing more nodes than this are rendered on a blocking thread.
+const RENDER_ELSEWHERE_NODES: usize = 10_000;
+
 /// Methods `/v2/keys` answers.
 pub const ALLOWED: &str = "HEAD,GET,PUT,POST,DELETE";
 
@@ -151,16 +154,34 @@ async fn get(st: &AppState, key: &str, p: &KeyParams) -> Response {
             return reply::error(&e);
         }
     }
+    // Copy the answer out under the lock (values shared, nothing rendered) and render after
+    // releasing it: the raft loop waits for this lock to apply writes.
     let res = {
         let state = st.raft.state.read().expect("store lock poisoned");
-        state
-            .store
-            .get(key, p.recursive, p.sorted, Timestamp::now())
+        state.store.read(key, p.recursive, Timestamp::now())
     };
     match res {
-        Ok(ev) => {
+        Ok(view) => {
             st.counters.gets_success.fetch_add(1, Ordering::Relaxed);
-            event_reply(st, &ev, false)
+            let index = view.index();
+            let body = if view.len() > RENDER_ELSEWHERE_NODES {
+                // Big answers render on a blocking thread, not on a worker serving others.
+                match tokio::task::spawn_blocking(move || view.to_json()).await {
+                    Ok(body) => body,
+                    Err(e) => {
+                        return reply::error(&EtcdError::new(
+                            ErrorCode::RaftInternal,
+                            format!("rendering the answer failed: {e}"),
+                            index,
+                        ))
+                    }
+                }
+            } else {
+                view.to_json()
+            };
+            let mut resp = reply::with_body(200, "application/json", body);
+            reply::add_index_headers(&mut resp, st, index);
+            resp
         }
         Err(e) => {
             st.counters.gets_fail.fetch_add(1, Ordering::Relaxed);

@@ -85,8 +85,9 @@ pub fn routes(
              headers: HeaderMap,
              body,
              st: AppState| async move {
-                let mut resp = match read_body(body).await {
-                    Ok(body) => {
+                let mut resp = match read_body(body, &headers).await {
+                    // The permit holds the body's bytes in the budget until it is answered.
+                    Ok((body, _permit)) => {
                         dispatch(st.clone(), method, path.as_str(), &query, &headers, body).await
                     }
                     Err(e) => reply::error(&e),
@@ -99,26 +100,70 @@ pub fn routes(
         .unify()
 }
 
-/// Reads the body, refusing more than [`params::MAX_BODY_BYTES`] without buffering it.
-async fn read_body<S, B>(body: S) -> Result<Bytes, EtcdError>
+/// Request-body bytes held at once across all requests, until each is answered: 1000
+/// concurrent 1.5 MiB uploads must not take 1.5 GiB.
+pub const MAX_BODY_BYTES_IN_FLIGHT: usize = 64 * 1024 * 1024;
+
+/// The first bytes of every body are outside the budget, so small writes never queue behind
+/// big uploads (the connection caps bound them).
+pub const SMALL_BODY_BYTES: usize = 64 * 1024;
+
+static BODY_BUDGET: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(MAX_BODY_BYTES_IN_FLIGHT);
+
+/// Reads the body, refusing more than [`params::MAX_BODY_BYTES`] without buffering it, within
+/// [`MAX_BODY_BYTES_IN_FLIGHT`]: a body of declared length waits for its whole share before
+/// it is read (one acquisition, so waiters never hold part of the budget); a chunked body
+/// takes its share chunk by chunk and is refused (300) when the budget is spent.
+async fn read_body<S, B>(
+    body: S,
+    headers: &HeaderMap,
+) -> Result<(Bytes, tokio::sync::SemaphorePermit<'static>), EtcdError>
 where
     S: Stream<Item = Result<B, warp::Error>> + Unpin,
     B: Buf,
 {
+    let too_big = || {
+        EtcdError::new(
+            ErrorCode::InvalidForm,
+            format!(
+                "request body is larger than {} bytes",
+                params::MAX_BODY_BYTES
+            ),
+            0,
+        )
+    };
+    let declared = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > params::MAX_BODY_BYTES) {
+        return Err(too_big());
+    }
+    let mut permit = BODY_BUDGET
+        .acquire_many(declared.unwrap_or(0).saturating_sub(SMALL_BODY_BYTES) as u32)
+        .await
+        .map_err(|_| EtcdError::new(ErrorCode::RaftInternal, "server is stopping", 0))?;
     let mut body = body;
     let mut out = BytesMut::new();
     while let Some(chunk) = body.next().await {
         let mut chunk =
             chunk.map_err(|e| EtcdError::new(ErrorCode::InvalidForm, e.to_string(), 0))?;
         if out.len() + chunk.remaining() > params::MAX_BODY_BYTES {
-            return Err(EtcdError::new(
-                ErrorCode::InvalidForm,
-                format!(
-                    "request body is larger than {} bytes",
-                    params::MAX_BODY_BYTES
-                ),
-                0,
-            ));
+            return Err(too_big());
+        }
+        let held = permit.num_permits() + SMALL_BODY_BYTES;
+        if out.len() + chunk.remaining() > held {
+            let more = BODY_BUDGET
+                .try_acquire_many((out.len() + chunk.remaining() - held) as u32)
+                .map_err(|_| {
+                    EtcdError::new(
+                        ErrorCode::RaftInternal,
+                        "server is busy: too many request bytes in flight",
+                        0,
+                    )
+                })?;
+            permit.merge(more);
         }
         while chunk.has_remaining() {
             let part = chunk.chunk();
@@ -127,7 +172,7 @@ where
             chunk.advance(n);
         }
     }
-    Ok(out.freeze())
+    Ok((out.freeze(), permit))
 }
 
 fn is_form(headers: &HeaderMap) -> bool {

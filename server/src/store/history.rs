@@ -1,4 +1,9 @@
 //! The event history: a ring of the newest events, for watches that start in the past.
+//!
+//! Bounded twice: by count (etcd's 1000) and by bytes, since one event can carry three copies
+//! of a 1.5 MiB value (node, `prevValue`, `prevNode`) and the history goes into every
+//! snapshot. Beyond either bound the oldest events go first; a watch from before the oldest
+//! kept event then answers 401, as etcd does when its history is exceeded.
 
 use std::collections::VecDeque;
 
@@ -6,42 +11,75 @@ use common::{ErrorCode, EtcdError};
 
 use super::event::Event;
 
-/// The newest `capacity` events, oldest first.
+/// Most bytes of events the history keeps (keys, values and timestamps of every event's
+/// node and previous node, plus a fixed overhead per event).
+pub const MAX_HISTORY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Bytes counted per event besides its strings (the event and node structs).
+const EVENT_OVERHEAD: usize = 256;
+
+/// The newest events within `capacity` events and `max_bytes` bytes, oldest first.
 #[derive(Debug, Clone)]
 pub struct History {
     events: VecDeque<Event>,
     capacity: usize,
+    bytes: usize,
+    max_bytes: usize,
+}
+
+/// What an event costs the history.
+pub fn weight(ev: &Event) -> usize {
+    fn node(n: &common::Node) -> usize {
+        n.key.len()
+            + n.value.as_ref().map_or(0, String::len)
+            + n.prev_value.as_ref().map_or(0, String::len)
+            + n.expiration.as_ref().map_or(0, String::len)
+    }
+    EVENT_OVERHEAD + node(&ev.node) + ev.prev_node.as_ref().map_or(0, node)
 }
 
 impl History {
-    /// An empty history keeping `capacity` events.
-    pub fn new(capacity: usize) -> History {
+    /// An empty history keeping `capacity` events within `max_bytes`.
+    pub fn with_limits(capacity: usize, max_bytes: usize) -> History {
         History {
             events: VecDeque::with_capacity(capacity.min(4096)),
             capacity: capacity.max(1),
+            bytes: 0,
+            max_bytes,
         }
     }
 
-    /// Rebuilds from saved events, keeping the newest `capacity`.
-    pub fn from_events(events: Vec<Event>, capacity: usize) -> History {
-        let mut h = History::new(capacity);
+    /// Rebuilds from saved events, keeping the newest that fit.
+    pub fn from_events(events: Vec<Event>, capacity: usize, max_bytes: usize) -> History {
+        let mut h = History::with_limits(capacity, max_bytes);
         for e in events {
             h.push(e);
         }
         h
     }
 
-    /// Records an event, dropping the oldest beyond capacity.
+    /// Records an event, dropping the oldest beyond the limits (the newest event is always
+    /// kept, whatever its size).
     pub fn push(&mut self, ev: Event) {
-        if self.events.len() == self.capacity {
-            self.events.pop_front();
-        }
+        self.bytes += weight(&ev);
         self.events.push_back(ev);
+        while self.events.len() > 1
+            && (self.events.len() > self.capacity || self.bytes > self.max_bytes)
+        {
+            if let Some(old) = self.events.pop_front() {
+                self.bytes -= weight(&old);
+            }
+        }
     }
 
     /// The events, oldest first.
-    pub fn events(&self) -> impl Iterator<Item = &Event> {
+    pub fn events(&self) -> impl ExactSizeIterator<Item = &Event> {
         self.events.iter()
+    }
+
+    /// Bytes the kept events count for.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// The first event at or after `since` matching the watch; 401 when `since` is older than

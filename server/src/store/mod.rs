@@ -7,29 +7,30 @@ mod event;
 mod history;
 mod node;
 pub mod path;
+mod snapshot;
 mod stats;
+mod view;
 
 use std::collections::BTreeSet;
 
 use common::{ErrorCode, EtcdError};
-use serde::{Deserialize, Serialize};
 
 pub use event::{Action, Event};
+pub use history::MAX_HISTORY_BYTES;
+pub use snapshot::FORMAT as SNAPSHOT_FORMAT;
 pub use stats::WriteStats;
+pub use view::{Listing, ReadView};
 
 use crate::command::Command;
 use crate::time::Timestamp;
 use history::History;
-use node::{Depth, TreeNode};
+use node::TreeNode;
 
 /// Default number of events kept for watchers (etcd's 1000).
 pub const DEFAULT_HISTORY_SIZE: usize = 1000;
 
-/// Version of the snapshot encoding.
-const SNAPSHOT_FORMAT: u32 = 1;
-
 /// The key space, its index, TTLs and recent events.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Store {
     root: TreeNode,
     index: u64,
@@ -58,15 +59,6 @@ impl RestoreError {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct Saved {
-    format: u32,
-    index: u64,
-    root: TreeNode,
-    history: Vec<Event>,
-    stats: WriteStats,
-}
-
 /// Which counter a write's outcome goes to.
 #[derive(Clone, Copy)]
 enum Kind {
@@ -79,13 +71,18 @@ enum Kind {
 }
 
 impl Store {
-    /// An empty store keeping `history_size` events.
+    /// An empty store keeping `history_size` events within [`MAX_HISTORY_BYTES`].
     pub fn new(history_size: usize) -> Store {
+        Store::with_history_limits(history_size, MAX_HISTORY_BYTES)
+    }
+
+    /// An empty store keeping `history_size` events within `history_bytes`.
+    pub fn with_history_limits(history_size: usize, history_bytes: usize) -> Store {
         Store {
             root: TreeNode::dir(0, None),
             index: 0,
             ttls: BTreeSet::new(),
-            history: History::new(history_size),
+            history: History::with_limits(history_size, history_bytes),
             stats: WriteStats::default(),
         }
     }
@@ -212,6 +209,9 @@ impl Store {
     }
 
     /// Reads a key or directory; `now` only shapes `ttl`. Children always come sorted.
+    ///
+    /// Builds a nested `common::Node`, whose serialisation and drop recurse once per level:
+    /// for answers to clients use [`Store::read`], which renders without recursion.
     pub fn get(
         &self,
         key: &str,
@@ -219,19 +219,31 @@ impl Store {
         _sorted: bool,
         now: Timestamp,
     ) -> Result<Event, EtcdError> {
-        let node = self.lookup(key)?;
-        let depth = if recursive {
-            Depth::Subtree
-        } else {
-            Depth::Children
-        };
+        let view = self.read(key, recursive, now)?;
         Ok(Event {
             action: Action::Get,
-            node: node.render(key, depth, now),
+            node: view.to_node(),
             prev_node: None,
             index: self.index,
             refresh: false,
         })
+    }
+
+    /// Copies out what a GET answers (children always sorted), cheaply: values are shared,
+    /// nothing is rendered. Render it with [`ReadView::to_json`] after releasing the lock.
+    pub fn read(&self, key: &str, recursive: bool, now: Timestamp) -> Result<ReadView, EtcdError> {
+        let node = self.lookup(key)?;
+        let listing = if recursive {
+            Listing::Subtree
+        } else {
+            Listing::Children
+        };
+        Ok(ReadView::copy(node, key, listing, self.index, now))
+    }
+
+    /// Bytes the watch history holds (bounded by its byte limit).
+    pub fn history_bytes(&self) -> usize {
+        self.history.bytes()
     }
 
     /// The first event at or after `since` matching a watch on `key`; 401 when `since` has
@@ -400,15 +412,15 @@ impl Store {
         if prev.is_some_and(|n| n.is_dir()) {
             return Err(self.err(ErrorCode::NotFile, key));
         }
-        let value = if refresh {
+        let value: std::sync::Arc<str> = if refresh {
             match prev {
-                Some(p) => p.value().unwrap_or("").to_string(),
+                Some(p) => p.shared_value().cloned().unwrap_or_else(|| "".into()),
                 None => return Err(self.err(ErrorCode::KeyNotFound, key)),
             }
         } else {
-            value.to_string()
+            value.into()
         };
-        let prev_view = prev.map(|p| p.render(key, Depth::Node, now));
+        let prev_view = prev.map(|p| p.render(key, now));
         self.index += 1;
         let index = self.index;
         let node = if dir && !refresh {
@@ -416,7 +428,7 @@ impl Store {
         } else {
             TreeNode::key(index, value, expire_at)
         };
-        let view = node.render(key, Depth::Node, now);
+        let view = node.render(key, now);
         self.put_node(key, node, index);
         Ok(self.record(Action::Set, view, prev_view, refresh))
     }
@@ -456,9 +468,9 @@ impl Store {
         let node = if dir {
             TreeNode::dir(index, expire_at)
         } else {
-            TreeNode::key(index, value.to_string(), expire_at)
+            TreeNode::key(index, value, expire_at)
         };
-        let view = node.render(&key, Depth::Node, now);
+        let view = node.render(&key, now);
         self.put_node(&key, node, index);
         Ok(self.record(Action::Create, view, None, false))
     }
@@ -478,7 +490,7 @@ impl Store {
         if node.is_dir() && !value.is_empty() && !refresh {
             return Err(self.err(ErrorCode::NotFile, key));
         }
-        let prev_view = node.render(key, Depth::Node, now);
+        let prev_view = node.render(key, now);
         let is_dir = node.is_dir();
         self.index += 1;
         let index = self.index;
@@ -486,15 +498,15 @@ impl Store {
         let node = self.lookup_mut(key).expect("looked up above");
         if is_dir {
             // etcd quirk: a directory's TTL update reports the new index but keeps its own.
-            let mut view = node.render(key, Depth::Node, now);
+            let mut view = node.render(key, now);
             view.modified_index = index;
             return Ok(self.record(Action::Update, view, Some(prev_view), refresh));
         }
         if !refresh {
-            node.content = node::Content::Value(value.to_string());
+            node.content = node::Content::Value(value.into());
         }
         node.modified = index;
-        let view = node.render(key, Depth::Node, now);
+        let view = node.render(key, now);
         Ok(self.record(Action::Update, view, Some(prev_view), refresh))
     }
 
@@ -542,16 +554,16 @@ impl Store {
             return Err(self.err(ErrorCode::NotFile, key));
         }
         self.compare(node, prev_value, prev_index)?;
-        let prev_view = node.render(key, Depth::Node, now);
+        let prev_view = node.render(key, now);
         self.index += 1;
         let index = self.index;
         self.set_expiry(key, expire_at);
         let node = self.lookup_mut(key).expect("looked up above");
         if !refresh {
-            node.content = node::Content::Value(value.to_string());
+            node.content = node::Content::Value(value.into());
         }
         node.modified = index;
-        let view = node.render(key, Depth::Node, now);
+        let view = node.render(key, now);
         Ok(self.record(Action::CompareAndSwap, view, Some(prev_view), refresh))
     }
 
@@ -585,7 +597,7 @@ impl Store {
                 return Err(self.err(ErrorCode::DirNotEmpty, key));
             }
         }
-        let prev_view = node.render(key, Depth::Node, now);
+        let prev_view = node.render(key, now);
         self.index += 1;
         let old = self.remove_node(key).expect("looked up above");
         let view = Self::removed_view(key, &old, self.index);
@@ -607,7 +619,7 @@ impl Store {
             return Err(self.err(ErrorCode::NotFile, key));
         }
         self.compare(node, prev_value, prev_index)?;
-        let prev_view = node.render(key, Depth::Node, now);
+        let prev_view = node.render(key, now);
         self.index += 1;
         let old = self.remove_node(key).expect("looked up above");
         let view = Self::removed_view(key, &old, self.index);
@@ -625,7 +637,7 @@ impl Store {
             let Ok(node) = self.lookup(&key) else {
                 continue;
             };
-            let prev_view = node.render(&key, Depth::Node, now);
+            let prev_view = node.render(&key, now);
             self.index += 1;
             let Some(old) = self.remove_node(&key) else {
                 continue;
@@ -639,50 +651,42 @@ impl Store {
 
     // ----- snapshots -----
 
-    /// The whole store as bytes: tree, index, history and counters. Equal stores give equal
-    /// bytes.
+    /// The whole store as bytes (format [`SNAPSHOT_FORMAT`], flat: see `store::snapshot`):
+    /// tree, index, history and counters. Equal stores give equal bytes.
     pub fn save(&self) -> Vec<u8> {
-        let saved = Saved {
-            format: SNAPSHOT_FORMAT,
-            index: self.index,
-            root: self.root.clone(),
-            history: self.history.events().cloned().collect(),
-            stats: self.stats.clone(),
-        };
-        serde_json::to_vec(&saved).expect("the store always serialises")
+        snapshot::write(self.index, &self.root, self.history.events(), &self.stats)
     }
 
-    /// Rebuilds a store from [`Store::save`] bytes.
+    /// Rebuilds a store from [`Store::save`] bytes, or from a format-1 snapshot of 0.3.0.
     pub fn restore(bytes: &[u8], history_size: usize) -> Result<Store, RestoreError> {
-        let saved: Saved = serde_json::from_slice(bytes)
-            .map_err(|e| RestoreError(format!("snapshot is not a store: {e}")))?;
-        if saved.format != SNAPSHOT_FORMAT {
-            return Err(RestoreError(format!(
-                "unknown snapshot format {}",
-                saved.format
-            )));
-        }
-        if !saved.root.is_dir() {
+        let parts = snapshot::read(bytes)?;
+        if !parts.root.is_dir() {
             return Err(RestoreError("snapshot root is not a directory".into()));
         }
         let mut ttls = Vec::new();
-        saved.root.collect_ttls("/", &mut ttls);
+        parts.root.collect_ttls("/", &mut ttls);
         Ok(Store {
-            root: saved.root,
-            index: saved.index,
+            root: parts.root,
+            index: parts.index,
             ttls: ttls.into_iter().collect(),
-            history: History::from_events(saved.history, history_size),
-            stats: saved.stats,
+            history: History::from_events(parts.history, history_size, MAX_HISTORY_BYTES),
+            stats: parts.stats,
         })
     }
 }
 
 #[cfg(test)]
 impl Store {
-    /// The tree, index and history as text, without the counters (which failures bump).
-    fn state_text(&self) -> String {
-        let events: Vec<&Event> = self.history.events().collect();
-        serde_json::to_string(&(&self.root, self.index, events, &self.ttls)).expect("serialises")
+    /// The tree, index and history as bytes, without the counters (which failures bump).
+    fn state_text(&self) -> Vec<u8> {
+        let mut text = snapshot::write(
+            self.index,
+            &self.root,
+            self.history.events(),
+            &WriteStats::default(),
+        );
+        text.extend_from_slice(format!("{:?}", self.ttls).as_bytes());
+        text
     }
 }
 
@@ -696,3 +700,5 @@ fn path_or_root(walked: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_deep;

@@ -1,22 +1,26 @@
-//! The tree: keys and directories, and how they render as wire nodes.
+//! The tree: keys and directories.
+//!
+//! A key may be ~4000 levels deep (8 KiB of `/a`), so nothing here recurses over the tree:
+//! walks use explicit stacks, and dropping a subtree unlinks it level by level.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::time::Timestamp;
 
 /// What a node holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub enum Content {
-    /// A key's value.
-    Value(String),
+    /// A key's value, shared with the read views that copy it out (no byte copy).
+    Value(#[serde(deserialize_with = "shared_str")] Arc<str>),
     /// A directory's children by name (sorted, so listings are deterministic).
     Dir(BTreeMap<String, TreeNode>),
 }
 
-/// A node of the tree.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A node of the tree. `Deserialize` reads the JSON tree of format-1 snapshots only.
+#[derive(Debug, Deserialize)]
 pub struct TreeNode {
     /// Index of the write that created it.
     pub created: u64,
@@ -28,15 +32,8 @@ pub struct TreeNode {
     pub content: Content,
 }
 
-/// How much of a directory to render.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Depth {
-    /// The node alone (events, prevNode).
-    Node,
-    /// Direct children, themselves without children (a plain GET).
-    Children,
-    /// The whole subtree (a recursive GET).
-    Subtree,
+fn shared_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+    String::deserialize(d).map(Arc::from)
 }
 
 /// Hidden nodes (name starting with `_`) are left out of listings.
@@ -56,12 +53,12 @@ impl TreeNode {
     }
 
     /// A new key.
-    pub fn key(index: u64, value: String, expire_at: Option<Timestamp>) -> TreeNode {
+    pub fn key(index: u64, value: impl Into<Arc<str>>, expire_at: Option<Timestamp>) -> TreeNode {
         TreeNode {
             created: index,
             modified: index,
             expire_at,
-            content: Content::Value(value),
+            content: Content::Value(value.into()),
         }
     }
 
@@ -72,6 +69,14 @@ impl TreeNode {
 
     /// The value of a key.
     pub fn value(&self) -> Option<&str> {
+        match &self.content {
+            Content::Value(v) => Some(v),
+            Content::Dir(_) => None,
+        }
+    }
+
+    /// The shared value of a key.
+    pub fn shared_value(&self) -> Option<&Arc<str>> {
         match &self.content {
             Content::Value(v) => Some(v),
             Content::Dir(_) => None,
@@ -94,9 +99,9 @@ impl TreeNode {
         }
     }
 
-    /// Renders the node at `key` as the wire shows it.
-    pub fn render(&self, key: &str, depth: Depth, now: Timestamp) -> common::Node {
-        let mut n = common::Node {
+    /// The node alone at `key`, as events and `prevNode` show it (never with children).
+    pub fn render(&self, key: &str, now: Timestamp) -> common::Node {
+        common::Node {
             key: key.to_string(),
             dir: self.is_dir(),
             value: self.value().map(str::to_string),
@@ -105,33 +110,47 @@ impl TreeNode {
             modified_index: self.modified,
             created_index: self.created,
             ..common::Node::default()
-        };
-        if let (Some(children), true) = (self.children(), depth != Depth::Node) {
-            let inner = if depth == Depth::Subtree {
-                Depth::Subtree
-            } else {
-                Depth::Node
-            };
-            let listed: Vec<common::Node> = children
-                .iter()
-                .filter(|(name, _)| !is_hidden_name(name))
-                .map(|(name, child)| child.render(&super::path::join(key, name), inner, now))
-                .collect();
-            if !listed.is_empty() {
-                n.nodes = Some(listed);
-            }
         }
-        n
     }
 
-    /// Every (expiry, key) at or below this node, for keeping the expiry index exact.
+    /// Every (expiry, key) at or below this node (at `key`), for keeping the expiry index
+    /// exact. Iterative: the depth is the client's.
     pub fn collect_ttls(&self, key: &str, out: &mut Vec<(Timestamp, String)>) {
-        if let Some(t) = self.expire_at {
-            out.push((t, key.to_string()));
+        let mut stack: Vec<(String, &TreeNode)> = vec![(key.to_string(), self)];
+        while let Some((key, node)) = stack.pop() {
+            if let Some(t) = node.expire_at {
+                out.push((t, key.clone()));
+            }
+            if let Some(children) = node.children() {
+                for (name, child) in children {
+                    stack.push((super::path::join(&key, name), child));
+                }
+            }
         }
-        if let Some(children) = self.children() {
-            for (name, child) in children {
-                child.collect_ttls(&super::path::join(key, name), out);
+    }
+}
+
+impl Drop for TreeNode {
+    /// Unlinks the subtree level by level: the derived drop would recurse once per level,
+    /// and a 4000-level tree overflows a 2 MiB thread stack that way.
+    fn drop(&mut self) {
+        let Content::Dir(children) = &mut self.content else {
+            return;
+        };
+        if children
+            .values()
+            .all(|c| c.children().is_none_or(|m| m.is_empty()))
+        {
+            return;
+        }
+        let mut stack = vec![std::mem::take(children)];
+        while let Some(map) = stack.pop() {
+            for (_, mut child) in map {
+                if let Content::Dir(grand) = &mut child.content {
+                    if !grand.is_empty() {
+                        stack.push(std::mem::take(grand));
+                    }
+                }
             }
         }
     }

@@ -482,6 +482,15 @@ mod props {
             let restored = Store::restore(&s.save(), 16).unwrap();
             prop_assert!(restored.save() == s.save(), "restore differs");
             for k in KEYS {
+                // The iterative renderer writes what serde writes for the same answer.
+                for recursive in [false, true] {
+                    if let Ok(view) = s.read(k, recursive, T0) {
+                        let ev = s.get(k, recursive, true, T0).unwrap();
+                        let mut want = serde_json::to_string(&ev.response()).unwrap();
+                        want.push('\n');
+                        prop_assert_eq!(view.to_json(), want);
+                    }
+                }
                 prop_assert_eq!(restored.get(k, true, true, T0).ok(), s.get(k, true, true, T0).ok());
                 for since in 1..=s.index() {
                     prop_assert_eq!(restored.history_since(k, true, since).ok(), s.history_since(k, true, since).ok());
