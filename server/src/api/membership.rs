@@ -114,8 +114,17 @@ pub async fn add(
     Ok(record)
 }
 
-/// Removes member `id` for good.
+/// Removes member `id` for good. The last voter is refused here, before anything is written
+/// (and again when the change applies, for removals that race each other).
 pub async fn remove(raft: &RaftHandle, id: u64) -> Result<(), EtcdError> {
+    {
+        let st = raft.state.read().expect("store lock poisoned");
+        if st.members.get(id).is_some() {
+            st.members
+                .check_remove(id)
+                .map_err(|why| EtcdError::new(ErrorCode::NodeExist, why, 0))?;
+        }
+    }
     let cc = ChangeContext::at(Timestamp::now()).conf_change(ConfChangeType::RemoveNode, id);
     raft.change_membership(cc).await.map(|_| ())
 }
