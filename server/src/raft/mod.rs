@@ -4,6 +4,8 @@
 //! and answers the waiting callers.
 
 mod exit;
+#[cfg(debug_assertions)]
+mod failpoint;
 mod membership;
 mod node;
 mod pending;

@@ -383,6 +383,8 @@ impl RaftLoop {
         }
         match req {
             Request::Propose { cmd, reply } => {
+                #[cfg(debug_assertions)]
+                super::failpoint::on_propose(&cmd);
                 let id = self.pending.next_id();
                 let ctx = encode_context(self.id, id);
                 match self.node.propose(ctx, cmd.encode()) {
