@@ -79,7 +79,7 @@ fn removes(e: &Entry, id: u64) -> bool {
 
 /// Whether this member's own log (persisted or not yet) holds, at index `at`, the conf change
 /// removing member `me`: the only evidence a peer's 410 is believed on.
-pub(super) fn log_holds_removal(node: &RawNode<RaftStorage>, at: u64, me: u64) -> bool {
+pub(super) fn log_holds_removal<T: raft::Storage>(node: &RawNode<T>, at: u64, me: u64) -> bool {
     let log = &node.raft.raft_log;
     if at == 0 || at < log.first_index() || at > log.last_index() {
         return false;
@@ -208,6 +208,33 @@ mod tests {
         assert_eq!(refuse_conf_changes_raft_would_drop(&mut m, true), 2);
         assert_eq!(&m.entries[1].context[..], b"a");
         assert!(crate::command::Command::decode(REFUSED_CONF_CHANGE).is_err());
+    }
+
+    #[test]
+    fn a_removal_hint_is_believed_only_at_the_index_of_this_members_removal() {
+        let storage = raft::storage::MemStorage::new_with_conf_state((vec![1, 2, 3], vec![]));
+        let normal = Entry {
+            term: 1,
+            index: 1,
+            data: b"x".to_vec().into(),
+            ..Default::default()
+        };
+        let mut removal = conf_change_entry(b"");
+        removal.term = 1;
+        removal.index = 2;
+        storage.wl().append(&[normal, removal]).unwrap();
+        let cfg = raft::Config {
+            id: 3,
+            ..Default::default()
+        };
+        let logger = slog::Logger::root(slog::Discard, slog::o!());
+        let node = RawNode::new(&cfg, storage, &logger).unwrap();
+        assert!(log_holds_removal(&node, 2, 3));
+        assert!(!log_holds_removal(&node, 2, 2), "another member's removal");
+        assert!(!log_holds_removal(&node, 1, 3), "not a removal");
+        assert!(!log_holds_removal(&node, 0, 3));
+        assert!(!log_holds_removal(&node, 3, 3), "beyond the log");
+        assert!(!log_holds_removal(&node, u64::MAX, 3));
     }
 
     #[test]
