@@ -199,8 +199,9 @@ fn a_stranger_answering_410_at_a_peer_url_removes_nobody() {
 }
 
 /// Concurrent `POST /v2/members`, on the leader and on a follower: raft-rs keeps one conf change
-/// in flight and drops the others; each caller hears a definite answer at once (201 or 409,
-/// never a timeout), and every member ends with the same table holding exactly the accepted.
+/// in flight and drops the others (the old code then answered 500 after 5 s for a change that
+/// did not happen); each caller hears a definite answer (201, or 409 once its bounded retries
+/// are used up), and every member ends with the same table holding exactly the accepted.
 #[test]
 fn concurrent_member_adds_each_get_a_definite_answer() {
     let c = Cluster::start(3, &[]);

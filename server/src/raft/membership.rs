@@ -24,13 +24,17 @@ use crate::time::Timestamp;
 /// named in the entry's context, answers its caller.
 pub(super) const REFUSED_CONF_CHANGE: &[u8] = b"\x00refused-conf-change";
 
+/// The cause of a conf change refused because another one was in progress.
+const CHANGE_IN_PROGRESS: &str = "a membership change is already in progress; retry";
+
 /// The answer to a conf change refused because another one is in progress.
 pub(super) fn change_in_progress() -> EtcdError {
-    EtcdError::new(
-        ErrorCode::NodeExist,
-        "a membership change is already in progress; retry",
-        0,
-    )
+    EtcdError::new(ErrorCode::NodeExist, CHANGE_IN_PROGRESS, 0)
+}
+
+/// Whether `e` is [`change_in_progress`]: the change did not happen, and may be retried.
+pub fn is_change_in_progress(e: &EtcdError) -> bool {
+    e.code == ErrorCode::NodeExist && e.cause == CHANGE_IN_PROGRESS
 }
 
 /// The normal entry that replaces a refused conf change, keeping its context (its proposer).

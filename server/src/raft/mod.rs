@@ -25,6 +25,7 @@ use crate::state::SharedState;
 use crate::store::Event;
 
 pub use exit::{LoopExit, RaftThread};
+pub use membership::is_change_in_progress;
 pub use node::{start, StartError};
 
 /// How long a write or quorum read may wait for the cluster before it fails with a 300 error.
