@@ -1,5 +1,7 @@
 //! `etcd`: parse flags, open the data dir, start raft, serve the client and peer ports, and
-//! stop cleanly on SIGINT or SIGTERM.
+//! stop cleanly on SIGINT or SIGTERM, or when the raft loop ends. Exit code 0 for a stop or a
+//! removal from the cluster, 1 for a start-up failure, 2 when the raft loop failed (storage,
+//! a panic).
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -49,7 +51,11 @@ fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
     match server::run(cfg) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(exit) if exit.is_success() => ExitCode::SUCCESS,
+        Ok(exit) => {
+            eprintln!("etcd: {exit}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("etcd: {e}");
             ExitCode::from(1)

@@ -16,8 +16,10 @@ use crate::time::Timestamp;
 use crate::tls::{self, ServerTls, Side};
 use crate::transport::{join, Transport};
 
-/// Runs the server until SIGINT or SIGTERM; errors are start-up failures, worded for humans.
-pub fn run(cfg: Config) -> Result<(), String> {
+/// Runs the server until SIGINT or SIGTERM, or until the raft loop ends (this member was
+/// removed, storage failed, a panic); returns why the loop ended. Errors are start-up
+/// failures, worded for humans.
+pub fn run(cfg: Config) -> Result<raft::LoopExit, String> {
     // TLS files are checked before anything touches the data dir; with TLS asked for we never
     // fall back to plain HTTP.
     let client_tls =
@@ -104,6 +106,7 @@ pub fn run(cfg: Config) -> Result<(), String> {
     .map_err(|e| format!("cannot start raft in {}: {e}", cfg.data_dir.display()))?;
 
     let raft_handle = handle.clone();
+    let raft_stopped = raft_thread.stopped();
     let state = AppState {
         raft: handle,
         info: Arc::new(ServerInfo {
@@ -149,8 +152,10 @@ pub fn run(cfg: Config) -> Result<(), String> {
             stop_rx,
             peer_tls.map(|t| t.acceptor()),
         ));
-        wait_for_signal().await;
-        tracing::info!("shutting down");
+        tokio::select! {
+            _ = wait_for_signal() => tracing::info!("shutting down"),
+            _ = raft_stopped => tracing::warn!("raft loop ended; shutting down"),
+        }
         let _ = stop_tx.send(true);
         let _ = client_task.await;
         let _ = peer_task.await;
@@ -158,9 +163,9 @@ pub fn run(cfg: Config) -> Result<(), String> {
     });
     // The raft loop finishes its turn and closes its storage cleanly.
     raft_handle.shutdown();
-    let _ = raft_thread.join();
+    let exit = raft_thread.join();
     drop(runtime);
-    result
+    result.map(|()| exit)
 }
 
 async fn wait_for_signal() {

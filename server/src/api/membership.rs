@@ -1,16 +1,40 @@
 //! Membership changes as requests make them: a machine joining through a peer (`/join` on the
 //! peer port, etcd 0.2) or a member added, updated or removed through `/v2/members`.
 
+use std::time::Duration;
+
 use common::{ErrorCode, EtcdError, Member};
-use raft::eraftpb::ConfChangeType;
+use raft::eraftpb::{ConfChange, ConfChangeType};
 
 use crate::cluster::{id_hex, ChangeContext, MemberRecord};
 use crate::command::Command;
-use crate::raft::RaftHandle;
+use crate::raft::{is_change_in_progress, RaftHandle};
+use crate::store::Event;
 use crate::time::Timestamp;
 
 /// Most peer URLs one member may advertise.
 const MAX_PEER_URLS: usize = 8;
+/// A change refused because another one was in flight (often the automatic promotion of a
+/// learner, or a machine joining at the same moment) is tried again this many times, this far
+/// apart, before the caller hears the refusal (409). Each refusal is definite: the change did
+/// not happen, so trying again cannot apply it twice.
+const IN_PROGRESS_RETRIES: u32 = 10;
+const IN_PROGRESS_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Proposes a conf change; tries again, a bounded number of times, while another change is in
+/// progress.
+async fn change(raft: &RaftHandle, cc: ConfChange) -> Result<Vec<Event>, EtcdError> {
+    let mut tries = 0;
+    loop {
+        match raft.change_membership(cc.clone()).await {
+            Err(e) if is_change_in_progress(&e) && tries < IN_PROGRESS_RETRIES => {
+                tries += 1;
+                tokio::time::sleep(IN_PROGRESS_BACKOFF).await;
+            }
+            res => return res,
+        }
+    }
+}
 
 /// The members API form of a record.
 pub fn member_json(m: &MemberRecord) -> Member {
@@ -109,15 +133,23 @@ pub async fn add(
         cluster_id: None,
         now: Timestamp::now(),
     };
-    raft.change_membership(ctx.conf_change(ConfChangeType::AddLearnerNode, id))
-        .await?;
+    change(raft, ctx.conf_change(ConfChangeType::AddLearnerNode, id)).await?;
     Ok(record)
 }
 
-/// Removes member `id` for good.
+/// Removes member `id` for good. The last voter is refused here, before anything is written
+/// (and again when the change applies, for removals that race each other).
 pub async fn remove(raft: &RaftHandle, id: u64) -> Result<(), EtcdError> {
+    {
+        let st = raft.state.read().expect("store lock poisoned");
+        if st.members.get(id).is_some() {
+            st.members
+                .check_remove(id)
+                .map_err(|why| EtcdError::new(ErrorCode::NodeExist, why, 0))?;
+        }
+    }
     let cc = ChangeContext::at(Timestamp::now()).conf_change(ConfChangeType::RemoveNode, id);
-    raft.change_membership(cc).await.map(|_| ())
+    change(raft, cc).await.map(|_| ())
 }
 
 /// Changes the peer URLs of member `id`, keeping its name and client URLs.

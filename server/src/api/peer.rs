@@ -111,13 +111,24 @@ fn check_sender(st: &AppState, headers: &HeaderMap) -> Result<(), Box<Response>>
     let from = header(wire::FROM_HEADER);
     let removed = {
         let state = st.raft.state.read().expect("store lock poisoned");
-        state.members.is_removed(from)
+        state
+            .members
+            .is_removed(from)
+            .then(|| state.members.removed_at(from))
     };
-    if removed {
-        return Err(Box::new(reply::json(
+    if let Some(at) = removed {
+        let mut resp = reply::json(
             410,
             &json!({"message": "this member was removed from the cluster"}),
-        )));
+        );
+        // The removed member believes it only if its own log holds this removal.
+        if let Some(at) = at {
+            resp.headers_mut().insert(
+                wire::REMOVED_AT_HEADER,
+                at.to_string().parse().expect("digits"),
+            );
+        }
+        return Err(Box::new(resp));
     }
     Ok(())
 }

@@ -79,6 +79,11 @@ pub struct Members {
     members: BTreeMap<u64, MemberRecord>,
     /// Ids never to be reused or accepted again: their owners were removed.
     removed: BTreeSet<u64>,
+    /// The raft index of each removal, told to a removed member that still calls (410 with
+    /// `X-Etcd-Removed-At`) so it can find the removal in its own log. Absent in snapshots
+    /// written before it existed.
+    #[serde(default)]
+    removed_at: BTreeMap<u64, u64>,
 }
 
 impl Members {
@@ -127,6 +132,39 @@ impl Members {
     /// Ids of removed members.
     pub fn removed_ids(&self) -> impl Iterator<Item = u64> + '_ {
         self.removed.iter().copied()
+    }
+
+    /// The raft index at which member `id` was removed, when known.
+    pub fn removed_at(&self, id: u64) -> Option<u64> {
+        self.removed_at.get(&id).copied()
+    }
+
+    /// Records the raft index of a removal [`Members::remove`] made.
+    pub fn record_removal_index(&mut self, id: u64, index: u64) {
+        if self.removed.contains(&id) {
+            self.removed_at.insert(id, index);
+        }
+    }
+
+    /// Why member `id` cannot be removed, if it cannot: it is the last voter, and a cluster
+    /// without a voter can never elect a leader or commit again (nor start).
+    pub fn check_remove(&self, id: u64) -> Result<(), String> {
+        let Some(m) = self.members.get(&id) else {
+            return Err(format!("no such member: {}", id_hex(id)));
+        };
+        let other_voters = self
+            .members
+            .values()
+            .filter(|o| o.id != id && !o.learner)
+            .count();
+        if !m.learner && other_voters == 0 {
+            return Err(format!(
+                "member {} is the cluster's last voting member; removing it would leave no \
+                 member able to lead (add another member first)",
+                id_hex(id)
+            ));
+        }
+        Ok(())
     }
 
     /// Whether `id` belonged to a removed member.
@@ -262,6 +300,26 @@ mod tests {
         let again = ms.choose_id("m2", "");
         assert_ne!(again, id);
         assert!(ms.check_add(&rec(again, "m2", 7002)).is_ok());
+    }
+
+    #[test]
+    fn the_last_voter_cannot_be_removed() {
+        let mut ms = Members::default();
+        ms.add(rec(1, "m1", 7001));
+        assert!(ms.check_remove(1).is_err(), "the only member");
+        assert!(ms.check_remove(9).is_err(), "no such member");
+        ms.add(MemberRecord {
+            learner: true,
+            ..rec(2, "m2", 7002)
+        });
+        assert!(ms.check_remove(1).is_err(), "a learner cannot lead");
+        assert!(ms.check_remove(2).is_ok(), "a learner may go");
+        ms.promote(2);
+        assert!(ms.check_remove(1).is_ok());
+        ms.remove(1);
+        ms.record_removal_index(1, 42);
+        assert_eq!(ms.removed_at(1), Some(42));
+        assert!(ms.check_remove(2).is_err());
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //! on one channel; the loop turns them into `Ready`s, persists, sends, applies in log order
 //! and answers the waiting callers.
 
+mod exit;
+#[cfg(debug_assertions)]
+mod failpoint;
+mod membership;
 mod node;
 mod pending;
 
@@ -20,6 +24,8 @@ use crate::command::Command;
 use crate::state::SharedState;
 use crate::store::Event;
 
+pub use exit::{LoopExit, RaftThread};
+pub use membership::is_change_in_progress;
 pub use node::{start, StartError};
 
 /// How long a write or quorum read may wait for the cluster before it fails with a 300 error.
@@ -89,8 +95,10 @@ pub(crate) enum Request {
     Unreachable(u64),
     /// A snapshot stream to this peer ended (true: delivered).
     SnapshotSent { to: u64, ok: bool },
-    /// A peer said this member was removed from the cluster.
-    Removed,
+    /// A peer answered 410: it believes this member was removed, by the conf change at raft
+    /// index `at` (when it said). Only a hint: the loop believes it only if its own log holds
+    /// that removal.
+    RemovalHint { at: Option<u64>, by: u64 },
     /// The server is stopping: the loop ends after this.
     Shutdown,
 }

@@ -9,19 +9,22 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use common::{ErrorCode, EtcdError};
-use protobuf::Message as _;
-use raft::eraftpb::{ConfChange, ConfChangeType, Entry, EntryType, Message};
+use raft::eraftpb::{ConfChangeType, Entry, EntryType, Message, MessageType};
 use raft::{RawNode, SnapshotStatus, StateRole};
 
-use super::pending::{decode_context, encode_context, Pending};
-use super::{RaftConfig, RaftHandle, RaftStatus, Request, StartMode};
+use super::exit::{panic_message, LoopExit, RaftThread};
+use super::membership::{
+    apply_conf_change_entry, change_in_progress, log_holds_removal,
+    refuse_conf_changes_raft_would_drop, REFUSED_CONF_CHANGE,
+};
+use super::pending::{self, decode_context, encode_context, Pending};
+use super::{RaftConfig, RaftHandle, RaftStatus, Request, StartMode, REQUEST_TIMEOUT};
 use crate::cluster::{new_cluster_id, ChangeContext, MemberRecord};
 use crate::command::Command;
-use crate::state::{restore_snapshot, shared, MemberChangeOutcome, SharedState};
+use crate::state::{restore_snapshot, shared, SharedState};
 use crate::storage::{MemberIdentity, RaftStorage, StorageFailure};
 use crate::store::Store;
 use crate::time::Timestamp;
@@ -41,6 +44,8 @@ const PUBLISH_RETRY: Duration = Duration::from_secs(3);
 const PROMOTE_EVERY: Duration = Duration::from_millis(100);
 /// A learner this close to the commit index is caught up and becomes a voter.
 const CAUGHT_UP_SLACK: u64 = 64;
+/// How often an unconfirmed "you were removed" (410) from a peer is logged.
+const REMOVAL_HINT_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// Why the raft member could not start.
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +75,7 @@ pub fn start(
     cfg: RaftConfig,
     mut storage: RaftStorage,
     transport: Arc<Transport>,
-) -> Result<(RaftHandle, JoinHandle<()>), StartError> {
+) -> Result<(RaftHandle, RaftThread), StartError> {
     if storage.is_removed() {
         return Err(StartError::Removed);
     }
@@ -144,7 +149,7 @@ pub fn start(
         node,
         inbox: rx,
         queued,
-        pending: Pending::starting_at(Timestamp::now().0 as u64),
+        pending: Pending::starting_at(Timestamp::now().0 as u64, REQUEST_TIMEOUT),
         waiting_for_leader: VecDeque::new(),
         state,
         status,
@@ -155,22 +160,41 @@ pub fn start(
         last_promotion: Instant::now(),
         may_campaign: true,
         removed: false,
+        exit: None,
+        removal_hint_logged: None,
         transport,
         rates: RateMeter::default(),
         cfg,
     };
     raft_loop.sync_transport();
+    let (ended_tx, ended) = tokio::sync::watch::channel(false);
     let thread = std::thread::Builder::new()
         .name("raft".into())
         .spawn(move || {
-            if let Err(e) = raft_loop.run() {
+            let status = raft_loop.status.clone();
+            // A panic anywhere in the loop ends it like any other failure: the server then
+            // shuts down and the process exits non-zero, instead of living on without raft.
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| raft_loop.run()));
+            let exit = match run {
+                Ok(Ok(exit)) => exit,
                 // Durability can no longer be promised: stop serving rather than lie.
-                tracing::error!("raft loop stopped: {e}");
-                std::process::exit(2);
+                Ok(Err(e)) => LoopExit::StorageFailed(e.to_string()),
+                Err(payload) => LoopExit::Panicked(panic_message(payload.as_ref())),
+            };
+            if exit.is_success() {
+                tracing::warn!("raft loop ended: {exit}");
+            } else {
+                tracing::error!("raft loop ended: {exit}; the server stops");
             }
+            // No leader any more as far as this member can tell: `/health` says false while
+            // the server shuts down.
+            status.leader_id.store(0, Ordering::Relaxed);
+            status.is_leader.store(false, Ordering::Relaxed);
+            let _ = ended_tx.send(true);
+            exit
         })
         .map_err(StorageFailure::Io)?;
-    Ok((handle, thread))
+    Ok((handle, RaftThread { thread, ended }))
 }
 
 /// The first entry of a new cluster's log: the conf change adding its first member, with the
@@ -213,7 +237,8 @@ struct RaftLoop {
     /// Shared with the handles: how many requests wait in `inbox`.
     queued: Arc<std::sync::atomic::AtomicUsize>,
     pending: Pending,
-    waiting_for_leader: VecDeque<Request>,
+    /// Requests that arrived while no leader was known, with when they arrived.
+    waiting_for_leader: VecDeque<(Instant, Request)>,
     state: SharedState,
     status: Arc<RaftStatus>,
     applied: u64,
@@ -228,13 +253,17 @@ struct RaftLoop {
     may_campaign: bool,
     /// This member was removed: it stops taking part.
     removed: bool,
+    /// Set when the loop must end after this turn, and why.
+    exit: Option<LoopExit>,
+    /// When an unconfirmed removal hint was last logged.
+    removal_hint_logged: Option<Instant>,
     transport: Arc<Transport>,
     rates: RateMeter,
     cfg: RaftConfig,
 }
 
 impl RaftLoop {
-    fn run(&mut self) -> Result<(), StorageFailure> {
+    fn run(&mut self) -> Result<LoopExit, StorageFailure> {
         let mut last_tick = Instant::now();
         loop {
             let wait = self.cfg.tick.saturating_sub(last_tick.elapsed());
@@ -256,15 +285,16 @@ impl RaftLoop {
                 match next {
                     Ok(Request::Shutdown) => {
                         self.pending.fail_all("server is stopping");
-                        return Ok(());
+                        return Ok(LoopExit::Shutdown);
                     }
                     Ok(req) => self.handle(req)?,
                     Err(_) => break,
                 }
             }
-            if self.removed {
-                // Removed from the cluster: answer nothing more; the process is exiting.
-                continue;
+            if let Some(exit) = self.exit.take() {
+                self.pending
+                    .fail_all("this member was removed from the cluster");
+                return Ok(exit);
             }
             if last_tick.elapsed() >= self.cfg.tick {
                 self.node.tick();
@@ -272,16 +302,35 @@ impl RaftLoop {
                 self.maybe_expire();
                 self.maybe_promote();
                 self.sample_rates();
+                self.drop_expired_requests();
             }
             self.on_ready()?;
+            if let Some(exit) = self.exit.take() {
+                self.pending
+                    .fail_all("this member was removed from the cluster");
+                return Ok(exit);
+            }
         }
         self.pending.fail_all("server is stopping");
-        Ok(())
+        Ok(LoopExit::Shutdown)
     }
 
     fn handle(&mut self, req: Request) -> Result<(), StorageFailure> {
         match req {
-            Request::Step(msg) => {
+            Request::Step(mut msg) => {
+                if msg.get_msg_type() == MessageType::MsgPropose
+                    && self.node.raft.state == StateRole::Leader
+                {
+                    let pending = self.node.raft.has_pending_conf();
+                    let refused = refuse_conf_changes_raft_would_drop(&mut msg, pending);
+                    if refused > 0 {
+                        tracing::info!(
+                            from = msg.from,
+                            refused,
+                            "refusing forwarded conf changes: one is already in progress"
+                        );
+                    }
+                }
                 if let Err(e) = self.node.step(msg) {
                     tracing::debug!("ignoring raft message: {e}");
                 }
@@ -300,8 +349,16 @@ impl RaftLoop {
                 self.node.report_snapshot(to, status);
                 return Ok(());
             }
-            Request::Removed => return self.on_removed(),
+            Request::RemovalHint { at, by } => {
+                self.on_removal_hint(at, by);
+                return Ok(());
+            }
             _ => {}
+        }
+        if caller_gone(&req) {
+            // Its caller timed out or hung up: proposing it now would apply a write the
+            // caller was told had failed.
+            return Ok(());
         }
         if self.removed {
             reject(
@@ -313,14 +370,21 @@ impl RaftLoop {
         }
         if !self.status.has_leader() {
             if self.waiting_for_leader.len() < MAX_WAITING_FOR_LEADER {
-                self.waiting_for_leader.push_back(req);
+                self.waiting_for_leader.push_back((Instant::now(), req));
             } else {
                 reject(req, ErrorCode::LeaderElect, "no leader");
             }
             return Ok(());
         }
+        if !self.pending.has_room() {
+            let busy = pending::busy();
+            reject(req, busy.code, &busy.cause);
+            return Ok(());
+        }
         match req {
             Request::Propose { cmd, reply } => {
+                #[cfg(debug_assertions)]
+                super::failpoint::on_propose(&cmd);
                 let id = self.pending.next_id();
                 let ctx = encode_context(self.id, id);
                 match self.node.propose(ctx, cmd.encode()) {
@@ -333,6 +397,13 @@ impl RaftLoop {
                         )));
                     }
                 }
+            }
+            Request::ConfChange { reply, .. }
+                if self.node.raft.state == StateRole::Leader
+                    && self.node.raft.has_pending_conf() =>
+            {
+                // raft-rs would replace it by an empty entry: refuse it now instead.
+                let _ = reply.send(Err(change_in_progress()));
             }
             Request::ConfChange { cc, reply } => {
                 let id = self.pending.next_id();
@@ -356,10 +427,25 @@ impl RaftLoop {
             Request::Step(_)
             | Request::Unreachable(_)
             | Request::SnapshotSent { .. }
-            | Request::Removed
+            | Request::RemovalHint { .. }
             | Request::Shutdown => {}
         }
         Ok(())
+    }
+
+    /// Fails the requests that waited for a leader longer than their callers wait for an
+    /// answer, and the pending ones whose messages were lost on the way to the leader.
+    fn drop_expired_requests(&mut self) {
+        let now = Instant::now();
+        while let Some((since, _)) = self.waiting_for_leader.front() {
+            if now.duration_since(*since) < REQUEST_TIMEOUT {
+                break;
+            }
+            if let Some((_, req)) = self.waiting_for_leader.pop_front() {
+                reject(req, ErrorCode::LeaderElect, "no leader");
+            }
+        }
+        self.pending.sweep(now);
     }
 
     /// The leader removes expired keys through the log, carrying its clock, so every replica
@@ -535,9 +621,13 @@ impl RaftLoop {
 
         self.maybe_publish();
         if self.status.has_leader() && !self.waiting_for_leader.is_empty() {
-            let queued: Vec<Request> = self.waiting_for_leader.drain(..).collect();
-            for req in queued {
-                self.handle(req)?;
+            let queued: Vec<(Instant, Request)> = self.waiting_for_leader.drain(..).collect();
+            for (since, req) in queued {
+                if since.elapsed() >= REQUEST_TIMEOUT {
+                    reject(req, ErrorCode::LeaderElect, "no leader");
+                } else {
+                    self.handle(req)?;
+                }
             }
         }
         self.maybe_snapshot()?;
@@ -564,6 +654,12 @@ impl RaftLoop {
                         if e.data.is_empty() {
                             continue; // a new leader's empty entry
                         }
+                        if e.data.as_ref() == REFUSED_CONF_CHANGE {
+                            if let Some(id) = caller {
+                                answers.push((id, Err(change_in_progress())));
+                            }
+                            continue;
+                        }
                         let cmd = match Command::decode(&e.data) {
                             Ok(cmd) => cmd,
                             Err(err) => {
@@ -582,43 +678,11 @@ impl RaftLoop {
                         }
                     }
                     EntryType::EntryConfChange => {
-                        let mut cc = ConfChange::default();
-                        cc.merge_from_bytes(&e.data)
-                            .map_err(|err| StorageFailure::Corrupt(err.to_string()))?;
-                        let ctx = ChangeContext::decode(&cc.context).unwrap_or_else(|why| {
-                            tracing::warn!(index = e.index, "{why}");
-                            ChangeContext::at(Timestamp(0))
-                        });
-                        let res =
-                            match st.apply_member_change(cc.get_change_type(), cc.node_id, &ctx) {
-                                MemberChangeOutcome::Applied(events) => {
-                                    match self.node.apply_conf_change(&cc) {
-                                        Ok(cs) => self.node.mut_store().set_conf_state(cs),
-                                        Err(err) => tracing::error!(
-                                            index = e.index,
-                                            "raft refused a conf change the table took: {err}"
-                                        ),
-                                    }
-                                    members_changed = true;
-                                    if cc.get_change_type() == ConfChangeType::RemoveNode
-                                        && cc.node_id == self.id
-                                    {
-                                        removed_self = true;
-                                    }
-                                    Ok(events)
-                                }
-                                // Refused the same way on every member: raft's configuration
-                                // stays as it was.
-                                MemberChangeOutcome::Refused(why) => {
-                                    tracing::info!(
-                                        index = e.index,
-                                        "membership change refused: {why}"
-                                    );
-                                    Err(EtcdError::new(ErrorCode::NodeExist, why, 0))
-                                }
-                            };
+                        let done = apply_conf_change_entry(&mut self.node, &mut st, e, self.id)?;
+                        members_changed |= done.members_changed;
+                        removed_self |= done.removed_self;
                         if let Some(id) = caller {
-                            answers.push((id, res));
+                            answers.push((id, done.res));
                         }
                     }
                     EntryType::EntryConfChangeV2 => {
@@ -676,12 +740,42 @@ impl RaftLoop {
         self.pending
             .fail_all("this member was removed from the cluster");
         tracing::warn!("this member was removed from the cluster; exiting");
-        // Let the reply to the removal request (if it came here) go out first.
-        std::thread::spawn(|| {
-            std::thread::sleep(Duration::from_millis(500));
-            std::process::exit(0);
-        });
+        // The loop ends after this turn; the server then stops in order, so the reply to the
+        // removal request (answered above if it came here) still goes out.
+        self.exit = Some(LoopExit::Removed);
         Ok(())
+    }
+
+    /// A peer answered 410. Believed only when this member's own log holds, at the index the
+    /// peer named, the conf change removing it (then it stops without marking the data dir:
+    /// the removal may not be known committed here, and a restart is told again). Anything
+    /// else is a stranger's or a stale answer: logged, and ignored.
+    fn on_removal_hint(&mut self, at: Option<u64>, by: u64) {
+        if self.removed || self.exit.is_some() {
+            return;
+        }
+        if let Some(at) = at.filter(|at| log_holds_removal(&self.node, *at, self.id)) {
+            tracing::warn!(
+                peer = %crate::cluster::id_hex(by),
+                index = at,
+                "a peer says this member was removed and its own log holds the removal; exiting"
+            );
+            self.removed = true;
+            self.exit = Some(LoopExit::RemovalConfirmed { at });
+            return;
+        }
+        if self
+            .removal_hint_logged
+            .is_none_or(|t| t.elapsed() >= REMOVAL_HINT_LOG_EVERY)
+        {
+            self.removal_hint_logged = Some(Instant::now());
+            tracing::warn!(
+                peer = %crate::cluster::id_hex(by),
+                index = ?at,
+                "ignoring a peer's claim (HTTP 410) that this member was removed: no such \
+                 removal in this member's log"
+            );
+        }
     }
 
     fn install_snapshot(&mut self, snap: raft::eraftpb::Snapshot) -> Result<(), StorageFailure> {
@@ -729,6 +823,15 @@ impl RaftLoop {
     }
 }
 
+/// Whether the caller of `req` stopped waiting for its answer.
+fn caller_gone(req: &Request) -> bool {
+    match req {
+        Request::Propose { reply, .. } | Request::ConfChange { reply, .. } => reply.is_closed(),
+        Request::ReadIndex { reply } => reply.is_closed(),
+        _ => false,
+    }
+}
+
 fn reject(req: Request, code: ErrorCode, cause: &str) {
     let err = EtcdError::new(code, cause, 0);
     match req {
@@ -741,7 +844,7 @@ fn reject(req: Request, code: ErrorCode, cause: &str) {
         Request::Step(_)
         | Request::Unreachable(_)
         | Request::SnapshotSent { .. }
-        | Request::Removed
+        | Request::RemovalHint { .. }
         | Request::Shutdown => {}
     }
 }

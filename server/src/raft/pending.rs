@@ -1,7 +1,13 @@
 //! Callers waiting on the raft loop: proposals by id until their entry applies, and read-index
 //! requests until a quorum confirms the read index and apply has caught up with it.
+//!
+//! Bounded and swept: a proposal or read lost on the way to the leader (a dropped message, a
+//! leader that died) would otherwise wait here forever. At most [`MAX_PENDING`] callers wait,
+//! and [`Pending::sweep`] fails those older than their deadline (the caller has given up by
+//! then, see `REQUEST_TIMEOUT`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
 
 use common::{ErrorCode, EtcdError};
 use tokio::sync::oneshot;
@@ -29,27 +35,76 @@ pub fn decode_context(ctx: &[u8]) -> Option<(u64, ProposalId)> {
     Some((member, id))
 }
 
+/// Proposals plus read-index requests waiting at most; beyond it new ones are refused as busy.
+/// The inbox holds at most `INBOX_CAPACITY` (65,536) requests, and every caller here gives up
+/// after `REQUEST_TIMEOUT`, so this is only reached under a sustained flood.
+pub const MAX_PENDING: usize = 65_536;
+
 type ProposalReply = oneshot::Sender<Result<Vec<Event>, EtcdError>>;
 type ReadReply = oneshot::Sender<Result<(), EtcdError>>;
 
 /// Everything the loop owes an answer to.
-#[derive(Default)]
 pub struct Pending {
     next_id: u64,
+    /// How long a caller is waited for before it is failed and forgotten.
+    ttl: Duration,
     proposals: HashMap<ProposalId, ProposalReply>,
-    reads_unconfirmed: HashMap<u64, ReadReply>,
-    /// Confirmed reads waiting for apply to reach their index.
-    reads_confirmed: Vec<(u64, ReadReply)>,
+    /// Reads waiting for a quorum, with their deadline.
+    reads_unconfirmed: HashMap<u64, (Instant, ReadReply)>,
+    /// Confirmed reads waiting for apply to reach their index, with their deadline.
+    reads_confirmed: Vec<(u64, Instant, ReadReply)>,
+    /// Deadlines of proposals and unconfirmed reads in the order they were added (ids and
+    /// deadlines both grow), so a sweep only looks at what expired.
+    deadlines: VecDeque<(Instant, Waiter)>,
+}
+
+/// Which map a deadline belongs to.
+#[derive(Clone, Copy)]
+enum Waiter {
+    Proposal(ProposalId),
+    Read(u64),
+}
+
+fn expired() -> EtcdError {
+    EtcdError::new(
+        ErrorCode::RaftInternal,
+        "timed out waiting for the cluster to commit",
+        0,
+    )
+}
+
+/// The error a caller gets when [`MAX_PENDING`] callers already wait.
+pub fn busy() -> EtcdError {
+    EtcdError::new(
+        ErrorCode::RaftInternal,
+        "too many requests are waiting for the cluster; retry",
+        0,
+    )
 }
 
 impl Pending {
     /// Ids start at `first` (the clock at start): an entry proposed before a restart can then
     /// never be taken for one proposed after it.
-    pub fn starting_at(first: u64) -> Pending {
+    /// Callers are failed and forgotten `ttl` after they were added.
+    pub fn starting_at(first: u64, ttl: Duration) -> Pending {
         Pending {
             next_id: first,
-            ..Pending::default()
+            ttl,
+            proposals: HashMap::new(),
+            reads_unconfirmed: HashMap::new(),
+            reads_confirmed: Vec::new(),
+            deadlines: VecDeque::new(),
         }
+    }
+
+    /// How many callers wait.
+    pub fn len(&self) -> usize {
+        self.proposals.len() + self.reads_unconfirmed.len() + self.reads_confirmed.len()
+    }
+
+    /// Whether another caller may wait (fewer than [`MAX_PENDING`] do).
+    pub fn has_room(&self) -> bool {
+        self.len() < MAX_PENDING
     }
 
     /// A fresh id.
@@ -61,6 +116,8 @@ impl Pending {
     /// Remembers a proposal's caller.
     pub fn add_proposal(&mut self, id: ProposalId, reply: ProposalReply) {
         self.proposals.insert(id, reply);
+        self.deadlines
+            .push_back((Instant::now() + self.ttl, Waiter::Proposal(id)));
     }
 
     /// Answers a proposal whose entry was applied.
@@ -72,13 +129,50 @@ impl Pending {
 
     /// Remembers a read-index caller under `id` (the read context).
     pub fn add_read(&mut self, id: u64, reply: ReadReply) {
-        self.reads_unconfirmed.insert(id, reply);
+        let deadline = Instant::now() + self.ttl;
+        self.reads_unconfirmed.insert(id, (deadline, reply));
+        self.deadlines.push_back((deadline, Waiter::Read(id)));
     }
 
     /// A quorum confirmed read `id` at `index`.
     pub fn confirm_read(&mut self, id: u64, index: u64) {
-        if let Some(reply) = self.reads_unconfirmed.remove(&id) {
-            self.reads_confirmed.push((index, reply));
+        if let Some((deadline, reply)) = self.reads_unconfirmed.remove(&id) {
+            // Its entry in `deadlines` goes stale; the deadline itself stays with the read.
+            self.reads_confirmed.push((index, deadline, reply));
+        }
+    }
+
+    /// Fails and forgets every caller whose deadline has passed: its request was lost on the
+    /// way (or is stuck), and the caller was already told it timed out.
+    pub fn sweep(&mut self, now: Instant) {
+        while let Some((deadline, waiter)) = self.deadlines.front().copied() {
+            if deadline > now {
+                break;
+            }
+            self.deadlines.pop_front();
+            // A caller still waiting (its request lost on the way) hears it timed out.
+            match waiter {
+                Waiter::Proposal(id) => {
+                    if let Some(reply) = self.proposals.remove(&id) {
+                        let _ = reply.send(Err(expired()));
+                    }
+                }
+                Waiter::Read(id) => {
+                    if let Some((_, reply)) = self.reads_unconfirmed.remove(&id) {
+                        let _ = reply.send(Err(expired()));
+                    }
+                }
+            }
+        }
+        if self.reads_confirmed.iter().any(|(_, d, _)| *d <= now) {
+            let (gone, kept) = std::mem::take(&mut self.reads_confirmed)
+                .into_iter()
+                .partition(|(_, d, _)| *d <= now);
+            self.reads_confirmed = kept;
+            let gone: Vec<_> = gone;
+            for (_, _, reply) in gone {
+                let _ = reply.send(Err(expired()));
+            }
         }
     }
 
@@ -87,7 +181,7 @@ impl Pending {
         let mut i = 0;
         while i < self.reads_confirmed.len() {
             if self.reads_confirmed[i].0 <= applied {
-                let (_, reply) = self.reads_confirmed.swap_remove(i);
+                let (_, _, reply) = self.reads_confirmed.swap_remove(i);
                 let _ = reply.send(Ok(()));
             } else {
                 i += 1;
@@ -101,12 +195,13 @@ impl Pending {
         for (_, reply) in self.proposals.drain() {
             let _ = reply.send(Err(EtcdError::new(ErrorCode::RaftInternal, cause, 0)));
         }
-        for (_, reply) in self.reads_unconfirmed.drain() {
+        for (_, (_, reply)) in self.reads_unconfirmed.drain() {
             let _ = reply.send(Err(EtcdError::new(ErrorCode::RaftInternal, cause, 0)));
         }
-        for (_, reply) in self.reads_confirmed.drain(..) {
+        for (_, _, reply) in self.reads_confirmed.drain(..) {
             let _ = reply.send(Err(EtcdError::new(ErrorCode::RaftInternal, cause, 0)));
         }
+        self.deadlines.clear();
     }
 }
 
@@ -122,7 +217,7 @@ mod tests {
 
     #[test]
     fn reads_answer_only_once_applied() {
-        let mut p = Pending::default();
+        let mut p = Pending::starting_at(0, Duration::from_secs(5));
         let (tx, mut rx) = oneshot::channel();
         p.add_read(1, tx);
         p.confirm_read(1, 10);
@@ -130,5 +225,32 @@ mod tests {
         assert!(rx.try_recv().is_err());
         p.applied_to(10);
         assert!(rx.try_recv().unwrap().is_ok());
+    }
+
+    #[test]
+    fn lost_requests_are_failed_and_forgotten_after_their_deadline() {
+        let ttl = Duration::from_secs(5);
+        let mut p = Pending::starting_at(0, ttl);
+        let (tx, mut proposal) = oneshot::channel();
+        p.add_proposal(1, tx);
+        let (tx, mut read) = oneshot::channel();
+        p.add_read(2, tx);
+        let (tx, mut confirmed) = oneshot::channel();
+        p.add_read(3, tx);
+        p.confirm_read(3, 100);
+        assert_eq!(p.len(), 3);
+        p.sweep(Instant::now());
+        assert_eq!(p.len(), 3, "nothing expired yet");
+        p.sweep(Instant::now() + ttl);
+        assert_eq!(p.len(), 0);
+        assert!(proposal.try_recv().unwrap().is_err());
+        assert!(read.try_recv().unwrap().is_err());
+        assert!(confirmed.try_recv().unwrap().is_err());
+        // An answered proposal's stale deadline is harmless.
+        let (tx, _rx) = oneshot::channel();
+        p.add_proposal(4, tx);
+        p.complete_proposal(4, Ok(vec![]));
+        p.sweep(Instant::now() + ttl);
+        assert!(p.has_room());
     }
 }

@@ -191,8 +191,9 @@ struct PeerTask {
 enum Outcome {
     Delivered,
     Failed,
-    /// The peer says this member was removed from the cluster.
-    Removed,
+    /// The peer says this member was removed from the cluster, by the conf change at this
+    /// raft index (if it said). Only a hint: anything at a peer URL can answer 410.
+    Removed(Option<u64>),
 }
 
 impl PeerTask {
@@ -231,7 +232,7 @@ impl PeerTask {
         match outcome {
             Outcome::Delivered => {}
             Outcome::Failed => self.feedback(Request::Unreachable(self.to)),
-            Outcome::Removed => self.feedback(Request::Removed),
+            Outcome::Removed(at) => self.feedback(Request::RemovalHint { at, by: self.to }),
         }
     }
 
@@ -298,7 +299,12 @@ impl PeerTask {
     ) -> Outcome {
         let outcome = match res {
             Ok(r) if r.status().is_success() => Outcome::Delivered,
-            Ok(r) if r.status() == reqwest::StatusCode::GONE => Outcome::Removed,
+            Ok(r) if r.status() == reqwest::StatusCode::GONE => Outcome::Removed(
+                r.headers()
+                    .get(wire::REMOVED_AT_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok()),
+            ),
             Ok(r) => {
                 tracing::debug!(to = self.to, status = %r.status(), "peer refused messages");
                 Outcome::Failed

@@ -17,6 +17,9 @@ pub const CLUSTER_HEADER: &str = "x-etcd-cluster-id";
 
 /// Header naming the sending member (hex raft id).
 pub const FROM_HEADER: &str = "x-raft-from";
+/// On a 410 answer: the raft index (decimal) of the conf change that removed the caller, so
+/// it can check its own log for that removal before it believes it.
+pub const REMOVED_AT_HEADER: &str = "x-etcd-removed-at";
 
 /// Appends one length-prefixed message to `out`.
 pub fn encode_into(msg: &Message, out: &mut Vec<u8>) {
