@@ -779,10 +779,12 @@ impl RaftLoop {
     }
 
     fn install_snapshot(&mut self, snap: raft::eraftpb::Snapshot) -> Result<(), StorageFailure> {
-        self.node.mut_store().install_snapshot(&snap)?;
-        let data = self.node.store().snapshot_data()?.unwrap_or_default();
+        // Read it before the log is replaced: an unreadable snapshot stops this member with
+        // its log intact (the leader sends it again after a restart), never half-installed.
+        let data = self.node.store().received_snapshot_data(&snap)?;
         let (store, members) = restore_snapshot(&data, self.cfg.history_size)
             .map_err(|e| StorageFailure::Corrupt(format!("snapshot from leader: {e}")))?;
+        self.node.mut_store().install_snapshot(&snap)?;
         {
             let mut st = self.state.write().expect("store lock poisoned");
             st.store = store;

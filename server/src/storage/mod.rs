@@ -324,6 +324,16 @@ impl RaftStorage {
         Ok(())
     }
 
+    /// The state-machine bytes of a snapshot received from the leader, before it is installed
+    /// (so that a snapshot that cannot be read never replaces the log).
+    pub fn received_snapshot_data(&self, snap: &Snapshot) -> Result<Vec<u8>, StorageFailure> {
+        if !snap.get_data().is_empty() {
+            return Ok(snap.get_data().to_vec());
+        }
+        let meta = snap.get_metadata();
+        Ok(self.snapshots.read_received(meta.term, meta.index)?)
+    }
+
     /// Replaces the whole log with a snapshot received from the leader. Its data is either in
     /// the message or, streamed by the transport, already in its file.
     ///
@@ -576,11 +586,16 @@ mod tests {
         snap.mut_metadata().mut_conf_state().voters = vec![1, 2];
         // Not received: refused, nothing changes.
         assert!(s.install_snapshot(&snap).is_err());
+        assert!(s.received_snapshot_data(&snap).is_err());
         assert_eq!(s.first_index().unwrap(), 1);
         let tmp = s.snapshot_files().incoming_temp_path(2, 9);
         std::fs::write(&tmp, b"streamed").unwrap();
         s.snapshot_files().commit_incoming(&tmp, 2, 9).unwrap();
+        // Readable before it is installed (the loop parses it before replacing the log).
+        assert_eq!(s.received_snapshot_data(&snap).unwrap(), b"streamed");
+        assert_eq!(s.first_index().unwrap(), 1);
         s.install_snapshot(&snap).unwrap();
+        assert_eq!(s.received_snapshot_data(&snap).unwrap(), b"streamed");
         assert_eq!(s.snapshot_data().unwrap().unwrap(), b"streamed");
         assert_eq!(s.first_index().unwrap(), 10);
         // The metadata-only snapshot raft asks for when a follower lags.

@@ -62,6 +62,16 @@ impl SnapshotFiles {
         File::open(self.incoming_dir())?.sync_all()
     }
 
+    /// The bytes of received snapshot `term`-`index` (still incoming, or already adopted).
+    pub fn read_received(&self, term: u64, index: u64) -> std::io::Result<Vec<u8>> {
+        let incoming = self.incoming_path(term, index);
+        if incoming.exists() {
+            fs::read(incoming)
+        } else {
+            self.read(term, index)
+        }
+    }
+
     /// Makes incoming snapshot `term`-`index` ours (raft is installing it); false when it was
     /// not received.
     pub fn adopt_incoming(&self, term: u64, index: u64) -> std::io::Result<bool> {
