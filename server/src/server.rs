@@ -133,6 +133,15 @@ pub fn run(cfg: Config) -> Result<(), String> {
             data_dir = %cfg.data_dir.display(),
             "etcd is serving"
         );
+        if cfg.peer_tls.ca.is_none() {
+            tracing::warn!(
+                peer = %cfg.peer_bind_addr,
+                "peer traffic is not authenticated: without -peer-ca-file anyone who can reach \
+                 the peer port can join this cluster as a learner, and anyone who copies a \
+                 member's id and the cluster id can send raft messages; set -peer-cert-file, \
+                 -peer-key-file and -peer-ca-file, or keep the peer port on a trusted network"
+            );
+        }
         let (stop_tx, stop_rx) = watch::channel(false);
         for tls in client_tls.iter().chain(peer_tls.iter()) {
             tls.spawn_reloader(stop_rx.clone());

@@ -3,6 +3,7 @@
 //! dots and escapes that a segment router would reject or redirect.
 
 pub mod admin;
+pub mod body;
 pub mod keys;
 pub mod membership;
 pub mod params;
@@ -14,9 +15,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 use common::{ErrorCode, EtcdError};
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use warp::http::{HeaderMap, HeaderValue, Method};
 use warp::path::FullPath;
 use warp::reply::Response;
@@ -99,35 +100,16 @@ pub fn routes(
         .unify()
 }
 
-/// Reads the body, refusing more than [`params::MAX_BODY_BYTES`] without buffering it.
+/// Reads the body, refusing more than [`params::MAX_BODY_BYTES`] without buffering it, or one
+/// that takes longer than [`body::BODY_READ_TIMEOUT`] to arrive.
 async fn read_body<S, B>(body: S) -> Result<Bytes, EtcdError>
 where
     S: Stream<Item = Result<B, warp::Error>> + Unpin,
     B: Buf,
 {
-    let mut body = body;
-    let mut out = BytesMut::new();
-    while let Some(chunk) = body.next().await {
-        let mut chunk =
-            chunk.map_err(|e| EtcdError::new(ErrorCode::InvalidForm, e.to_string(), 0))?;
-        if out.len() + chunk.remaining() > params::MAX_BODY_BYTES {
-            return Err(EtcdError::new(
-                ErrorCode::InvalidForm,
-                format!(
-                    "request body is larger than {} bytes",
-                    params::MAX_BODY_BYTES
-                ),
-                0,
-            ));
-        }
-        while chunk.has_remaining() {
-            let part = chunk.chunk();
-            out.extend_from_slice(part);
-            let n = part.len();
-            chunk.advance(n);
-        }
-    }
-    Ok(out.freeze())
+    body::read_limited(body, params::MAX_BODY_BYTES, body::BODY_READ_TIMEOUT)
+        .await
+        .map_err(|e| EtcdError::new(ErrorCode::InvalidForm, e.to_string(), 0))
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
