@@ -142,6 +142,10 @@ pub fn run(cfg: Config) -> Result<(), String> {
                  -peer-key-file and -peer-ca-file, or keep the peer port on a trusted network"
             );
         }
+        let (client_cap, peer_cap) = crate::http::fit_caps(
+            crate::http::MAX_CLIENT_CONNECTIONS,
+            crate::http::MAX_PEER_CONNECTIONS,
+        );
         let (stop_tx, stop_rx) = watch::channel(false);
         for tls in client_tls.iter().chain(peer_tls.iter()) {
             tls.spawn_reloader(stop_rx.clone());
@@ -151,12 +155,14 @@ pub fn run(cfg: Config) -> Result<(), String> {
             api::routes(state.clone()),
             stop_rx.clone(),
             client_tls.map(|t| t.acceptor()),
+            client_cap,
         ));
         let peer_task = tokio::spawn(crate::http::serve(
             peer,
             api::peer::routes(state, snapshots),
             stop_rx,
             peer_tls.map(|t| t.acceptor()),
+            peer_cap,
         ));
         wait_for_signal().await;
         tracing::info!("shutting down");
