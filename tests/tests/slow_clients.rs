@@ -97,9 +97,14 @@ struct SlowLoris {
 
 impl SlowLoris {
     fn start(addr: SocketAddr, n: usize) -> SlowLoris {
-        let mut socks: Vec<TcpStream> = (0..n)
-            .filter_map(|_| TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok())
-            .collect();
+        let mut socks = Vec::with_capacity(n);
+        let mut failures = 0;
+        while socks.len() < n && failures < CONNECT_FAILURES {
+            match TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+                Ok(s) => socks.push(s),
+                Err(_) => failures += 1,
+            }
+        }
         for s in &socks {
             s.set_nonblocking(true).expect("nonblocking");
         }
