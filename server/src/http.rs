@@ -1,52 +1,79 @@
-//! Serving a warp filter on a listener, over plain TCP or TLS: capped connections and
-//! graceful shutdown.
+//! Serving a warp filter on a listener, over plain TCP or TLS: HTTP/1.1 with timeouts,
+//! a connection cap per port that makes room by closing idle connections, and graceful
+//! shutdown.
 //!
 //! We drive hyper ourselves (as warp's own server does) so that the same loop serves TLS
-//! streams, and so that shutdown and the connection cap are ours.
+//! streams, and so that shutdown, timeouts and the connection cap are ours. HTTP/2 is off:
+//! etcd's v2 clients speak HTTP/1.1 (Go's server never offered h2c, and our TLS offers only
+//! `http/1.1` by ALPN), and one HTTP/2 connection would multiplex streams past the cap.
+
+mod conns;
+mod fds;
+
+pub use fds::fit_caps;
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::Watcher;
+use hyper::body::{Body, Frame, SizeHint};
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 use warp::reply::Response;
 use warp::Filter;
 
-/// Most client connections served at once; further ones wait in the listen backlog.
-pub const MAX_CONNECTIONS: usize = 10_000;
+use conns::{BusyGuard, Registry, Slot};
+
+/// Most client connections open at once. At the cap, the longest-idle ones are closed to
+/// admit new ones; when all are busy with requests, new ones are refused at once.
+pub const MAX_CLIENT_CONNECTIONS: usize = 10_000;
+
+/// Most peer connections open at once (members keep one or two each; the rest is strangers).
+pub const MAX_PEER_CONNECTIONS: usize = 1_024;
+
+/// How long a connection may take to send a whole request head: from its accept, and again
+/// from the end of each response (so it is also the keep-alive idle timeout). Once a request
+/// was read, nothing times out while it is answered: long-poll and stream watches are silent
+/// for as long as they wait.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long open connections (watches above all) may take to finish after shutdown starts.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// How long a client may take to complete the TLS handshake before its connection is
-/// dropped; it holds one of the [`MAX_CONNECTIONS`] permits meanwhile.
+/// dropped (an idle connection meanwhile, closed first when the port is full).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Refused connections are logged at most this often (a flood must not flood the log).
+const REFUSAL_LOG_EVERY: Duration = Duration::from_secs(10);
+
 /// Serves `filter` on `listener` until `shutdown` turns true, then lets open requests finish
-/// for up to [`SHUTDOWN_GRACE`]. With `tls`, every connection is HTTPS: the handshake runs in
-/// the connection's own task, so a slow client never holds up the accept loop.
+/// for up to [`SHUTDOWN_GRACE`]. At most `max_connections` are open at once. With `tls`,
+/// every connection is HTTPS: the handshake runs in the connection's own task, so a slow
+/// client never holds up the accept loop.
 pub async fn serve<F>(
     listener: TcpListener,
     filter: F,
     mut shutdown: watch::Receiver<bool>,
     tls: Option<TlsAcceptor>,
+    max_connections: usize,
 ) where
     F: Filter<Extract = (Response,), Error = Infallible> + Clone + Send + Sync + 'static,
 {
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let registry = Registry::new(max_connections);
+    // Every connection task holds a sender; `recv` ends once all are gone.
+    let (alive, mut all_done) = mpsc::channel::<()>(1);
+    let mut refused = 0u64;
+    let mut last_refusal_log: Option<Instant> = None;
     loop {
-        let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-            _ = shutdown.changed() => break,
-        };
         let (stream, _) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(s) => s,
@@ -59,15 +86,33 @@ pub async fn serve<F>(
             },
             _ = shutdown.changed() => break,
         };
+        let Some(admitted) = registry.admit() else {
+            // Full of requests in flight: closing now tells the client at once, where the
+            // backlog would keep it waiting for nothing.
+            refused += 1;
+            if last_refusal_log.is_none_or(|t| t.elapsed() >= REFUSAL_LOG_EVERY) {
+                tracing::warn!(
+                    refused,
+                    max_connections,
+                    "every connection is busy with a request; refusing new connections"
+                );
+                last_refusal_log = Some(Instant::now());
+                refused = 0;
+            }
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let filter = filter.clone();
-        let watcher = graceful.watcher();
         let tls = tls.clone();
-        let mut stop = shutdown.clone();
+        let stop = shutdown.clone();
+        let alive = alive.clone();
         tokio::spawn(async move {
+            let slot = admitted.slot.clone();
             match tls {
-                None => serve_connection(stream, filter, watcher).await,
+                None => serve_connection(stream, filter, &slot, stop).await,
                 Some(acceptor) => {
+                    let mut early_stop = stop.clone();
                     let handshake =
                         tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
                     let stream = tokio::select! {
@@ -84,30 +129,120 @@ pub async fn serve<F>(
                             }
                         },
                         // Shutting down: a half-open handshake is not worth the grace period.
-                        _ = stop.wait_for(|stopping| *stopping) => return,
+                        _ = early_stop.wait_for(|stopping| *stopping) => return,
+                        _ = slot.shed_requested() => return,
                     };
-                    serve_connection(stream, filter, watcher).await;
+                    serve_connection(stream, filter, &slot, stop).await;
                 }
             }
-            drop(permit);
+            drop(admitted);
+            drop(alive);
         });
     }
     drop(listener);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+    drop(alive);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, all_done.recv()).await;
 }
 
-/// Serves HTTP on one established stream (TCP or TLS) until the client or shutdown ends it.
-async fn serve_connection<S, F>(stream: S, filter: F, watcher: Watcher)
-where
+/// Serves HTTP/1.1 on one established stream (TCP or TLS) until the client, the header
+/// timeout, shutdown or the registry (making room) ends it.
+async fn serve_connection<S, F>(
+    stream: S,
+    filter: F,
+    slot: &Arc<Slot>,
+    mut stop: watch::Receiver<bool>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     F: Filter<Extract = (Response,), Error = Infallible> + Clone + Send + Sync + 'static,
 {
-    let svc = TowerToHyperService::new(warp::service(filter));
-    let builder = Builder::new(TokioExecutor::new());
-    let conn = builder
-        .serve_connection_with_upgrades(TokioIo::new(stream), svc)
-        .into_owned();
-    if let Err(e) = watcher.watch(conn).await {
-        tracing::debug!("connection ended: {e}");
+    let svc = Tracked {
+        inner: TowerToHyperService::new(warp::service(filter)),
+        slot: slot.clone(),
+    };
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let conn = builder.serve_connection(TokioIo::new(stream), svc);
+    tokio::pin!(conn);
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!("connection ended: {e}");
+                }
+                return;
+            }
+            _ = stop.wait_for(|stopping| *stopping), if !closing => {
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            _ = slot.shed_requested(), if !closing => {
+                // Same task as the connection: nothing started a request since this check.
+                if slot.is_idle() {
+                    tracing::debug!("closing an idle connection to make room");
+                    return;
+                }
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+        }
+    }
+}
+
+/// The service, marking its connection busy from a request's head until its response was
+/// sent in full (a watch's streamed body included).
+#[derive(Clone)]
+struct Tracked<S> {
+    inner: S,
+    slot: Arc<Slot>,
+}
+
+impl<S, R, B> hyper::service::Service<R> for Tracked<S>
+where
+    S: hyper::service::Service<R, Response = warp::http::Response<B>>,
+    S::Future: Send + 'static,
+{
+    type Response = warp::http::Response<Guarded<B>>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
+
+    fn call(&self, req: R) -> Self::Future {
+        let guard = self.slot.busy();
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let resp = fut.await?;
+            Ok(resp.map(|body| Guarded {
+                body,
+                _guard: guard,
+            }))
+        })
+    }
+}
+
+/// A response body that keeps its connection marked busy until hyper is done with it.
+struct Guarded<B> {
+    body: B,
+    _guard: BusyGuard,
+}
+
+impl<B: Body + Unpin> Body for Guarded<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }

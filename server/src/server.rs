@@ -136,6 +136,19 @@ pub fn run(cfg: Config) -> Result<raft::LoopExit, String> {
             data_dir = %cfg.data_dir.display(),
             "etcd is serving"
         );
+        if cfg.peer_tls.ca.is_none() {
+            tracing::warn!(
+                peer = %cfg.peer_bind_addr,
+                "peer traffic is not authenticated: without -peer-ca-file anyone who can reach \
+                 the peer port can join this cluster as a learner, and anyone who copies a \
+                 member's id and the cluster id can send raft messages; set -peer-cert-file, \
+                 -peer-key-file and -peer-ca-file, or keep the peer port on a trusted network"
+            );
+        }
+        let (client_cap, peer_cap) = crate::http::fit_caps(
+            crate::http::MAX_CLIENT_CONNECTIONS,
+            crate::http::MAX_PEER_CONNECTIONS,
+        );
         let (stop_tx, stop_rx) = watch::channel(false);
         for tls in client_tls.iter().chain(peer_tls.iter()) {
             tls.spawn_reloader(stop_rx.clone());
@@ -145,12 +158,14 @@ pub fn run(cfg: Config) -> Result<raft::LoopExit, String> {
             api::routes(state.clone()),
             stop_rx.clone(),
             client_tls.map(|t| t.acceptor()),
+            client_cap,
         ));
         let peer_task = tokio::spawn(crate::http::serve(
             peer,
             api::peer::routes(state, snapshots),
             stop_rx,
             peer_tls.map(|t| t.acceptor()),
+            peer_cap,
         ));
         tokio::select! {
             _ = wait_for_signal() => tracing::info!("shutting down"),

@@ -850,6 +850,7 @@ mod tests {
             filter,
             stop_rx,
             Some(server.acceptor()),
+            crate::http::MAX_PEER_CONNECTIONS,
         ));
         let url = format!("https://127.0.0.1:{}/", addr.port());
 

@@ -3,6 +3,7 @@
 //! dots and escapes that a segment router would reject or redirect.
 
 pub mod admin;
+pub mod body;
 pub mod keys;
 pub mod membership;
 pub mod params;
@@ -114,8 +115,28 @@ static BODY_BUDGET: tokio::sync::Semaphore =
 /// Reads the body, refusing more than [`params::MAX_BODY_BYTES`] without buffering it, within
 /// [`MAX_BODY_BYTES_IN_FLIGHT`]: a body of declared length waits for its whole share before
 /// it is read (one acquisition, so waiters never hold part of the budget); a chunked body
-/// takes its share chunk by chunk and is refused (300) when the budget is spent.
+/// takes its share chunk by chunk and is refused (300) when the budget is spent. The whole
+/// read (waiting for the budget included) must end within [`body::BODY_READ_TIMEOUT`], so a
+/// client that trickles or stalls its body holds neither a connection nor budget for ever.
 async fn read_body<S, B>(
+    body: S,
+    headers: &HeaderMap,
+) -> Result<(Bytes, tokio::sync::SemaphorePermit<'static>), EtcdError>
+where
+    S: Stream<Item = Result<B, warp::Error>> + Unpin,
+    B: Buf,
+{
+    match tokio::time::timeout(body::BODY_READ_TIMEOUT, read_budgeted(body, headers)).await {
+        Ok(r) => r,
+        Err(_) => Err(EtcdError::new(
+            ErrorCode::InvalidForm,
+            body::BodyError::TimedOut(body::BODY_READ_TIMEOUT).to_string(),
+            0,
+        )),
+    }
+}
+
+async fn read_budgeted<S, B>(
     body: S,
     headers: &HeaderMap,
 ) -> Result<(Bytes, tokio::sync::SemaphorePermit<'static>), EtcdError>

@@ -1,29 +1,38 @@
-//! The peer port: raft messages (`POST /raft`), streamed snapshots (`POST /raft/snapshot`) and
-//! joins (`POST /join`, as etcd 0.2 machines join). Anything else is the client API, as on
-//! the client port.
+//! The peer port: raft messages (`POST /raft`), streamed snapshots (`POST /raft/snapshot`),
+//! joins (`POST /join`, as etcd 0.2 machines join) and `GET /version` (etcd serves it on both
+//! ports). Nothing else: the client API lives on the client port only, behind its own TLS and
+//! client-certificate checks.
+//!
+//! Raft messages and snapshots are taken only from current members of this cluster: the
+//! request must name this cluster (`X-Etcd-Cluster-Id`) and a member (`X-Raft-From`), and every
+//! message in it must come from that member and be addressed to this one. Without
+//! `-peer-ca-file` these headers are all that identifies a member (ids and the cluster id are
+//! not secret), so a stranger who copies them is let in: only peer TLS authenticates.
 
 use std::convert::Infallible;
 
-use bytes::{Buf, Bytes};
+use bytes::Buf;
 use common::Member;
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
-use warp::http::HeaderMap;
+use warp::http::{HeaderMap, Method};
 use warp::reply::Response;
 use warp::Filter;
 
+use super::body::{self, BODY_READ_TIMEOUT, SNAPSHOT_STALL_TIMEOUT};
 use super::membership::{self, member_json};
 use super::{reply, AppState};
 use crate::cluster::{id_hex, parse_id_hex};
 use crate::storage::SnapshotFiles;
 use crate::transport::wire;
+use raft::eraftpb::{Message, MessageType};
 
 /// Largest snapshot a member accepts from a leader.
 const MAX_SNAPSHOT_BYTES: u64 = 8 * 1024 * 1024 * 1024;
 /// Largest join request.
-const MAX_JOIN_BYTES: u64 = 64 * 1024;
+const MAX_JOIN_BYTES: usize = 64 * 1024;
 
 /// What a machine sends to join (`POST /join`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,24 +59,18 @@ pub struct JoinResponse {
     pub members: Vec<Member>,
 }
 
-/// The whole peer API as one filter.
+/// The whole peer API as one filter; any other request gets a 404 naming what the port serves.
 pub fn routes(
     st: AppState,
     snapshots: SnapshotFiles,
 ) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
-    let with_state = {
-        let st = st.clone();
-        warp::any().map(move || st.clone())
-    };
+    let with_state = warp::any().map(move || st.clone());
     let messages = warp::post()
         .and(warp::path!("raft"))
         .and(warp::header::headers_cloned())
-        .and(warp::body::content_length_limit(
-            wire::MAX_BATCH_BYTES as u64,
-        ))
-        .and(warp::body::bytes())
+        .and(warp::body::stream())
         .and(with_state.clone())
-        .map(receive_messages);
+        .then(receive_messages);
     let snapshot = warp::post()
         .and(warp::path!("raft" / "snapshot"))
         .and(warp::header::headers_cloned())
@@ -77,44 +80,103 @@ pub fn routes(
         .then(receive_snapshot);
     let join = warp::post()
         .and(warp::path!("join"))
-        .and(warp::body::content_length_limit(MAX_JOIN_BYTES))
-        .and(warp::body::bytes())
+        .and(warp::body::stream())
         .and(with_state)
-        .then(|body: Bytes, st: AppState| async move { join(&st, &body).await });
+        .then(join);
+    let version = warp::path!("version")
+        .and(warp::method())
+        .and_then(|m: Method| async move {
+            if m == Method::GET || m == Method::HEAD {
+                Ok(super::admin::version())
+            } else {
+                Err(warp::reject::not_found())
+            }
+        });
+    let other = warp::any()
+        .and(warp::method())
+        .and(warp::path::full())
+        .map(|m: Method, path: warp::path::FullPath| not_peer_traffic(&m, path.as_str()));
     messages
         .or(snapshot)
         .unify()
         .or(join)
         .unify()
-        .or(super::routes(st))
+        .or(version)
+        .unify()
+        .or(other)
         .unify()
 }
 
-/// Refuses requests from another cluster or from a removed member (who is told so with 410,
-/// and stops).
-fn check_sender(st: &AppState, headers: &HeaderMap) -> Result<(), Box<Response>> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| u64::from_str_radix(v, 16).ok())
-            .unwrap_or(0)
-    };
-    let theirs = header(wire::CLUSTER_HEADER);
-    let ours = st.transport.cluster_id();
-    if theirs != 0 && ours != 0 && theirs != ours {
-        return Err(Box::new(reply::json(
-            412,
-            &json!({"message": format!("cluster id mismatch: {theirs:x} is not {ours:x}")}),
-        )));
+/// What the peer port answers to anything but peer traffic (the client API above all).
+fn not_peer_traffic(method: &Method, path: &str) -> Response {
+    refuse(
+        404,
+        format!(
+            "{method} {path} is not served on the peer port, which carries only member \
+             traffic (POST /raft, POST /raft/snapshot, POST /join, GET /version); clients use \
+             the client port"
+        ),
+    )
+}
+
+/// A refusal in the peer API's JSON shape (`{"message": ..}`), logged: refusals are either a
+/// misconfigured member or a stranger, and both deserve a line.
+fn refuse(status: u16, message: String) -> Response {
+    if status != 404 {
+        tracing::warn!(status, "peer request refused: {message}");
     }
-    let from = header(wire::FROM_HEADER);
-    let removed = {
+    reply::json(status, &json!({ "message": message }))
+}
+
+/// A hex id header; `None` when absent or not hex.
+fn header_id(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+}
+
+/// Admits a raft request only from a current member of this cluster: the cluster id must be
+/// ours, the sender a member other than this one. A removed member is told so with 410 (and
+/// stops). Returns the sender's id.
+fn check_sender(st: &AppState, headers: &HeaderMap) -> Result<u64, Box<Response>> {
+    let ours = st.transport.cluster_id();
+    match header_id(headers, wire::CLUSTER_HEADER) {
+        Some(theirs) if theirs == ours => {}
+        Some(theirs) => {
+            return Err(Box::new(refuse(
+                412,
+                format!("cluster id mismatch: {theirs:x} is not {ours:x}"),
+            )))
+        }
+        None => {
+            return Err(Box::new(refuse(
+                412,
+                format!(
+                    "raft requests must name their cluster in {}",
+                    wire::CLUSTER_HEADER
+                ),
+            )))
+        }
+    }
+    let Some(from) = header_id(headers, wire::FROM_HEADER) else {
+        return Err(Box::new(refuse(
+            400,
+            format!(
+                "raft requests must name their sender in {}",
+                wire::FROM_HEADER
+            ),
+        )));
+    };
+    let (removed, member) = {
         let state = st.raft.state.read().expect("store lock poisoned");
-        state
-            .members
-            .is_removed(from)
-            .then(|| state.members.removed_at(from))
+        (
+            state
+                .members
+                .is_removed(from)
+                .then(|| state.members.removed_at(from)),
+            state.members.get(from).is_some(),
+        )
     };
     if let Some(at) = removed {
         let mut resp = reply::json(
@@ -130,22 +192,69 @@ fn check_sender(st: &AppState, headers: &HeaderMap) -> Result<(), Box<Response>>
         }
         return Err(Box::new(resp));
     }
+    if from == st.raft.id || !(member || st.transport.knows(from)) {
+        return Err(Box::new(refuse(
+            403,
+            format!("{from:x} is not a member of this cluster"),
+        )));
+    }
+    Ok(from)
+}
+
+/// Checks one message of a request from member `from`: it must be from that member, to this
+/// one, and of a kind that travels in such a request (`snapshot`: only `MsgSnapshot`, whose
+/// data comes with it; otherwise anything else, raft refusing local-only kinds itself).
+fn check_message(st: &AppState, from: u64, m: &Message, snapshot: bool) -> Result<(), String> {
+    if m.from != from {
+        return Err(format!(
+            "message from {:x} in a request from {from:x}",
+            m.from
+        ));
+    }
+    if m.to != st.raft.id {
+        return Err(format!(
+            "message to {:x} sent to member {:x}",
+            m.to, st.raft.id
+        ));
+    }
+    if snapshot != (m.get_msg_type() == MessageType::MsgSnapshot) {
+        return Err(format!(
+            "{:?} does not belong on {}",
+            m.get_msg_type(),
+            if snapshot { "/raft/snapshot" } else { "/raft" }
+        ));
+    }
     Ok(())
 }
 
-fn receive_messages(headers: HeaderMap, body: Bytes, st: AppState) -> Response {
-    if let Err(resp) = check_sender(&st, &headers) {
-        return *resp;
+async fn receive_messages<S, B>(headers: HeaderMap, body: S, st: AppState) -> Response
+where
+    S: Stream<Item = Result<B, warp::Error>> + Unpin + Send,
+    B: Buf,
+{
+    let from = match check_sender(&st, &headers) {
+        Ok(from) => from,
+        Err(resp) => return *resp,
+    };
+    let bytes = match body::read_limited(body, wire::MAX_BATCH_BYTES, BODY_READ_TIMEOUT).await {
+        Ok(b) => b,
+        Err(e) => return refuse(400, e.to_string()),
+    };
+    let msgs = match wire::decode_batch(&bytes) {
+        Ok(msgs) => msgs,
+        Err(why) => return refuse(400, why),
+    };
+    // All or nothing: a request with one forged message is not a member's.
+    if let Err(why) = msgs
+        .iter()
+        .try_for_each(|m| check_message(&st, from, m, false))
+    {
+        return refuse(400, why);
     }
-    match wire::decode_batch(&body) {
-        Ok(msgs) => {
-            for m in msgs {
-                st.raft.step(m);
-            }
-            reply::with_body(204, "text/plain; charset=utf-8", String::new())
-        }
-        Err(why) => reply::json(400, &json!({"message": why})),
+    for m in msgs {
+        st.raft.step(m);
     }
+    reply::with_body(204, "text/plain; charset=utf-8", String::new())
 }
 
 /// Receives a snapshot: its message, then its data straight into a file (fsynced), and only
@@ -160,25 +269,26 @@ where
     S: Stream<Item = Result<B, warp::Error>> + Unpin + Send,
     B: Buf,
 {
-    if let Err(resp) = check_sender(&st, &headers) {
-        return *resp;
-    }
-    match store_snapshot(body, &snapshots).await {
+    let from = match check_sender(&st, &headers) {
+        Ok(from) => from,
+        Err(resp) => return *resp,
+    };
+    let check = |m: &Message| check_message(&st, from, m, true);
+    match store_snapshot(body, &snapshots, check).await {
         Ok(msg) => {
             st.raft.step(msg);
             reply::with_body(204, "text/plain; charset=utf-8", String::new())
         }
-        Err(why) => {
-            tracing::warn!("snapshot from the leader refused: {why}");
-            reply::json(400, &json!({"message": why}))
-        }
+        Err(why) => refuse(400, format!("snapshot refused: {why}")),
     }
 }
 
+/// Streams a snapshot into its file; `check` vets its message before any file is created.
 async fn store_snapshot<S, B>(
     mut body: S,
     snapshots: &SnapshotFiles,
-) -> Result<raft::eraftpb::Message, String>
+    check: impl Fn(&Message) -> Result<(), String>,
+) -> Result<Message, String>
 where
     S: Stream<Item = Result<B, warp::Error>> + Unpin,
     B: Buf,
@@ -188,14 +298,17 @@ where
     let mut tmp = None;
     let mut msg = None;
     let mut written: u64 = 0;
-    while let Some(chunk) = body.next().await {
-        let mut chunk = chunk.map_err(|e| format!("snapshot stream broke: {e}"))?;
-        let mut bytes = chunk.copy_to_bytes(chunk.remaining()).to_vec();
+    while let Some(chunk) = body::next_chunk(&mut body, SNAPSHOT_STALL_TIMEOUT)
+        .await
+        .map_err(|e| format!("snapshot stream broke: {e}"))?
+    {
+        let mut bytes = chunk.to_vec();
         if msg.is_none() {
             head.extend_from_slice(&bytes);
             match wire::decode_one(&head)? {
                 None => continue,
                 Some((m, used)) => {
+                    check(&m)?;
                     let meta = m.get_snapshot().get_metadata();
                     let path = snapshots.incoming_temp_path(meta.term, meta.index);
                     file = Some(
@@ -233,14 +346,58 @@ where
     Ok(msg)
 }
 
-async fn join(st: &AppState, body: &[u8]) -> Response {
-    let req: JoinRequest = match serde_json::from_slice(body) {
-        Ok(r) => r,
-        Err(e) => return reply::json(400, &json!({"message": format!("bad join request: {e}")})),
+/// A learner that is not the joiner itself: while one catches up, joins wait (the joiner
+/// retries), so a stranger cannot pile up members (etcd 3.4 allows one learner, too).
+fn other_learner(st: &AppState, req: &JoinRequest) -> Option<String> {
+    let state = st.raft.state.read().expect("store lock poisoned");
+    let found = state
+        .members
+        .iter()
+        .find(|m| {
+            m.learner
+                && m.name != req.name
+                && !m.peer_urls.iter().any(|u| req.peer_urls.contains(u))
+        })
+        .map(|m| format!("{} ({})", id_hex(m.id), m.name));
+    found
+}
+
+/// `POST /join`: the cluster adds the machine as a learner (a voter once it caught up). A
+/// joiner knows no cluster id yet, so this cannot require membership; with `-peer-ca-file` it
+/// requires a client certificate (at the handshake). Without, anyone reaching the port can
+/// add one learner at a time.
+async fn join<S, B>(body: S, st: AppState) -> Response
+where
+    S: Stream<Item = Result<B, warp::Error>> + Unpin + Send,
+    B: Buf,
+{
+    let body = match body::read_limited(body, MAX_JOIN_BYTES, BODY_READ_TIMEOUT).await {
+        Ok(b) => b,
+        Err(e) => return refuse(400, format!("bad join request: {e}")),
     };
-    if req.name.is_empty() || req.name.len() > 255 || req.client_urls.len() > 8 {
-        return reply::json(400, &json!({"message": "a joining machine needs a name"}));
+    let req: JoinRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return refuse(400, format!("bad join request: {e}")),
+    };
+    if req.name.is_empty() || req.name.len() > 255 {
+        return refuse(
+            400,
+            "a joining machine needs a name (at most 255 bytes)".into(),
+        );
     }
+    if let Err(why) = membership::check_urls(&req.client_urls) {
+        return refuse(400, format!("bad client URLs: {why}"));
+    }
+    if let Some(learner) = other_learner(&st, &req) {
+        return refuse(
+            503,
+            format!(
+                "member {learner} is still catching up as a learner; machines join one at a \
+                 time (retry, or remove it)"
+            ),
+        );
+    }
+    tracing::info!(name = %req.name, peer_urls = ?req.peer_urls, "machine asks to join");
     match membership::add(&st.raft, &req.name, req.peer_urls, req.client_urls).await {
         Ok(record) => {
             let state = st.raft.state.read().expect("store lock poisoned");

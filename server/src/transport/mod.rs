@@ -119,6 +119,15 @@ impl Transport {
             .or_insert(url);
     }
 
+    /// Whether `id` is a peer this member knows an address for: a member of its table or one
+    /// a join response named (a joiner hears from its leader before its table holds anyone).
+    pub fn knows(&self, id: u64) -> bool {
+        self.addresses
+            .lock()
+            .expect("transport lock poisoned")
+            .contains_key(&id)
+    }
+
     /// Latency and counts per peer this member sent to (for `/v2/stats/leader`).
     pub fn follower_stats(&self) -> HashMap<u64, FollowerStats> {
         self.stats.lock().expect("stats lock poisoned").clone()
