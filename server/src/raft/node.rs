@@ -18,6 +18,7 @@ use raft::eraftpb::{ConfChange, ConfChangeType, Entry, EntryType, Message};
 use raft::{RawNode, SnapshotStatus, StateRole};
 
 use super::pending::{decode_context, encode_context, Pending};
+use super::serving::{CatchUp, ReadStep};
 use super::{RaftConfig, RaftHandle, RaftStatus, Request, StartMode};
 use crate::cluster::{new_cluster_id, ChangeContext, MemberRecord};
 use crate::command::Command;
@@ -125,6 +126,7 @@ pub fn start(
     raft_cfg.validate()?;
     let logger = slog::Logger::root(slog::Discard, slog::o!());
     let node = RawNode::new(&raft_cfg, storage, &logger)?;
+    let catch_up = CatchUp::new(node.raft.raft_log.committed);
 
     let state = shared(store, members);
     let status = Arc::new(RaftStatus::default());
@@ -157,6 +159,7 @@ pub fn start(
         removed: false,
         transport,
         rates: RateMeter::default(),
+        catch_up,
         cfg,
     };
     raft_loop.sync_transport();
@@ -230,6 +233,8 @@ struct RaftLoop {
     removed: bool,
     transport: Arc<Transport>,
     rates: RateMeter,
+    /// Whether reads may be served yet (see `super::serving`).
+    catch_up: CatchUp,
     cfg: RaftConfig,
 }
 
@@ -274,6 +279,7 @@ impl RaftLoop {
                 self.sample_rates();
             }
             self.on_ready()?;
+            self.update_serving();
         }
         self.pending.fail_all("server is stopping");
         Ok(())
@@ -383,6 +389,40 @@ impl RaftLoop {
             if self.node.propose(Vec::new(), cmd.encode()).is_ok() {
                 self.expire_in_flight = Some(Instant::now());
             }
+        }
+    }
+
+    /// Moves the member to serving once it caught up (see `super::serving`); a follower asks
+    /// the leader's commit index with a ReadIndex round.
+    fn update_serving(&mut self) {
+        if self.catch_up.done
+            || !self.catch_up.replayed(self.applied)
+            || !self.status.has_leader()
+            || !self.node.raft.prs().conf().voters().contains(self.id)
+        {
+            return;
+        }
+        let caught_up = if self.node.raft.state == StateRole::Leader {
+            self.node.raft.commit_to_current_term()
+                && self.applied >= self.node.raft.raft_log.committed
+        } else {
+            match self.catch_up.read_step() {
+                ReadStep::Confirmed => true,
+                ReadStep::Waiting => false,
+                ReadStep::Ask => {
+                    let (reply, rx) = tokio::sync::oneshot::channel();
+                    let id = self.pending.next_id();
+                    self.node.read_index(id.to_be_bytes().to_vec());
+                    self.pending.add_read(id, reply);
+                    self.catch_up.asked(rx);
+                    false
+                }
+            }
+        };
+        if caught_up {
+            self.catch_up.done = true;
+            self.status.serving.send_replace(true);
+            tracing::info!(applied = self.applied, "caught up; serving reads");
         }
     }
 
