@@ -733,6 +733,8 @@ impl RaftLoop {
             let mut st = self.state.write().expect("store lock poisoned");
             st.store = store;
             st.members = members;
+            // Its watchers never saw the events inside the snapshot: they re-read and re-watch.
+            st.clear_watchers();
         }
         self.applied = snap.get_metadata().index;
         tracing::info!(index = self.applied, "installed snapshot from the leader");
