@@ -70,6 +70,13 @@ impl StoreState {
         Ok(events)
     }
 
+    /// Ends every watcher with error 400: the store was just replaced by a snapshot, whose
+    /// events they never saw one by one.
+    pub fn clear_watchers(&mut self) {
+        let index = self.store.index();
+        self.hub.clear_all(index);
+    }
+
     fn publish(
         &mut self,
         id: u64,

@@ -36,6 +36,20 @@ pub fn members_in_order(st: &AppState) -> Vec<MemberRecord> {
     out
 }
 
+/// A member as clients see it in `/v2/members`: a learner (a joiner still catching up) is
+/// listed without client URLs, as an unstarted member is, so clients that pick a member from
+/// the list do not pick it before it can serve.
+fn as_listed(m: &MemberRecord) -> MemberRecord {
+    if m.learner {
+        MemberRecord {
+            client_urls: Vec::new(),
+            ..m.clone()
+        }
+    } else {
+        m.clone()
+    }
+}
+
 fn leader_member(st: &AppState) -> Option<MemberRecord> {
     let leader = st.raft.status.leader_id.load(Ordering::Relaxed);
     members_in_order(st).into_iter().find(|m| m.id == leader)
@@ -63,7 +77,7 @@ pub fn health(st: &AppState) -> Response {
             m.name == st.info.name && m.client_urls == [st.info.client_url.clone()] && !m.learner
         })
     };
-    if st.raft.status.has_leader() && published {
+    if st.raft.status.has_leader() && published && st.raft.status.is_serving() {
         reply::json(200, &json!({"health": "true"}))
     } else {
         reply::json(503, &json!({"health": "false"}))
@@ -74,7 +88,7 @@ pub fn health(st: &AppState) -> Response {
 pub fn machines_list(st: &AppState) -> Response {
     let urls: Vec<String> = members_in_order(st)
         .iter()
-        .filter(|m| !m.client_url().is_empty())
+        .filter(|m| !m.client_url().is_empty() && !m.learner)
         .map(|m| m.client_url().to_string())
         .collect();
     reply::with_body(200, "text/plain; charset=utf-8", urls.join(", "))
@@ -224,12 +238,19 @@ pub async fn members(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Response {
+    // The member table of a catching-up member is not current yet.
+    if let Err(e) = st.raft.wait_serving().await {
+        return members_error(&e);
+    }
     let rest = rest.trim_start_matches('/');
     match (method.clone(), rest) {
         (Method::GET, "") => reply::json(
             200,
             &MemberList {
-                members: members_in_order(st).iter().map(member_json).collect(),
+                members: members_in_order(st)
+                    .iter()
+                    .map(|m| member_json(&as_listed(m)))
+                    .collect(),
             },
         ),
         (Method::GET, "leader") => match leader_member(st) {

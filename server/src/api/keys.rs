@@ -37,6 +37,13 @@ pub async fn handle(
         Ok(v) => v,
         Err(e) => return reply::error(&e),
     };
+    // Local reads and watches answer from this member's store: not before it caught up. A
+    // quorum read waits for the cluster's commit index anyway.
+    if is_get && (params.wait || !params.quorum) {
+        if let Err(e) = st.raft.wait_serving().await {
+            return reply::error(&e);
+        }
+    }
     let resp = if is_get {
         if params.wait {
             watch::handle(&st, &key, &params).await

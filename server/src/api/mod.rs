@@ -248,6 +248,15 @@ async fn dispatch(
             return admin::members(&st, &method, rest, ct, &body).await;
         }
     }
+    // These answer from the store or the member table, which a catching-up member lacks.
+    if matches!(
+        path,
+        "/v2/machines" | "/v2/peers" | "/v2/leader" | "/v2/stats/store"
+    ) {
+        if let Err(e) = st.raft.wait_serving().await {
+            return reply::error(&e);
+        }
+    }
     let get_only = |f: fn(&AppState) -> Response| {
         if method == Method::GET || method == Method::HEAD {
             f(&st)

@@ -2,6 +2,7 @@
 //! `stream=true`, one JSON line per event). The watcher leaves the hub when its response is
 //! dropped, so a client that goes away leaks nothing.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -15,28 +16,36 @@ use super::params::KeyParams;
 use super::{reply, AppState};
 use crate::state::SharedState;
 use crate::store::Event;
-use crate::watch::WatcherId;
+use crate::watch::{Delivery, WatcherId};
 
 /// Registers the watch (or answers from history) and returns the streaming response.
 pub async fn handle(st: &AppState, key: &str, p: &KeyParams) -> Response {
-    let (first, registration, start_index) = {
+    let (history, registration, start_index) = {
         let mut state = st.raft.state.write().expect("store lock poisoned");
         let current = state.store.index();
-        let mut first = None;
+        let mut history = VecDeque::new();
         let mut since = current + 1;
         if p.wait_index > 0 && p.wait_index <= current {
-            match state.store.history_since(key, p.recursive, p.wait_index) {
-                Err(e) => return reply::error(&e),
-                Ok(Some(ev)) => {
-                    since = ev.index + 1;
-                    first = Some(Arc::new(ev));
+            // A stream replays every matching event still in the history, in index order,
+            // then goes on live from the next index: no gap, no duplicate.
+            let mut from = p.wait_index;
+            while from <= current {
+                match state.store.history_since(key, p.recursive, from) {
+                    Err(e) => return reply::error(&e),
+                    Ok(Some(ev)) => {
+                        from = ev.index + 1;
+                        history.push_back(Arc::new(ev));
+                        if !p.stream {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
                 }
-                Ok(None) => {}
             }
         } else if p.wait_index > current {
             since = p.wait_index;
         }
-        let registration = if first.is_some() && !p.stream {
+        let registration = if !history.is_empty() && !p.stream {
             None
         } else {
             match state.hub.add(key, p.recursive, since, p.stream) {
@@ -50,14 +59,15 @@ pub async fn handle(st: &AppState, key: &str, p: &KeyParams) -> Response {
                 }
             }
         };
-        (first, registration, current)
+        (history, registration, current)
     };
     let body = WatchBody {
-        first,
+        history,
         registration: registration.map(|(id, rx)| Registration {
             id,
             rx,
             state: st.raft.state.clone(),
+            in_hub: true,
         }),
         stream: p.stream,
         done: false,
@@ -71,24 +81,32 @@ pub async fn handle(st: &AppState, key: &str, p: &KeyParams) -> Response {
     resp
 }
 
-/// A watcher's place in the hub; dropping it removes the watcher.
+/// A watcher's place in the hub; dropping it removes the watcher, unless the hub already let
+/// it go (it fired, was too slow, or was cleared): then no lock is taken, so thousands of
+/// fired watchers do not queue on the state lock the raft thread needs.
 struct Registration {
     id: WatcherId,
-    rx: mpsc::Receiver<Arc<Event>>,
+    rx: mpsc::Receiver<Delivery>,
     state: SharedState,
+    in_hub: bool,
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
+        if !self.in_hub {
+            return;
+        }
         if let Ok(mut st) = self.state.write() {
             st.hub.remove(self.id);
         }
     }
 }
 
-/// The response body: the events, one JSON object and a newline each.
+/// The response body: the events, one JSON object and a newline each; a watch the hub
+/// cleared ends with the error's JSON.
 struct WatchBody {
-    first: Option<Arc<Event>>,
+    /// Events from the history, sent before the live ones.
+    history: VecDeque<Arc<Event>>,
     registration: Option<Registration>,
     stream: bool,
     done: bool,
@@ -100,6 +118,22 @@ fn encode(ev: &Event) -> Bytes {
     Bytes::from(v)
 }
 
+fn encode_error(e: &EtcdError) -> Bytes {
+    let mut v = serde_json::to_vec(&e.body()).unwrap_or_default();
+    v.push(b'\n');
+    Bytes::from(v)
+}
+
+impl WatchBody {
+    /// Ends the body after this chunk; `fired`: the hub no longer holds the watcher.
+    fn finish(&mut self, fired: bool) {
+        self.done = true;
+        if let Some(mut reg) = self.registration.take() {
+            reg.in_hub &= !fired;
+        }
+    }
+}
+
 impl futures::Stream for WatchBody {
     type Item = Result<Bytes, std::convert::Infallible>;
 
@@ -107,10 +141,10 @@ impl futures::Stream for WatchBody {
         if self.done {
             return Poll::Ready(None);
         }
-        if let Some(ev) = self.first.take() {
+        if let Some(ev) = self.history.pop_front() {
             if !self.stream {
-                self.done = true;
-                self.registration = None;
+                // Answered from history: never registered.
+                self.finish(false);
             }
             return Poll::Ready(Some(Ok(encode(&ev))));
         }
@@ -119,18 +153,20 @@ impl futures::Stream for WatchBody {
             return Poll::Ready(None);
         };
         match reg.rx.poll_recv(cx) {
-            Poll::Ready(Some(ev)) => {
+            Poll::Ready(Some(Ok(ev))) => {
                 if !stream {
-                    self.done = true;
-                    self.registration = None;
+                    self.finish(true);
                 }
                 Poll::Ready(Some(Ok(encode(&ev))))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                self.finish(true);
+                Poll::Ready(Some(Ok(encode_error(&e))))
             }
             // The hub dropped us (too slow a stream, or shutdown): end the body; clients
             // re-watch from their last index.
             Poll::Ready(None) => {
-                self.done = true;
-                self.registration = None;
+                self.finish(true);
                 Poll::Ready(None)
             }
             Poll::Pending => Poll::Pending,

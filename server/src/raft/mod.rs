@@ -9,6 +9,7 @@ mod failpoint;
 mod membership;
 mod node;
 mod pending;
+mod serving;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -27,6 +28,7 @@ use crate::store::Event;
 pub use exit::{LoopExit, RaftThread};
 pub use membership::is_change_in_progress;
 pub use node::{start, StartError};
+pub use serving::{CATCH_UP_READ_RETRY, CATCH_UP_WAIT};
 
 /// How long a write or quorum read may wait for the cluster before it fails with a 300 error.
 /// A failure here is honest: the write may still commit later, but it is never reported as done
@@ -124,12 +126,20 @@ pub struct RaftStatus {
     pub receive_rate_milli: AtomicU64,
     /// Whether this member is the leader.
     pub is_leader: std::sync::atomic::AtomicBool,
+    /// Whether the store has caught up and may answer reads (see [`serving`]): set once by
+    /// the raft loop, never cleared; handlers wait on it through [`RaftHandle::wait_serving`].
+    pub serving: tokio::sync::watch::Sender<bool>,
 }
 
 impl RaftStatus {
     /// Whether a leader is known.
     pub fn has_leader(&self) -> bool {
         self.leader_id.load(Ordering::Relaxed) != 0
+    }
+
+    /// Whether the store has caught up, so local reads answer from a current store.
+    pub fn is_serving(&self) -> bool {
+        *self.serving.borrow()
     }
 }
 
@@ -228,5 +238,30 @@ impl RaftHandle {
     /// by a quorum (raft ReadIndex): a read after this is linearizable.
     pub async fn read_index(&self) -> Result<(), EtcdError> {
         self.ask(|reply| Request::ReadIndex { reply }).await
+    }
+
+    /// The gate of every handler that answers from the local store: waits, up to
+    /// [`CATCH_UP_WAIT`], until the member has caught up (it restarted and is still replaying
+    /// its log, or it joined and is still a learner), then fails with 300 "member is
+    /// catching up; retry" rather than answer from a store that lacks acknowledged writes.
+    pub async fn wait_serving(&self) -> Result<(), EtcdError> {
+        if self.status.is_serving() {
+            return Ok(());
+        }
+        let mut rx = self.status.serving.subscribe();
+        let caught_up = tokio::time::timeout(CATCH_UP_WAIT, rx.wait_for(|s| *s))
+            .await
+            .is_ok_and(|r| r.is_ok());
+        match caught_up {
+            true => Ok(()),
+            false => {
+                let index = self.state.read().map(|s| s.store.index()).unwrap_or(0);
+                Err(EtcdError::new(
+                    ErrorCode::RaftInternal,
+                    "member is catching up; retry",
+                    index,
+                ))
+            }
+        }
     }
 }

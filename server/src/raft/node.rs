@@ -21,6 +21,7 @@ use super::membership::{
     refuse_conf_changes_raft_would_drop, REFUSED_CONF_CHANGE,
 };
 use super::pending::{self, decode_context, encode_context, Pending};
+use super::serving::{CatchUp, ReadStep};
 use super::{RaftConfig, RaftHandle, RaftStatus, Request, StartMode, REQUEST_TIMEOUT};
 use crate::cluster::{new_cluster_id, ChangeContext, MemberRecord};
 use crate::command::Command;
@@ -130,6 +131,7 @@ pub fn start(
     raft_cfg.validate()?;
     let logger = slog::Logger::root(slog::Discard, slog::o!());
     let node = RawNode::new(&raft_cfg, storage, &logger)?;
+    let catch_up = CatchUp::new(node.raft.raft_log.committed);
 
     let state = shared(store, members);
     let status = Arc::new(RaftStatus::default());
@@ -164,6 +166,7 @@ pub fn start(
         removal_hint_logged: None,
         transport,
         rates: RateMeter::default(),
+        catch_up,
         cfg,
     };
     raft_loop.sync_transport();
@@ -259,6 +262,8 @@ struct RaftLoop {
     removal_hint_logged: Option<Instant>,
     transport: Arc<Transport>,
     rates: RateMeter,
+    /// Whether reads may be served yet (see `super::serving`).
+    catch_up: CatchUp,
     cfg: RaftConfig,
 }
 
@@ -305,6 +310,7 @@ impl RaftLoop {
                 self.drop_expired_requests();
             }
             self.on_ready()?;
+            self.update_serving();
             if let Some(exit) = self.exit.take() {
                 self.pending
                     .fail_all("this member was removed from the cluster");
@@ -330,6 +336,18 @@ impl RaftLoop {
                             "refusing forwarded conf changes: one is already in progress"
                         );
                     }
+                }
+                if msg.get_msg_type() == MessageType::MsgHeartbeat
+                    && msg.commit > self.node.raft.raft_log.last_index()
+                {
+                    // A leader never sends a commit beyond what this member acknowledged, and
+                    // raft-rs would panic on it: only a broken or hostile peer sends this.
+                    tracing::warn!(
+                        from = msg.from,
+                        commit = msg.commit,
+                        "dropping a heartbeat that commits beyond this member's log"
+                    );
+                    return Ok(());
                 }
                 if let Err(e) = self.node.step(msg) {
                     tracing::debug!("ignoring raft message: {e}");
@@ -469,6 +487,40 @@ impl RaftLoop {
             if self.node.propose(Vec::new(), cmd.encode()).is_ok() {
                 self.expire_in_flight = Some(Instant::now());
             }
+        }
+    }
+
+    /// Moves the member to serving once it caught up (see `super::serving`); a follower asks
+    /// the leader's commit index with a ReadIndex round.
+    fn update_serving(&mut self) {
+        if self.catch_up.done
+            || !self.catch_up.replayed(self.applied)
+            || !self.status.has_leader()
+            || !self.node.raft.prs().conf().voters().contains(self.id)
+        {
+            return;
+        }
+        let caught_up = if self.node.raft.state == StateRole::Leader {
+            self.node.raft.commit_to_current_term()
+                && self.applied >= self.node.raft.raft_log.committed
+        } else {
+            match self.catch_up.read_step() {
+                ReadStep::Confirmed => true,
+                ReadStep::Waiting => false,
+                ReadStep::Ask => {
+                    let (reply, rx) = tokio::sync::oneshot::channel();
+                    let id = self.pending.next_id();
+                    self.node.read_index(id.to_be_bytes().to_vec());
+                    self.pending.add_read(id, reply);
+                    self.catch_up.asked(rx);
+                    false
+                }
+            }
+        };
+        if caught_up {
+            self.catch_up.done = true;
+            self.status.serving.send_replace(true);
+            tracing::info!(applied = self.applied, "caught up; serving reads");
         }
     }
 
@@ -789,6 +841,8 @@ impl RaftLoop {
             let mut st = self.state.write().expect("store lock poisoned");
             st.store = store;
             st.members = members;
+            // Its watchers never saw the events inside the snapshot: they re-read and re-watch.
+            st.clear_watchers();
         }
         self.applied = snap.get_metadata().index;
         tracing::info!(index = self.applied, "installed snapshot from the leader");
