@@ -263,3 +263,37 @@ fn members_cannot_forge_each_other_or_misaddress() {
     c.wait_converged();
     assert_serving(&c.members[target], "/on-the-target");
 }
+
+/// Without peer TLS a stranger can copy a member's id and the cluster id: such a heartbeat
+/// committing far beyond the log used to panic raft-rs. It is dropped, and the member serves on.
+#[test]
+fn a_heartbeat_posing_as_a_member_cannot_commit_beyond_the_log() {
+    let c = Cluster::start(3, &[]);
+    let leader = c.wait_for_leader(None);
+    let target = (leader + 1) % 3;
+    let (me, cluster, term) = ids(&c.members[target]);
+    let leader_id = u64::from_str_radix(&c.id_of(leader), 16).expect("hex id");
+    let url = format!("{}/raft", c.members[target].peer_url());
+    let headers = vec![
+        ("X-Etcd-Cluster-Id", format!("{cluster:x}")),
+        ("X-Raft-From", format!("{leader_id:x}")),
+    ];
+    let hostile = framed_message(MSG_HEARTBEAT, me, leader_id, term, 1 << 40);
+    let (status, text) = post(&url, &headers, &hostile);
+    assert!(status < 300, "it passes the sender checks: {status} {text}");
+    std::thread::sleep(Duration::from_millis(500));
+    let r = c.put(leader, "/after-the-heartbeat", "v").expect("PUT");
+    assert!(
+        r.status == 200 || r.status == 201,
+        "{} {}",
+        r.status,
+        r.body
+    );
+    c.wait_converged();
+    assert_serving(&c.members[target], "/on-the-target");
+    assert!(
+        c.members[target].log().contains("dropping a heartbeat"),
+        "{}",
+        c.members[target].log()
+    );
+}
