@@ -121,6 +121,9 @@ pub struct Global {
     /// CA bundle (PEM) that signed the servers' certificates.
     #[arg(long = "ca-file", env = "ETCDCTL_CA_FILE", global = true)]
     pub ca_file: Option<PathBuf>,
+    /// Authenticate as `user[:password]` (the password is asked for when left out).
+    #[arg(long, short = 'u', env = "ETCDCTL_USERNAME", global = true)]
+    pub username: Option<String>,
 }
 
 impl Global {
@@ -324,6 +327,24 @@ pub enum Cmd {
         after_help = "Examples:\n  etcdctl member list\n  etcdctl member add node2 http://127.0.0.1:7002\n  etcdctl member remove 2e1259d415f2a040"
     )]
     Member(MemberCmd),
+    /// Users of etcd's auth: add, get, list, remove, grant, revoke, passwd.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  etcdctl user add root\n  etcdctl --username root user grant --roles readers alice"
+    )]
+    User(UserCmd),
+    /// Roles of etcd's auth: add, get, list, remove, grant, revoke.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  etcdctl role add readers\n  etcdctl role grant --path '/config/*' --read readers"
+    )]
+    Role(RoleCmd),
+    /// Turn etcd's auth on or off.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  etcdctl auth enable\n  etcdctl --username root auth disable"
+    )]
+    Auth(AuthCmd),
     /// Check the health of every member.
     #[command(
         name = "cluster-health",
@@ -373,6 +394,8 @@ pub enum Cmd {
         dir: Option<PathBuf>,
     },
 }
+
+pub use crate::cli_auth::{AuthCmd, RoleCmd, UserCmd};
 
 /// `etcdctl member …`.
 #[derive(Debug, Subcommand)]

@@ -41,6 +41,8 @@ pub struct Settings {
     pub tls: TlsFiles,
     /// Print requests on stderr.
     pub debug: bool,
+    /// `--username`: user and password, sent as HTTP Basic auth with every request.
+    pub credentials: Option<(String, String)>,
 }
 
 /// A request body with its content type.
@@ -60,6 +62,7 @@ pub struct Client {
     timeout: Duration,
     /// End of the `--total-timeout` budget; `None` once lifted for export/import.
     deadline: Option<Instant>,
+    credentials: Option<(String, String)>,
 }
 
 /// Percent-encodes a key path (keeps `/` and unreserved characters).
@@ -166,6 +169,7 @@ impl Client {
             debug: s.debug,
             timeout: s.timeout,
             deadline: Some(Instant::now() + s.total_timeout),
+            credentials: s.credentials.clone(),
         })
     }
 
@@ -252,6 +256,9 @@ impl Client {
                     .timeout(left.min(self.timeout))
             };
             self.trace(&method, &format!("{ep}{path_and_query}"), body);
+            if let Some((user, password)) = &self.credentials {
+                req = req.basic_auth(user, Some(password));
+            }
             if let Some(b) = body {
                 req = req
                     .header("Content-Type", b.content_type)

@@ -3,6 +3,7 @@
 //! and man pages.
 
 mod cli;
+mod cli_auth;
 mod client;
 mod commands;
 mod failure;
@@ -74,6 +75,13 @@ fn run(cli: &Cli, out: &Printer) -> (Result<(), Failure>, bool) {
             ca: g.ca_file.clone(),
         },
         debug: g.debug,
+        credentials: match &g.username {
+            Some(arg) => match commands::auth::split_credentials(arg, "Password: ") {
+                Ok(c) => Some(c),
+                Err(f) => return (Err(f), false),
+            },
+            None => None,
+        },
     };
     let mut client = match Client::new(&settings) {
         Ok(c) => c,
@@ -88,10 +96,10 @@ fn run(cli: &Cli, out: &Printer) -> (Result<(), Failure>, bool) {
         // Moving a large tree takes as long as it takes; each request keeps --timeout.
         client.clear_total_timeout();
     }
-    (run_remote(&cli.command, &client, out), sync)
+    (run_remote(&cli.command, &client, out, g.no_sync), sync)
 }
 
-fn run_remote(cmd: &Cmd, client: &Client, out: &Printer) -> Result<(), Failure> {
+fn run_remote(cmd: &Cmd, client: &Client, out: &Printer, no_sync: bool) -> Result<(), Failure> {
     if commands::keys::run(cmd, client, out)? {
         return Ok(());
     }
@@ -127,6 +135,9 @@ fn run_remote(cmd: &Cmd, client: &Client, out: &Printer) -> Result<(), Failure> 
             commands::watch::exec_watch(w, out, command)
         }
         Cmd::Member(m) => commands::members::run(m, client),
+        Cmd::User(u) => commands::auth::user(u, client, no_sync),
+        Cmd::Role(r) => commands::auth::role(r, client, no_sync),
+        Cmd::Auth(a) => commands::auth::auth(a, client, no_sync),
         Cmd::ClusterHealth { forever } => commands::health::run(client, *forever),
         Cmd::Export {
             key,

@@ -540,3 +540,77 @@ fn sync_switches_to_the_members_client_urls() {
         assert!(err.contains(&unsynced), "{}: {err}", bin.display());
     }
 }
+
+/// `user`, `role` and `auth` as a new administrator would run them, errors included: the same
+/// stdout, stderr and exit codes as the Go etcdctl, against the reference etcd 3.4 (which has
+/// etcd 2.x's v2 auth).
+const AUTH_SCRIPT: &[&[&str]] = &[
+    &["user", "list"],
+    &["user", "add", "root:rootpw"],
+    &["user", "add", "alice:alicepw"],
+    &["user", "list"],
+    &["user", "get", "root"],
+    &["user", "get", "nobody"],
+    &["user", "get"],
+    &["user", "list", "extra"],
+    &["role", "list"],
+    &["role", "add", "readers"],
+    &["role", "add", "readers"],
+    &["role", "get", "readers"],
+    &["role", "get", "nope"],
+    &["role", "get"],
+    &["role", "grant", "--path", "/conf/*", "--read", "readers"],
+    &["role", "grant", "--path", "/conf/*", "--read", "readers"],
+    &["role", "grant", "--path", "/conf/*", "--rw", "readers"],
+    &["role", "grant", "--path", "conf", "--read", "readers"],
+    &["role", "grant", "--path", "/x", "readers"],
+    &["role", "grant", "--read", "readers"],
+    &["role", "get", "readers"],
+    &["role", "revoke", "--path", "/conf/*", "--write", "readers"],
+    &["role", "revoke", "--path", "/nothere", "--write", "readers"],
+    &["user", "grant", "--roles", "readers", "alice"],
+    &["user", "grant", "alice"],
+    &["user", "get", "alice"],
+    &["user", "revoke", "--roles", "readers", "alice"],
+    &["user", "revoke", "--roles", "readers", "alice"],
+    &["auth", "enable"],
+    &["auth", "enable", "now"],
+    &["user", "list"],
+    &["--username", "root:wrong", "user", "list"],
+    &["--username", "root:rootpw", "user", "list"],
+    &["--username", "root:rootpw", "role", "list"],
+    &["--username", "alice:alicepw", "user", "list"],
+    &["--username", "root:rootpw", "set", "/conf/a", "1"],
+    &["--username", "alice:alicepw", "get", "/conf/a"],
+    &["--username", "root:rootpw", "auth", "enable"],
+    &["--username", "root:rootpw", "user", "remove", "alice"],
+    &["--username", "root:rootpw", "user", "remove", "alice"],
+    &["--username", "root:rootpw", "role", "remove", "readers"],
+    &["--username", "root:rootpw", "role", "remove", "readers"],
+    &["--username", "root:rootpw", "auth", "disable"],
+    &["auth", "disable"],
+];
+
+#[test]
+fn auth_commands_match_against_the_reference_etcd() {
+    if !go_available() {
+        return;
+    }
+    let (Some(a), Some(b)) = (
+        EtcdProcess::start_reference(),
+        EtcdProcess::start_reference(),
+    ) else {
+        eprintln!("note: reference etcd 3.4 not installed; comparison against it skipped");
+        return;
+    };
+    for args in AUTH_SCRIPT {
+        let mine = run_on(ours(), &a.client_url(), args, None);
+        let theirs = run_on(Path::new(GO), &b.client_url(), args, None);
+        assert_same(args, &mine, &theirs);
+        assert_eq!(
+            String::from_utf8_lossy(&mine.stderr),
+            String::from_utf8_lossy(&theirs.stderr),
+            "etcdctl {args:?}: stderr"
+        );
+    }
+}

@@ -1,5 +1,6 @@
 //! One module per group of commands.
 
+pub mod auth;
 pub mod export;
 pub mod health;
 pub mod keys;
