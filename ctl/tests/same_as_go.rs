@@ -203,17 +203,24 @@ fn key_commands_match_the_go_etcdctl() {
 
 #[test]
 fn key_commands_match_against_the_reference_etcd() {
+    if let Some((a, b)) = two_references() {
+        compare_script(&a.client_url(), &b.client_url(), KEY_SCRIPT);
+    }
+}
+
+/// Two fresh reference etcd 3.4 servers, when the Go etcdctl and etcd 3.4 are installed.
+fn two_references() -> Option<(EtcdProcess, EtcdProcess)> {
     if !go_available() {
-        return;
+        return None;
     }
     let (Some(a), Some(b)) = (
         EtcdProcess::start_reference(),
         EtcdProcess::start_reference(),
     ) else {
         eprintln!("note: reference etcd 3.4 not installed; comparison against it skipped");
-        return;
+        return None;
     };
-    compare_script(&a.client_url(), &b.client_url(), KEY_SCRIPT);
+    Some((a, b))
 }
 
 /// Two fresh servers of ours, or of the reference etcd 3.4 (`None` when not installed).
@@ -593,14 +600,7 @@ const AUTH_SCRIPT: &[&[&str]] = &[
 
 #[test]
 fn auth_commands_match_against_the_reference_etcd() {
-    if !go_available() {
-        return;
-    }
-    let (Some(a), Some(b)) = (
-        EtcdProcess::start_reference(),
-        EtcdProcess::start_reference(),
-    ) else {
-        eprintln!("note: reference etcd 3.4 not installed; comparison against it skipped");
+    let Some((a, b)) = two_references() else {
         return;
     };
     for args in AUTH_SCRIPT {

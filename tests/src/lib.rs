@@ -5,6 +5,7 @@
 //! parallel under nextest.
 
 pub mod cluster;
+pub mod differential;
 pub mod http;
 pub mod load;
 pub mod proxy;

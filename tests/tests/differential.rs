@@ -4,99 +4,20 @@
 
 use std::collections::HashMap;
 
+use etcd_integration::differential::{normalise, Lcg, Renumber};
 use etcd_integration::{request, EtcdProcess, Reply};
 use serde_json::Value;
-
-/// A tiny deterministic generator (no dependency, same sequence everywhere).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
 
 const KEYS: [&str; 8] = [
     "/d0", "/d0/a", "/d0/b", "/d0/s/x", "/d1", "/d1/a", "/k", "/d1/_h",
 ];
 const VALUES: [&str; 3] = ["one", "two", ""];
 
-/// Maps a server's indexes to the order in which they first appear, so two servers whose
-/// counters start at different places compare equal.
-#[derive(Default)]
-struct Renumber(HashMap<u64, usize>);
-
-impl Renumber {
-    fn map(&mut self, v: u64) -> u64 {
-        let next = self.0.len() + 1;
-        *self.0.entry(v).or_insert(next) as u64
-    }
-}
-
 /// One server under test, with what it has told us about modifiedIndexes.
 struct Side {
     server: EtcdProcess,
     renumber: Renumber,
     last_index: HashMap<String, u64>,
-}
-
-fn normalise_node(n: &mut Value, r: &mut Renumber) {
-    let Some(obj) = n.as_object_mut() else { return };
-    // Our seed-form extra field.
-    obj.remove("prevValue");
-    for f in ["modifiedIndex", "createdIndex"] {
-        if let Some(v) = obj.get(f).and_then(Value::as_u64) {
-            obj.insert(f.into(), r.map(v).into());
-        }
-    }
-    if obj.contains_key("ttl") {
-        obj.insert("ttl".into(), true.into());
-    }
-    if obj.contains_key("expiration") {
-        obj.insert("expiration".into(), true.into());
-    }
-    // In-order names are the (server-specific) index, zero padded: renumber them too.
-    if let Some(key) = obj.get("key").and_then(Value::as_str).map(str::to_string) {
-        if let Some((parent, name)) = key.rsplit_once('/') {
-            if name.len() == 20 && name.bytes().all(|b| b.is_ascii_digit()) {
-                let idx: u64 = name.parse().unwrap_or(0);
-                obj.insert("key".into(), format!("{parent}/#{}", r.map(idx)).into());
-            }
-        }
-    }
-    if let Some(nodes) = obj.get_mut("nodes").and_then(Value::as_array_mut) {
-        for c in nodes.iter_mut() {
-            normalise_node(c, r);
-        }
-        // etcd 3.4 lists in map order unless sorted; compare as sets.
-        nodes.sort_by_key(|c| c["key"].as_str().unwrap_or("").to_string());
-    }
-}
-
-fn normalise(reply: &Reply, r: &mut Renumber) -> Value {
-    let mut v: Value = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
-    if let Some(obj) = v.as_object_mut() {
-        if obj.contains_key("errorCode") {
-            // Messages of 100/101/105 and the CAS cause format differ by design (§11 rows 2, 3).
-            obj.remove("message");
-            if obj["errorCode"] == 101 {
-                obj.remove("cause");
-            }
-            if let Some(i) = obj.get("index").and_then(Value::as_u64) {
-                obj.insert("index".into(), r.map(i).into());
-            }
-        }
-        for f in ["node", "prevNode"] {
-            if let Some(n) = obj.get_mut(f) {
-                normalise_node(n, r);
-            }
-        }
-    }
-    serde_json::json!({"status": reply.status, "body": v})
 }
 
 /// One generated operation: method, key, query, form body. `prevIndex` is filled per side.

@@ -7,21 +7,9 @@
 
 use std::collections::HashMap;
 
+use etcd_integration::differential::{normalise, Lcg, Renumber};
 use etcd_integration::{request, EtcdProcess, Reply};
 use serde_json::Value;
-
-/// A tiny deterministic generator (same sequence everywhere).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
 
 const KEYS: [&str; 13] = [
     "/w/a", "/w/b", "/w/_h", "/w/s/x", "/w/s/y", "/w/s/_y", "/w/_hd/z", "/q", "/k", "/k2",
@@ -29,17 +17,6 @@ const KEYS: [&str; 13] = [
 ];
 const DIRS: [&str; 4] = ["/w", "/w/s", "/q", "/"];
 const VALUES: [&str; 3] = ["one", "two", ""];
-
-/// Maps a server's indexes to the order in which they first appear.
-#[derive(Default)]
-struct Renumber(HashMap<u64, usize>);
-
-impl Renumber {
-    fn map(&mut self, v: u64) -> u64 {
-        let next = self.0.len() + 1;
-        *self.0.entry(v).or_insert(next) as u64
-    }
-}
 
 struct Side {
     server: EtcdProcess,
@@ -57,58 +34,6 @@ struct Side {
 fn hidden_below(watched: &str, key: &str) -> bool {
     let watched = watched.trim_end_matches('/');
     key.len() > watched.len() && key.starts_with(watched) && key[watched.len()..].contains("/_")
-}
-
-fn normalise_node(n: &mut Value, r: &mut Renumber) {
-    let Some(obj) = n.as_object_mut() else { return };
-    obj.remove("prevValue");
-    for f in ["modifiedIndex", "createdIndex"] {
-        if let Some(v) = obj.get(f).and_then(Value::as_u64) {
-            obj.insert(f.into(), r.map(v).into());
-        }
-    }
-    for f in ["ttl", "expiration"] {
-        if obj.contains_key(f) {
-            obj.insert(f.into(), true.into());
-        }
-    }
-    if let Some(key) = obj.get("key").and_then(Value::as_str).map(str::to_string) {
-        if let Some((parent, name)) = key.rsplit_once('/') {
-            if name.len() == 20 && name.bytes().all(|b| b.is_ascii_digit()) {
-                let idx: u64 = name.parse().unwrap_or(0);
-                obj.insert("key".into(), format!("{parent}/#{}", r.map(idx)).into());
-            }
-        }
-    }
-    if let Some(nodes) = obj.get_mut("nodes").and_then(Value::as_array_mut) {
-        for c in nodes.iter_mut() {
-            normalise_node(c, r);
-        }
-        nodes.sort_by_key(|c| c["key"].as_str().unwrap_or("").to_string());
-    }
-}
-
-fn normalise(reply: &Reply, r: &mut Renumber) -> Value {
-    let mut v: Value = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
-    if let Some(obj) = v.as_object_mut() {
-        if obj.contains_key("errorCode") {
-            // Documented differences (§11): messages; the CAS cause format (101); the history
-            // bounds in 401's cause.
-            obj.remove("message");
-            if obj["errorCode"] == 101 || obj["errorCode"] == 401 {
-                obj.remove("cause");
-            }
-            if let Some(i) = obj.get("index").and_then(Value::as_u64) {
-                obj.insert("index".into(), r.map(i).into());
-            }
-        }
-        for f in ["node", "prevNode"] {
-            if let Some(n) = obj.get_mut(f) {
-                normalise_node(n, r);
-            }
-        }
-    }
-    serde_json::json!({"status": reply.status, "body": v})
 }
 
 /// What one step sends; indexes are filled per side.
