@@ -61,6 +61,24 @@ pub enum StorageFailure {
     Incomplete(String, &'static str),
 }
 
+/// Makes `dir` (created if missing) readable by its owner only, as etcd 3.x keeps its data
+/// dir: it holds every key, and with auth every password hash.
+fn owner_only(dir: &Path) -> Result<(), StorageFailure> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+    if mode != 0o700 {
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                dir = %dir.display(),
+                "data dir was readable by others (mode {mode:o}); setting it to 700"
+            );
+        }
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 /// Who this data dir belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberIdentity {
@@ -89,6 +107,9 @@ impl RaftStorage {
     pub fn open(data_dir: &Path) -> Result<RaftStorage, StorageFailure> {
         let log_dir: PathBuf = data_dir.join("log");
         std::fs::create_dir_all(&log_dir)?;
+        for dir in [data_dir, log_dir.as_path(), &data_dir.join("snap")] {
+            owner_only(dir)?;
+        }
         let cfg = EngineConfig {
             dir: log_dir.display().to_string(),
             // Small files keep purging of compacted log cheap on small stores.
@@ -648,6 +669,20 @@ mod tests {
             40,
             "no entry of the old log is left"
         );
+    }
+
+    #[test]
+    fn the_data_dir_is_for_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("d");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+        drop(RaftStorage::open(&data).unwrap());
+        for d in [data.clone(), data.join("log"), data.join("snap")] {
+            let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", d.display());
+        }
     }
 
     /// What a crash between the two writes of the old install left: the log wiped (identity

@@ -1,9 +1,69 @@
 //! Snapshot files: `snap/<term>-<index>.snap`, written to a temporary name, fsynced, renamed,
 //! and the directory fsynced, so a crash leaves either the old snapshot or the new one whole.
+//!
+//! Each file starts with a header: the magic `ETCDSNAP`, a format version (u32), the data's
+//! length (u64) and its CRC-32 (u32), all big endian, so a truncated or corrupted file (a bad
+//! disk, a torn copy, a broken transfer) is refused by name instead of being served. Files of
+//! 0.3.0, which have no header, are read as they are.
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{Error, ErrorKind, Write};
 use std::path::{Path, PathBuf};
+
+/// The first bytes of a snapshot file with a header.
+const MAGIC: &[u8; 8] = b"ETCDSNAP";
+/// The header's version.
+const HEADER_VERSION: u32 = 1;
+/// Magic, version, length, checksum.
+const HEADER_LEN: usize = 8 + 4 + 8 + 4;
+
+/// The header for `data`.
+fn header(data: &[u8]) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[..8].copy_from_slice(MAGIC);
+    h[8..12].copy_from_slice(&HEADER_VERSION.to_be_bytes());
+    h[12..20].copy_from_slice(&(data.len() as u64).to_be_bytes());
+    h[20..].copy_from_slice(&crc32fast::hash(data).to_be_bytes());
+    h
+}
+
+/// The data of a snapshot file's bytes, checked against its header (`path` names it in the
+/// error).
+fn checked(path: &Path, mut bytes: Vec<u8>) -> std::io::Result<Vec<u8>> {
+    if !bytes.starts_with(MAGIC) {
+        // Written by 0.3.0, before files had a header.
+        return Ok(bytes);
+    }
+    let corrupt = |why: String| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("snapshot file {} is damaged: {why}", path.display()),
+        )
+    };
+    if bytes.len() < HEADER_LEN {
+        return Err(corrupt(format!(
+            "{} bytes, shorter than its header",
+            bytes.len()
+        )));
+    }
+    let version = u32::from_be_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    if version != HEADER_VERSION {
+        return Err(corrupt(format!("unknown header version {version}")));
+    }
+    let len = u64::from_be_bytes(bytes[12..20].try_into().expect("8 bytes"));
+    let crc = u32::from_be_bytes(bytes[20..24].try_into().expect("4 bytes"));
+    let found = (bytes.len() - HEADER_LEN) as u64;
+    if found != len {
+        return Err(corrupt(format!(
+            "{found} bytes of data where the header says {len} (truncated?)"
+        )));
+    }
+    bytes.drain(..HEADER_LEN);
+    if crc32fast::hash(&bytes) != crc {
+        return Err(corrupt("checksum mismatch".into()));
+    }
+    Ok(bytes)
+}
 
 /// The snapshot directory of a data dir.
 #[derive(Debug, Clone)]
@@ -66,7 +126,8 @@ impl SnapshotFiles {
     pub fn read_received(&self, term: u64, index: u64) -> std::io::Result<Vec<u8>> {
         let incoming = self.incoming_path(term, index);
         if incoming.exists() {
-            fs::read(incoming)
+            let bytes = fs::read(&incoming)?;
+            checked(&incoming, bytes)
         } else {
             self.read(term, index)
         }
@@ -106,6 +167,7 @@ impl SnapshotFiles {
         let tmp = final_path.with_extension("tmp");
         {
             let mut f = File::create(&tmp)?;
+            f.write_all(&header(data))?;
             f.write_all(data)?;
             f.sync_all()?;
         }
@@ -123,9 +185,16 @@ impl SnapshotFiles {
         Ok(false)
     }
 
-    /// Reads a snapshot.
+    /// Reads a snapshot, checking it against its header.
     pub fn read(&self, term: u64, index: u64) -> std::io::Result<Vec<u8>> {
-        fs::read(self.path(term, index))
+        let path = self.path(term, index);
+        let bytes = fs::read(&path).map_err(|e| {
+            Error::new(
+                e.kind(),
+                format!("cannot read snapshot file {}: {e}", path.display()),
+            )
+        })?;
+        checked(&path, bytes)
     }
 }
 
@@ -135,5 +204,45 @@ fn clear_dir(dir: &Path) {
         for entry in entries.flatten() {
             let _ = fs::remove_file(entry.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn damaged_files_are_refused_by_name_and_old_ones_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = SnapshotFiles::open(dir.path()).unwrap();
+        files.write(2, 9, b"the store").unwrap();
+        assert_eq!(files.read(2, 9).unwrap(), b"the store");
+        let path = files.path(2, 9);
+        let good = fs::read(&path).unwrap();
+
+        let mut flipped = good.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        fs::write(&path, &flipped).unwrap();
+        let e = files.read(2, 9).unwrap_err().to_string();
+        assert!(
+            e.contains("checksum mismatch") && e.contains(".snap"),
+            "{e}"
+        );
+
+        fs::write(&path, &good[..good.len() - 3]).unwrap();
+        let e = files.read(2, 9).unwrap_err().to_string();
+        assert!(e.contains("truncated"), "{e}");
+
+        fs::write(&path, &good[..10]).unwrap();
+        let e = files.read(2, 9).unwrap_err().to_string();
+        assert!(e.contains("shorter than its header"), "{e}");
+
+        // A 0.3.0 file (no header) is read as it is.
+        fs::write(&path, b"\x02legacy").unwrap();
+        assert_eq!(files.read(2, 9).unwrap(), b"\x02legacy");
+
+        fs::remove_file(&path).unwrap();
+        let e = files.read(2, 9).unwrap_err().to_string();
+        assert!(e.contains(&path.display().to_string()), "{e}");
     }
 }
