@@ -9,6 +9,7 @@
 //! machine restarts from that snapshot and replays the log after it, conf changes included,
 //! so raft's configuration and the member table always describe the same index.
 
+mod log_integrity;
 mod snapshot;
 
 use std::path::{Path, PathBuf};
@@ -55,6 +56,9 @@ pub enum StorageFailure {
     /// A stored protobuf could not be decoded.
     #[error("stored state is corrupt: {0}")]
     Corrupt(String),
+    /// The raft log lost or damaged committed entries (see `log_integrity`).
+    #[error("{0}")]
+    Damaged(String),
     /// The data dir holds raft state but no member identity: something was lost, and starting
     /// on it as a new member would silently fork the cluster's data.
     #[error("data dir {0} is incomplete: it holds {1} but no member identity (was it damaged, or copied in part?); refusing to start on it. Restore it from a backup, or start with -f to discard it")]
@@ -100,6 +104,8 @@ pub struct RaftStorage {
     snapshot_meta: SnapshotMetadata,
     /// Raft asked for a snapshot for a member the newest one does not include.
     snapshot_wanted: std::sync::atomic::AtomicBool,
+    /// How far the log was durably committed, kept outside it.
+    durable: log_integrity::DurableMark,
 }
 
 impl RaftStorage {
@@ -143,8 +149,12 @@ impl RaftStorage {
             truncated_term,
             snapshot_meta,
             snapshot_wanted: Default::default(),
+            durable: log_integrity::DurableMark::open(data_dir)?,
         };
         storage.check_complete(data_dir)?;
+        log_integrity::verify_entries(&storage.engine, &log_dir)?;
+        let last = raft::Storage::last_index(&storage).unwrap_or(0);
+        storage.durable.check(data_dir, last)?;
         Ok(storage)
     }
 
@@ -273,6 +283,12 @@ impl RaftStorage {
         }
         if !batch.is_empty() {
             self.engine.write(&mut batch, sync)?;
+        }
+        if sync {
+            // Everything written so far is durable now: the commit index too, as far as the
+            // log reaches.
+            let last = raft::Storage::last_index(self).unwrap_or(0);
+            self.durable.advance(self.hard_state.commit.min(last))?;
         }
         Ok(())
     }
