@@ -7,7 +7,9 @@
 pub mod cluster;
 pub mod differential;
 pub mod http;
+pub mod linearizable;
 pub mod load;
+pub mod nemesis;
 pub mod proxy;
 
 use std::net::TcpListener;
