@@ -4,6 +4,7 @@
 //! `store` applies in log order, and the `watch` hub tells waiting watchers.
 
 pub mod api;
+pub mod auth;
 pub mod cluster;
 pub mod command;
 pub mod config;
