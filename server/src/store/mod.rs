@@ -404,18 +404,22 @@ impl Store {
             return Err(self.err(ErrorCode::RootReadOnly, "/"));
         }
         self.check_ancestors(key)?;
-        let prev = match self.lookup(key) {
-            Ok(n) => Some(n),
-            Err(e) if e.code == ErrorCode::KeyNotFound => None,
+        // The lookup's error names the first missing prefix, as etcd's does: a refresh of a
+        // missing key answers with it.
+        let (prev, missing) = match self.lookup(key) {
+            Ok(n) => (Some(n), None),
+            Err(e) if e.code == ErrorCode::KeyNotFound => (None, Some(e)),
             Err(e) => return Err(e),
         };
         if prev.is_some_and(|n| n.is_dir()) {
             return Err(self.err(ErrorCode::NotFile, key));
         }
         let value: std::sync::Arc<str> = if refresh {
-            match prev {
-                Some(p) => p.shared_value().cloned().unwrap_or_else(|| "".into()),
-                None => return Err(self.err(ErrorCode::KeyNotFound, key)),
+            match (prev, missing) {
+                (Some(p), _) => p.shared_value().cloned().unwrap_or_else(|| "".into()),
+                (None, missing) => {
+                    return Err(missing.unwrap_or_else(|| self.err(ErrorCode::KeyNotFound, key)))
+                }
             }
         } else {
             value.into()

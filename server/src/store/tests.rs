@@ -346,6 +346,34 @@ fn refresh_keeps_value_and_is_silent() {
     assert_eq!(s.history_since("/r", false, ev.index).unwrap(), None);
 }
 
+/// etcd names the first missing prefix as the cause; the refresh path named the whole key.
+#[test]
+fn refresh_of_a_key_in_a_missing_dir_names_the_first_missing_prefix() {
+    let mut s = seed_store();
+    one(&mut s, set("/present/x", "v"));
+    for (key, cause) in [
+        ("/a/b/c", "/a"),
+        ("/present/y/z", "/present/y"),
+        ("/k", "/k"),
+    ] {
+        let e = s
+            .apply(&Command::Set {
+                key: key.into(),
+                value: String::new(),
+                dir: false,
+                expire_at: Some(at(50)),
+                refresh: true,
+                now: T0,
+            })
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.cause.as_str()),
+            (ErrorCode::KeyNotFound, cause),
+            "{key}"
+        );
+    }
+}
+
 #[test]
 fn snapshot_round_trip() {
     let mut s = seed_store();
