@@ -11,6 +11,7 @@ pub mod config;
 pub mod config_file;
 pub mod generate;
 pub mod http;
+pub mod metrics;
 pub mod raft;
 pub mod server;
 pub mod state;
