@@ -19,6 +19,9 @@ _etcdctl() {
             etcdctl,auth)
                 cmd="etcdctl__subcmd__auth"
                 ;;
+            etcdctl,backup)
+                cmd="etcdctl__subcmd__backup"
+                ;;
             etcdctl,cluster-health)
                 cmd="etcdctl__subcmd__cluster__subcmd__health"
                 ;;
@@ -102,6 +105,9 @@ _etcdctl() {
                 ;;
             etcdctl__subcmd__help,auth)
                 cmd="etcdctl__subcmd__help__subcmd__auth"
+                ;;
+            etcdctl__subcmd__help,backup)
+                cmd="etcdctl__subcmd__help__subcmd__backup"
                 ;;
             etcdctl__subcmd__help,cluster-health)
                 cmd="etcdctl__subcmd__help__subcmd__cluster__subcmd__health"
@@ -341,7 +347,7 @@ _etcdctl() {
 
     case "${cmd}" in
         etcdctl)
-            opts="-C -o -u -h -V --endpoints --peers --endpoint --output --no-sync --debug --timeout --total-timeout --cert-file --key-file --ca-file --username --help --version set mk mkdir setdir update updatedir get rm rmdir ls watch exec-watch member user role auth cluster-health export import completion man help"
+            opts="-C -o -u -h -V --endpoints --peers --endpoint --output --no-sync --debug --timeout --total-timeout --cert-file --key-file --ca-file --username --help --version set mk mkdir setdir update updatedir get rm rmdir ls watch exec-watch member user role auth cluster-health export import backup completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -653,6 +659,80 @@ _etcdctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etcdctl__subcmd__backup)
+            opts="-C -o -u -h --data-dir --backup-dir --endpoints --peers --endpoint --output --no-sync --debug --timeout --total-timeout --cert-file --key-file --ca-file --username --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoints)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --peers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "simple extended json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "simple extended json" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --total-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -999,7 +1079,7 @@ _etcdctl() {
             return 0
             ;;
         etcdctl__subcmd__help)
-            opts="set mk mkdir setdir update updatedir get rm rmdir ls watch exec-watch member user role auth cluster-health export import completion man help"
+            opts="set mk mkdir setdir update updatedir get rm rmdir ls watch exec-watch member user role auth cluster-health export import backup completion man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1043,6 +1123,20 @@ _etcdctl() {
         etcdctl__subcmd__help__subcmd__auth__subcmd__enable)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etcdctl__subcmd__help__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -377,6 +377,19 @@ pub enum Cmd {
         #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
         jobs: u16,
     },
+    /// Copy a member's data dir (while it runs) into a backup that
+    /// `etcd -data-dir <backup> -force-new-cluster` starts as a new one-member cluster.
+    #[command(
+        after_help = "Examples:\n  etcdctl backup --data-dir /var/lib/etcd --backup-dir /backup/etcd-$(date +%F)\n  etcd -name recovered -data-dir /backup/etcd-2026-12-01 -force-new-cluster\n\nThe copy holds every key, hidden ones included, and the member's identity; it carries a\nmarker so that it starts only with -force-new-cluster, never as a second copy of its member.\nUnlike `export`, it needs file access to the data dir, not a connection."
+    )]
+    Backup {
+        /// The member's data dir.
+        #[arg(long = "data-dir", value_name = "DIR")]
+        data_dir: PathBuf,
+        /// Where to write the backup (a new or empty directory).
+        #[arg(long = "backup-dir", value_name = "DIR")]
+        backup_dir: PathBuf,
+    },
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  etcdctl completion bash > /etc/bash_completion.d/etcdctl\n  etcdctl completion zsh > \"${fpath[1]}/_etcdctl\"\n  etcdctl completion fish > ~/.config/fish/completions/etcdctl.fish"

@@ -56,7 +56,10 @@ fn main() -> std::process::ExitCode {
 
 /// Whether a command talks to the cluster (completion and man do not).
 fn needs_cluster(cmd: &Cmd) -> bool {
-    !matches!(cmd, Cmd::Completion { .. } | Cmd::Man { .. })
+    !matches!(
+        cmd,
+        Cmd::Completion { .. } | Cmd::Man { .. } | Cmd::Backup { .. }
+    )
 }
 
 /// Runs the command; also says whether the member list sync was attempted (for the exit code).
@@ -144,6 +147,10 @@ fn run_remote(cmd: &Cmd, client: &Client, out: &Printer, no_sync: bool) -> Resul
             include_hidden,
         } => commands::export::export(client, key.as_deref().unwrap_or("/"), include_hidden),
         Cmd::Import { file, jobs } => commands::export::import(client, file, usize::from(*jobs)),
+        Cmd::Backup {
+            data_dir,
+            backup_dir,
+        } => commands::backup::run(data_dir, backup_dir),
         other => Err(Failure::BadArgs(format!("unexpected command {other:?}"))),
     }
 }
@@ -169,6 +176,10 @@ fn run_local(cmd: &Cmd) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Cmd::Backup {
+            data_dir,
+            backup_dir,
+        } => commands::backup::run(data_dir, backup_dir),
         other => Err(Failure::BadArgs(format!("unexpected command {other:?}"))),
     }
 }

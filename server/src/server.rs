@@ -16,6 +16,9 @@ use crate::time::Timestamp;
 use crate::tls::{self, ServerTls, Side};
 use crate::transport::{join, Transport};
 
+/// The file `etcdctl backup` leaves in the copy it makes.
+pub const BACKUP_MARKER: &str = "backup";
+
 /// Runs the server until SIGINT or SIGTERM, or until the raft loop ends (this member was
 /// removed, storage failed, a panic); returns why the loop ended. Errors are start-up
 /// failures, worded for humans.
@@ -32,6 +35,15 @@ pub fn run(cfg: Config) -> Result<raft::LoopExit, String> {
     }
     std::fs::create_dir_all(&cfg.data_dir)
         .map_err(|e| format!("cannot create data dir {}: {e}", cfg.data_dir.display()))?;
+    // A copy made by `etcdctl backup` holds its member's identity: started as is, it would be
+    // a second instance of that member. It starts only as a new cluster.
+    if cfg.data_dir.join(BACKUP_MARKER).exists() {
+        return Err(format!(
+            "data dir {} is a backup made by 'etcdctl backup'; start it with -force-new-cluster, \
+             as a new one-member cluster holding its keys",
+            cfg.data_dir.display()
+        ));
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
