@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod config_file;
+pub mod fuzzing;
 pub mod generate;
 pub mod http;
 pub mod metrics;
