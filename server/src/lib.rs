@@ -12,6 +12,8 @@ pub mod generate;
 pub mod http;
 pub mod raft;
 pub mod server;
+#[cfg(any(test, feature = "sim"))]
+pub mod sim;
 pub mod state;
 pub mod storage;
 pub mod store;

@@ -13,7 +13,7 @@ use raft::{GetEntriesContext, RawNode};
 
 use crate::cluster::ChangeContext;
 use crate::state::{MemberChangeOutcome, StoreState};
-use crate::storage::{RaftStorage, StorageFailure};
+use crate::storage::{LogStore, StorageFailure};
 use crate::store::Event;
 use crate::time::Timestamp;
 
@@ -109,8 +109,8 @@ pub(super) struct ConfApplied {
 /// Applies a committed conf-change entry: first to the member table, which may refuse it the
 /// same way on every member (a duplicate, an unknown member, the last voter), then, if taken,
 /// to raft's configuration.
-pub(super) fn apply_conf_change_entry(
-    node: &mut RawNode<RaftStorage>,
+pub(super) fn apply_conf_change_entry<S: LogStore>(
+    node: &mut RawNode<S>,
     st: &mut StoreState,
     e: &Entry,
     me: u64,

@@ -113,11 +113,11 @@ impl Pending {
         self.next_id
     }
 
-    /// Remembers a proposal's caller.
-    pub fn add_proposal(&mut self, id: ProposalId, reply: ProposalReply) {
+    /// Remembers a proposal's caller, asked at `now`.
+    pub fn add_proposal(&mut self, id: ProposalId, reply: ProposalReply, now: Instant) {
         self.proposals.insert(id, reply);
         self.deadlines
-            .push_back((Instant::now() + self.ttl, Waiter::Proposal(id)));
+            .push_back((now + self.ttl, Waiter::Proposal(id)));
     }
 
     /// Answers a proposal whose entry was applied.
@@ -127,9 +127,9 @@ impl Pending {
         }
     }
 
-    /// Remembers a read-index caller under `id` (the read context).
-    pub fn add_read(&mut self, id: u64, reply: ReadReply) {
-        let deadline = Instant::now() + self.ttl;
+    /// Remembers a read-index caller under `id` (the read context), asked at `now`.
+    pub fn add_read(&mut self, id: u64, reply: ReadReply, now: Instant) {
+        let deadline = now + self.ttl;
         self.reads_unconfirmed.insert(id, (deadline, reply));
         self.deadlines.push_back((deadline, Waiter::Read(id)));
     }
@@ -219,7 +219,7 @@ mod tests {
     fn reads_answer_only_once_applied() {
         let mut p = Pending::starting_at(0, Duration::from_secs(5));
         let (tx, mut rx) = oneshot::channel();
-        p.add_read(1, tx);
+        p.add_read(1, tx, Instant::now());
         p.confirm_read(1, 10);
         p.applied_to(9);
         assert!(rx.try_recv().is_err());
@@ -231,26 +231,27 @@ mod tests {
     fn lost_requests_are_failed_and_forgotten_after_their_deadline() {
         let ttl = Duration::from_secs(5);
         let mut p = Pending::starting_at(0, ttl);
+        let now = Instant::now();
         let (tx, mut proposal) = oneshot::channel();
-        p.add_proposal(1, tx);
+        p.add_proposal(1, tx, now);
         let (tx, mut read) = oneshot::channel();
-        p.add_read(2, tx);
+        p.add_read(2, tx, now);
         let (tx, mut confirmed) = oneshot::channel();
-        p.add_read(3, tx);
+        p.add_read(3, tx, now);
         p.confirm_read(3, 100);
         assert_eq!(p.len(), 3);
-        p.sweep(Instant::now());
+        p.sweep(now);
         assert_eq!(p.len(), 3, "nothing expired yet");
-        p.sweep(Instant::now() + ttl);
+        p.sweep(now + ttl);
         assert_eq!(p.len(), 0);
         assert!(proposal.try_recv().unwrap().is_err());
         assert!(read.try_recv().unwrap().is_err());
         assert!(confirmed.try_recv().unwrap().is_err());
         // An answered proposal's stale deadline is harmless.
         let (tx, _rx) = oneshot::channel();
-        p.add_proposal(4, tx);
+        p.add_proposal(4, tx, now);
         p.complete_proposal(4, Ok(vec![]));
-        p.sweep(Instant::now() + ttl);
+        p.sweep(now + ttl);
         assert!(p.has_room());
     }
 }

@@ -60,8 +60,8 @@ impl CatchUp {
         applied >= self.start_commit
     }
 
-    /// Where the follower's catch-up read stands.
-    pub fn read_step(&mut self) -> ReadStep {
+    /// Where the follower's catch-up read stands at `now`.
+    pub fn read_step(&mut self, now: Instant) -> ReadStep {
         let Some((since, mut rx)) = self.read.take() else {
             return ReadStep::Ask;
         };
@@ -69,7 +69,9 @@ impl CatchUp {
             Ok(Ok(())) => ReadStep::Confirmed,
             // Failed (leadership changed) or dropped: ask again.
             Ok(Err(_)) | Err(TryRecvError::Closed) => ReadStep::Ask,
-            Err(TryRecvError::Empty) if since.elapsed() >= CATCH_UP_READ_RETRY => ReadStep::Ask,
+            Err(TryRecvError::Empty) if now.duration_since(since) >= CATCH_UP_READ_RETRY => {
+                ReadStep::Ask
+            }
             Err(TryRecvError::Empty) => {
                 self.read = Some((since, rx));
                 ReadStep::Waiting
@@ -77,9 +79,9 @@ impl CatchUp {
         }
     }
 
-    /// Records the read just asked.
-    pub fn asked(&mut self, rx: oneshot::Receiver<Result<(), EtcdError>>) {
-        self.read = Some((Instant::now(), rx));
+    /// Records the read just asked (at `now`).
+    pub fn asked(&mut self, rx: oneshot::Receiver<Result<(), EtcdError>>, now: Instant) {
+        self.read = Some((now, rx));
     }
 }
 
@@ -89,23 +91,24 @@ mod tests {
 
     #[test]
     fn a_read_is_asked_again_when_it_fails_and_confirms_once_answered() {
+        let now = Instant::now();
         let mut c = CatchUp::new(10);
         assert!(!c.replayed(9));
         assert!(c.replayed(10));
-        assert!(matches!(c.read_step(), ReadStep::Ask));
+        assert!(matches!(c.read_step(now), ReadStep::Ask));
         let (tx, rx) = oneshot::channel();
-        c.asked(rx);
-        assert!(matches!(c.read_step(), ReadStep::Waiting));
+        c.asked(rx, now);
+        assert!(matches!(c.read_step(now), ReadStep::Waiting));
         tx.send(Err(EtcdError::new(common::ErrorCode::RaftInternal, "x", 0)))
             .unwrap();
-        assert!(matches!(c.read_step(), ReadStep::Ask));
+        assert!(matches!(c.read_step(now), ReadStep::Ask));
         let (tx, rx) = oneshot::channel();
-        c.asked(rx);
+        c.asked(rx, now);
         tx.send(Ok(())).unwrap();
-        assert!(matches!(c.read_step(), ReadStep::Confirmed));
+        assert!(matches!(c.read_step(now), ReadStep::Confirmed));
         let (tx, rx) = oneshot::channel();
-        c.asked(rx);
+        c.asked(rx, now);
         drop(tx);
-        assert!(matches!(c.read_step(), ReadStep::Ask));
+        assert!(matches!(c.read_step(now), ReadStep::Ask));
     }
 }

@@ -9,6 +9,7 @@
 //! machine restarts from that snapshot and replays the log after it, conf changes included,
 //! so raft's configuration and the member table always describe the same index.
 
+mod log_store;
 mod snapshot;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
 use raft::{GetEntriesContext, RaftState, StorageError};
 use raft_engine::{Config as EngineConfig, Engine, LogBatch, MessageExt, ReadableSize};
 
+pub use log_store::LogStore;
 pub use snapshot::SnapshotFiles;
 
 /// The single raft group this engine holds.

@@ -1,0 +1,526 @@
+//! The raft loop: the one owner of the `RawNode`. [`RaftLoop::run`] is its thread (which
+//! blocks, because persisting does); each [`RaftLoop::turn`] drains the inbox (so every
+//! proposal that arrived during the last fsync shares the next one: group commit), ticks when
+//! due, handles one `Ready` in the order raft-rs documents ([`RaftLoop::on_ready`]) and then
+//! the duties that follow a Ready ([`RaftLoop::after_ready`]). A simulation calls `turn`
+//! itself, under its own clock.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::Arc;
+use std::time::Instant;
+
+use common::{ErrorCode, EtcdError};
+use raft::eraftpb::{Message, MessageType};
+use raft::{RawNode, SnapshotStatus, StateRole};
+
+use super::exit::LoopExit;
+use super::leader::RateMeter;
+use super::membership::{change_in_progress, refuse_conf_changes_raft_would_drop};
+use super::pending::{self, encode_context, Pending};
+use super::serving::{CatchUp, ReadStep};
+use super::{Inbox, RaftConfig, RaftStatus, Request, REQUEST_TIMEOUT};
+use crate::state::SharedState;
+use crate::storage::{LogStore, StorageFailure};
+use crate::time::Clock;
+use crate::transport::{Network, PeerReport};
+
+/// Proposals held while no leader is known, before callers are told to retry.
+const MAX_WAITING_FOR_LEADER: usize = 10_000;
+/// Requests handled per loop turn before the loop persists; keeps ticks regular under load.
+const MAX_REQUESTS_PER_TURN: usize = 4096;
+
+/// The raft loop's state; its jobs are split by file (`driver`, `apply`, `leader`).
+pub(crate) struct RaftLoop<S: LogStore> {
+    pub(super) id: u64,
+    pub(super) node: RawNode<S>,
+    pub(super) inbox: Inbox,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) network: Arc<dyn Network>,
+    pub(super) pending: Pending,
+    /// Requests that arrived while no leader was known, with when they arrived.
+    pub(super) waiting_for_leader: VecDeque<(Instant, Request)>,
+    pub(super) state: SharedState,
+    pub(super) status: Arc<RaftStatus>,
+    pub(super) applied: u64,
+    pub(super) last_tick: Instant,
+    pub(super) expire_in_flight: Option<Instant>,
+    /// When this member last proposed its own name and URLs.
+    pub(super) publish_in_flight: Option<Instant>,
+    /// The member table holds this member's current name and URLs (checked again only after
+    /// the table changes, not on every Ready).
+    pub(super) published: bool,
+    pub(super) last_promotion: Instant,
+    /// A lone first member campaigns at once instead of waiting an election timeout.
+    pub(super) may_campaign: bool,
+    /// This member was removed: it stops taking part.
+    pub(super) removed: bool,
+    /// Set when the loop must end after this turn, and why.
+    pub(super) exit: Option<LoopExit>,
+    /// When an unconfirmed removal hint was last logged.
+    pub(super) removal_hint_logged: Option<Instant>,
+    pub(super) rates: RateMeter,
+    /// Whether reads may be served yet (see `super::serving`).
+    pub(super) catch_up: CatchUp,
+    pub(super) election: ElectionTimeouts,
+    pub(super) cfg: RaftConfig,
+}
+
+/// raft-rs draws each randomized election timeout from the thread's RNG, which no seed
+/// reaches; the loop draws it again from its own seeded generator whenever raft reset it (a
+/// change of term, role or leader), so a run replays from its seed.
+pub(super) struct ElectionTimeouts {
+    /// raft's range, `[min, max)`, in ticks.
+    pub min: usize,
+    pub max: usize,
+    /// splitmix64 state.
+    pub rng: u64,
+    /// Term, role and leader when the timeout was last drawn.
+    pub drawn_at: Option<(u64, StateRole, u64)>,
+}
+
+impl ElectionTimeouts {
+    fn next(&mut self) -> u64 {
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+impl<S: LogStore> RaftLoop<S> {
+    /// The loop's thread: waits for a request or the next tick, then takes a turn.
+    pub(super) fn run(&mut self) -> Result<LoopExit, StorageFailure> {
+        loop {
+            let since = self.clock.now().saturating_duration_since(self.last_tick);
+            let wait = self.cfg.tick.saturating_sub(since);
+            match self.inbox.recv_timeout(wait) {
+                Ok(req) => {
+                    if let Some(exit) = self.take(req)? {
+                        return Ok(exit);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Ok(self.stop()),
+            }
+            if let Some(exit) = self.turn()? {
+                return Ok(exit);
+            }
+        }
+    }
+
+    /// One turn: the requests waiting (at most [`MAX_REQUESTS_PER_TURN`]), a tick when one is
+    /// due, one Ready and what follows it. Never blocks. Returns why the loop must end, when
+    /// it must.
+    pub(crate) fn turn(&mut self) -> Result<Option<LoopExit>, StorageFailure> {
+        for _ in 0..MAX_REQUESTS_PER_TURN {
+            let Some(req) = self.inbox.try_recv() else {
+                break;
+            };
+            if let Some(exit) = self.take(req)? {
+                return Ok(Some(exit));
+            }
+        }
+        if let Some(exit) = self.ended() {
+            return Ok(Some(exit));
+        }
+        let now = self.clock.now();
+        if now.saturating_duration_since(self.last_tick) >= self.cfg.tick {
+            self.node.tick();
+            self.redraw_election_timeout();
+            self.last_tick = now;
+            self.on_tick();
+        }
+        let span = tracing::debug_span!("ready", member = self.id).entered();
+        let leader_changed = self.on_ready()?;
+        drop(span);
+        if let Some(leader_changed) = leader_changed {
+            self.after_ready(leader_changed)?;
+        }
+        self.update_serving();
+        Ok(self.ended())
+    }
+
+    /// Handles one request; a shutdown ends the loop.
+    fn take(&mut self, req: Request) -> Result<Option<LoopExit>, StorageFailure> {
+        match req {
+            Request::Shutdown => Ok(Some(self.stop())),
+            req => self.handle(req).map(|()| None),
+        }
+    }
+
+    fn stop(&mut self) -> LoopExit {
+        self.pending.fail_all("server is stopping");
+        LoopExit::Shutdown
+    }
+
+    /// The exit decided during the turn (this member was removed), if any.
+    fn ended(&mut self) -> Option<LoopExit> {
+        let exit = self.exit.take()?;
+        self.pending
+            .fail_all("this member was removed from the cluster");
+        Some(exit)
+    }
+
+    /// What the loop does on every tick besides raft's own: the leader's duties, rates, and
+    /// failing what waited too long.
+    fn on_tick(&mut self) {
+        self.maybe_expire();
+        self.maybe_promote();
+        self.sample_rates();
+        self.drop_expired_requests();
+    }
+
+    /// Draws raft's election timeout again from the loop's seed if raft just reset it.
+    pub(super) fn redraw_election_timeout(&mut self) {
+        let r = &self.node.raft;
+        let now = (r.term, r.state, r.leader_id);
+        if self.election.drawn_at == Some(now) {
+            return;
+        }
+        self.election.drawn_at = Some(now);
+        let span = (self.election.max - self.election.min).max(1) as u64;
+        let t = self.election.min + (self.election.next() % span) as usize;
+        self.node.raft.set_randomized_election_timeout(t);
+    }
+
+    pub(super) fn handle(&mut self, req: Request) -> Result<(), StorageFailure> {
+        match req {
+            Request::Step(msg) => {
+                self.step(msg);
+                self.redraw_election_timeout();
+                return Ok(());
+            }
+            Request::Peer(report) => {
+                self.on_peer_report(report);
+                return Ok(());
+            }
+            _ => {}
+        }
+        if caller_gone(&req) {
+            // Its caller timed out or hung up: proposing it now would apply a write the
+            // caller was told had failed.
+            return Ok(());
+        }
+        if self.removed {
+            reject(
+                req,
+                ErrorCode::RaftInternal,
+                "this member was removed from the cluster",
+            );
+            return Ok(());
+        }
+        if !self.status.has_leader() {
+            if self.waiting_for_leader.len() < MAX_WAITING_FOR_LEADER {
+                self.waiting_for_leader.push_back((self.clock.now(), req));
+            } else {
+                reject(req, ErrorCode::LeaderElect, "no leader");
+            }
+            return Ok(());
+        }
+        if !self.pending.has_room() {
+            let busy = pending::busy();
+            reject(req, busy.code, &busy.cause);
+            return Ok(());
+        }
+        let now = self.clock.now();
+        match req {
+            Request::Propose { cmd, reply } => {
+                #[cfg(debug_assertions)]
+                super::failpoint::on_propose(&cmd);
+                let id = self.pending.next_id();
+                let ctx = encode_context(self.id, id);
+                match self.node.propose(ctx, cmd.encode()) {
+                    Ok(()) => self.pending.add_proposal(id, reply, now),
+                    Err(e) => {
+                        let _ = reply.send(Err(EtcdError::new(
+                            ErrorCode::RaftInternal,
+                            e.to_string(),
+                            0,
+                        )));
+                    }
+                }
+            }
+            Request::ConfChange { reply, .. }
+                if self.node.raft.state == StateRole::Leader
+                    && self.node.raft.has_pending_conf() =>
+            {
+                // raft-rs would replace it by an empty entry: refuse it now instead.
+                let _ = reply.send(Err(change_in_progress()));
+            }
+            Request::ConfChange { cc, reply } => {
+                let id = self.pending.next_id();
+                let ctx = encode_context(self.id, id);
+                match self.node.propose_conf_change(ctx, cc) {
+                    Ok(()) => self.pending.add_proposal(id, reply, now),
+                    Err(e) => {
+                        let _ = reply.send(Err(EtcdError::new(
+                            ErrorCode::RaftInternal,
+                            e.to_string(),
+                            0,
+                        )));
+                    }
+                }
+            }
+            Request::ReadIndex { reply } => {
+                let id = self.pending.next_id();
+                self.node.read_index(id.to_be_bytes().to_vec());
+                self.pending.add_read(id, reply, now);
+            }
+            Request::Step(_) | Request::Peer(_) | Request::Shutdown => {}
+        }
+        Ok(())
+    }
+
+    /// Steps a peer's message into raft, after the checks raft-rs does not make.
+    fn step(&mut self, mut msg: Message) {
+        if msg.get_msg_type() == MessageType::MsgPropose
+            && self.node.raft.state == StateRole::Leader
+        {
+            let pending = self.node.raft.has_pending_conf();
+            let refused = refuse_conf_changes_raft_would_drop(&mut msg, pending);
+            if refused > 0 {
+                tracing::info!(
+                    from = msg.from,
+                    refused,
+                    "refusing forwarded conf changes: one is already in progress"
+                );
+            }
+        }
+        if msg.get_msg_type() == MessageType::MsgHeartbeat
+            && msg.commit > self.node.raft.raft_log.last_index()
+        {
+            // A leader never sends a commit beyond what this member acknowledged, and
+            // raft-rs would panic on it: only a broken or hostile peer sends this.
+            tracing::warn!(
+                from = msg.from,
+                commit = msg.commit,
+                "dropping a heartbeat that commits beyond this member's log"
+            );
+            return;
+        }
+        if let Err(e) = self.node.step(msg) {
+            tracing::debug!("ignoring raft message: {e}");
+        }
+    }
+
+    fn on_peer_report(&mut self, report: PeerReport) {
+        match report {
+            PeerReport::Unreachable(id) => self.node.report_unreachable(id),
+            PeerReport::SnapshotSent { to, ok } => {
+                let status = if ok {
+                    SnapshotStatus::Finish
+                } else {
+                    SnapshotStatus::Failure
+                };
+                self.node.report_snapshot(to, status);
+            }
+            PeerReport::RemovalHint { at, by } => self.on_removal_hint(at, by),
+        }
+    }
+
+    /// Fails the requests that waited for a leader longer than their callers wait for an
+    /// answer, and the pending ones whose messages were lost on the way to the leader.
+    fn drop_expired_requests(&mut self) {
+        let now = self.clock.now();
+        while let Some((since, _)) = self.waiting_for_leader.front() {
+            if now.duration_since(*since) < REQUEST_TIMEOUT {
+                break;
+            }
+            if let Some((_, req)) = self.waiting_for_leader.pop_front() {
+                reject(req, ErrorCode::LeaderElect, "no leader");
+            }
+        }
+        self.pending.sweep(now);
+    }
+
+    /// Moves the member to serving once it caught up (see `super::serving`); a follower asks
+    /// the leader's commit index with a ReadIndex round.
+    fn update_serving(&mut self) {
+        if self.catch_up.done
+            || !self.catch_up.replayed(self.applied)
+            || !self.status.has_leader()
+            || !self.node.raft.prs().conf().voters().contains(self.id)
+        {
+            return;
+        }
+        let now = self.clock.now();
+        let caught_up = if self.node.raft.state == StateRole::Leader {
+            self.node.raft.commit_to_current_term()
+                && self.applied >= self.node.raft.raft_log.committed
+        } else {
+            match self.catch_up.read_step(now) {
+                ReadStep::Confirmed => true,
+                ReadStep::Waiting => false,
+                ReadStep::Ask => {
+                    let (reply, rx) = tokio::sync::oneshot::channel();
+                    let id = self.pending.next_id();
+                    self.node.read_index(id.to_be_bytes().to_vec());
+                    self.pending.add_read(id, reply, now);
+                    self.catch_up.asked(rx, now);
+                    false
+                }
+            }
+        };
+        if caught_up {
+            self.catch_up.done = true;
+            self.status.serving.send_replace(true);
+            tracing::info!(applied = self.applied, "caught up; serving reads");
+        }
+    }
+
+    /// Handles one `Ready` in raft-rs's six steps and nothing else: messages, snapshot,
+    /// committed entries, persist, persisted messages, advance and the light ready. Returns
+    /// `None` when there was no Ready, else whether the leader changed.
+    fn on_ready(&mut self) -> Result<Option<bool>, StorageFailure> {
+        if !self.node.has_ready() {
+            return Ok(None);
+        }
+        let mut rd = self.node.ready();
+        let mut leader_changed = false;
+        if let Some(ss) = rd.ss() {
+            let before = self.status.leader_id.load(Ordering::Relaxed);
+            leader_changed = before != 0 && before != ss.leader_id;
+            if ss.leader_id != before {
+                tracing::info!(
+                    leader = %crate::cluster::id_hex(ss.leader_id),
+                    role = ?ss.raft_state,
+                    "leader changed"
+                );
+            }
+            self.status.leader_id.store(ss.leader_id, Ordering::Relaxed);
+            self.status
+                .is_leader
+                .store(ss.raft_state == StateRole::Leader, Ordering::Relaxed);
+        }
+        // 1. Messages to send before persisting (a leader's appends go out in parallel).
+        self.send(rd.take_messages());
+        // 2. A snapshot from the leader.
+        if !rd.snapshot().is_empty() {
+            self.install_snapshot(rd.snapshot().clone())?;
+        }
+        // 3. Committed entries.
+        let committed = rd.take_committed_entries();
+        self.apply(committed)?;
+        // 4. Persist entries and hard state (the one fsync of the turn).
+        self.node
+            .mut_store()
+            .persist(rd.entries(), rd.hs(), rd.must_sync())?;
+        if let Some(hs) = rd.hs() {
+            self.status.term.store(hs.term, Ordering::Relaxed);
+            self.status.commit_index.store(hs.commit, Ordering::Relaxed);
+        }
+        for rs in rd.take_read_states() {
+            if let Ok(b) = <[u8; 8]>::try_from(rs.request_ctx.as_slice()) {
+                self.pending.confirm_read(u64::from_be_bytes(b), rs.index);
+            }
+        }
+        // 5. Messages that may only leave once persisted (votes, append responses).
+        self.send(rd.take_persisted_messages());
+        // 6. Advance, and the light ready's commit, messages and entries.
+        let mut light = self.node.advance(rd);
+        if let Some(commit) = light.commit_index() {
+            self.node.mut_store().set_commit(commit)?;
+            self.status.commit_index.store(commit, Ordering::Relaxed);
+        }
+        self.send(light.take_messages());
+        self.apply(light.take_committed_entries())?;
+        self.node.advance_apply();
+        Ok(Some(leader_changed))
+    }
+
+    /// The duties that follow a Ready: answer the reads apply has reached, fail what a lost
+    /// leadership may have lost, let a lone member lead, publish this member's record, hand
+    /// the requests that waited for a leader to raft, and snapshot when due.
+    fn after_ready(&mut self, leader_changed: bool) -> Result<(), StorageFailure> {
+        self.pending.applied_to(self.applied);
+        if leader_changed {
+            // What this member proposed may be lost with the old leader, or may still commit
+            // under the new one: say so rather than wait or guess.
+            self.pending
+                .fail_all("leadership changed; the write may or may not be applied");
+        }
+        self.maybe_campaign_alone();
+        self.maybe_publish();
+        self.retry_waiting_for_leader()?;
+        self.maybe_snapshot()
+    }
+
+    /// A one-member cluster need not wait an election timeout to lead.
+    fn maybe_campaign_alone(&mut self) {
+        if !self.may_campaign || self.applied == 0 {
+            return;
+        }
+        self.may_campaign = false;
+        let voters: Vec<u64> = self.node.raft.prs().conf().voters().ids().iter().collect();
+        if voters == [self.id] && self.node.raft.state != StateRole::Leader {
+            let _ = self.node.campaign();
+            self.redraw_election_timeout();
+        }
+    }
+
+    /// Once a leader is known, the requests that waited for one go to raft (or fail, if their
+    /// callers stopped waiting).
+    fn retry_waiting_for_leader(&mut self) -> Result<(), StorageFailure> {
+        if !self.status.has_leader() || self.waiting_for_leader.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let queued: Vec<(Instant, Request)> = self.waiting_for_leader.drain(..).collect();
+        for (since, req) in queued {
+            if now.duration_since(since) >= REQUEST_TIMEOUT {
+                reject(req, ErrorCode::LeaderElect, "no leader");
+            } else {
+                self.handle(req)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, msgs: Vec<Message>) {
+        if msgs.is_empty() {
+            return;
+        }
+        self.status
+            .sent_messages
+            .fetch_add(msgs.len() as u64, Ordering::Relaxed);
+        self.network.send(msgs);
+    }
+
+    /// raft's view of this member: term, role and the leader it knows (0: none).
+    #[cfg_attr(not(any(test, feature = "sim")), allow(dead_code))]
+    pub(crate) fn raft_state(&self) -> (u64, StateRole, u64) {
+        let r = &self.node.raft;
+        (r.term, r.state, r.leader_id)
+    }
+
+    /// The highest applied raft index.
+    #[cfg_attr(not(any(test, feature = "sim")), allow(dead_code))]
+    pub(crate) fn applied(&self) -> u64 {
+        self.applied
+    }
+}
+
+/// Whether the caller of `req` stopped waiting for its answer.
+fn caller_gone(req: &Request) -> bool {
+    match req {
+        Request::Propose { reply, .. } | Request::ConfChange { reply, .. } => reply.is_closed(),
+        Request::ReadIndex { reply } => reply.is_closed(),
+        _ => false,
+    }
+}
+
+fn reject(req: Request, code: ErrorCode, cause: &str) {
+    let err = EtcdError::new(code, cause, 0);
+    match req {
+        Request::Propose { reply, .. } | Request::ConfChange { reply, .. } => {
+            let _ = reply.send(Err(err));
+        }
+        Request::ReadIndex { reply } => {
+            let _ = reply.send(Err(err));
+        }
+        Request::Step(_) | Request::Peer(_) | Request::Shutdown => {}
+    }
+}
