@@ -19,7 +19,7 @@ use super::exit::LoopExit;
 use super::leader::RateMeter;
 use super::membership::{change_in_progress, refuse_conf_changes_raft_would_drop};
 use super::pending::{self, encode_context, Pending};
-use super::serving::{CatchUp, ReadStep};
+use super::serving::CatchUp;
 use super::{Inbox, RaftConfig, RaftStatus, Request, REQUEST_TIMEOUT};
 use crate::state::SharedState;
 use crate::storage::{LogStore, StorageFailure};
@@ -334,41 +334,6 @@ impl<S: LogStore> RaftLoop<S> {
             }
         }
         self.pending.sweep(now);
-    }
-
-    /// Moves the member to serving once it caught up (see `super::serving`); a follower asks
-    /// the leader's commit index with a ReadIndex round.
-    fn update_serving(&mut self) {
-        if self.catch_up.done
-            || !self.catch_up.replayed(self.applied)
-            || !self.status.has_leader()
-            || !self.node.raft.prs().conf().voters().contains(self.id)
-        {
-            return;
-        }
-        let now = self.clock.now();
-        let caught_up = if self.node.raft.state == StateRole::Leader {
-            self.node.raft.commit_to_current_term()
-                && self.applied >= self.node.raft.raft_log.committed
-        } else {
-            match self.catch_up.read_step(now) {
-                ReadStep::Confirmed => true,
-                ReadStep::Waiting => false,
-                ReadStep::Ask => {
-                    let (reply, rx) = tokio::sync::oneshot::channel();
-                    let id = self.pending.next_id();
-                    self.node.read_index(id.to_be_bytes().to_vec());
-                    self.pending.add_read(id, reply, now);
-                    self.catch_up.asked(rx, now);
-                    false
-                }
-            }
-        };
-        if caught_up {
-            self.catch_up.done = true;
-            self.status.serving.send_replace(true);
-            tracing::info!(applied = self.applied, "caught up; serving reads");
-        }
     }
 
     /// Handles one `Ready` in raft-rs's six steps and nothing else: messages, snapshot,

@@ -35,6 +35,7 @@ use std::time::Duration;
 
 use common::{ErrorCode, EtcdError};
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use raft::eraftpb::{ConfChange, Message};
 
@@ -311,13 +312,18 @@ impl RaftHandle {
     /// Proposes a command and waits until it is committed, persisted and applied; returns the
     /// store's answer (its events, or the etcd error it raised).
     pub async fn propose(&self, cmd: Command) -> Result<Vec<Event>, EtcdError> {
-        self.ask(|reply| Request::Propose { cmd, reply }).await
+        self.ask(|reply| Request::Propose { cmd, reply })
+            .instrument(tracing::debug_span!("propose"))
+            .await
     }
 
     /// Proposes a membership change and waits until it is applied here; returns the registry
     /// events it caused, or why the member table refused it.
     pub async fn change_membership(&self, cc: ConfChange) -> Result<Vec<Event>, EtcdError> {
-        self.ask(|reply| Request::ConfChange { cc, reply }).await
+        let span = tracing::info_span!("membership change", change = ?cc.get_change_type(), member = %crate::cluster::id_hex(cc.node_id));
+        self.ask(|reply| Request::ConfChange { cc, reply })
+            .instrument(span)
+            .await
     }
 
     /// Hands a raft message from a peer to the loop.
@@ -336,7 +342,9 @@ impl RaftHandle {
     /// Waits until this member has applied everything committed before the call, as confirmed
     /// by a quorum (raft ReadIndex): a read after this is linearizable.
     pub async fn read_index(&self) -> Result<(), EtcdError> {
-        self.ask(|reply| Request::ReadIndex { reply }).await
+        self.ask(|reply| Request::ReadIndex { reply })
+            .instrument(tracing::debug_span!("read index"))
+            .await
     }
 
     /// The gate of every handler that answers from the local store: waits, up to

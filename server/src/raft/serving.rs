@@ -14,9 +14,12 @@
 use std::time::{Duration, Instant};
 
 use common::EtcdError;
+use raft::StateRole;
 use tokio::sync::oneshot::{self, error::TryRecvError};
 
+use super::driver::RaftLoop;
 use super::REQUEST_TIMEOUT;
+use crate::storage::LogStore;
 
 /// How long a read waits for a catching-up member before it fails with 300.
 pub const CATCH_UP_WAIT: Duration = REQUEST_TIMEOUT;
@@ -82,6 +85,43 @@ impl CatchUp {
     /// Records the read just asked (at `now`).
     pub fn asked(&mut self, rx: oneshot::Receiver<Result<(), EtcdError>>, now: Instant) {
         self.read = Some((now, rx));
+    }
+}
+
+impl<S: LogStore> RaftLoop<S> {
+    /// Moves the member to serving once it caught up (see the module doc); a follower asks
+    /// the leader's commit index with a ReadIndex round.
+    pub(super) fn update_serving(&mut self) {
+        if self.catch_up.done
+            || !self.catch_up.replayed(self.applied)
+            || !self.status.has_leader()
+            || !self.node.raft.prs().conf().voters().contains(self.id)
+        {
+            return;
+        }
+        let now = self.clock.now();
+        let caught_up = if self.node.raft.state == StateRole::Leader {
+            self.node.raft.commit_to_current_term()
+                && self.applied >= self.node.raft.raft_log.committed
+        } else {
+            match self.catch_up.read_step(now) {
+                ReadStep::Confirmed => true,
+                ReadStep::Waiting => false,
+                ReadStep::Ask => {
+                    let (reply, rx) = tokio::sync::oneshot::channel();
+                    let id = self.pending.next_id();
+                    self.node.read_index(id.to_be_bytes().to_vec());
+                    self.pending.add_read(id, reply, now);
+                    self.catch_up.asked(rx, now);
+                    false
+                }
+            }
+        };
+        if caught_up {
+            self.catch_up.done = true;
+            self.status.serving.send_replace(true);
+            tracing::info!(applied = self.applied, "caught up; serving reads");
+        }
     }
 }
 
