@@ -11,6 +11,7 @@ pub mod config_file;
 pub mod generate;
 pub mod http;
 pub mod raft;
+pub mod seeded;
 pub mod server;
 #[cfg(any(test, feature = "sim"))]
 pub mod sim;

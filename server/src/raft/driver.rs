@@ -21,6 +21,7 @@ use super::membership::{change_in_progress, refuse_conf_changes_raft_would_drop}
 use super::pending::{self, encode_context, Pending};
 use super::serving::CatchUp;
 use super::{Inbox, RaftConfig, RaftStatus, Request, REQUEST_TIMEOUT};
+use crate::seeded::SplitMix64;
 use crate::state::SharedState;
 use crate::storage::{LogStore, StorageFailure};
 use crate::time::Clock;
@@ -74,20 +75,17 @@ pub(super) struct ElectionTimeouts {
     /// raft's range, `[min, max)`, in ticks.
     pub min: usize,
     pub max: usize,
-    /// splitmix64 state.
-    pub rng: u64,
+    /// Seeded from the loop's `Env::seed`.
+    pub rng: SplitMix64,
     /// Term, role and leader when the timeout was last drawn.
     pub drawn_at: Option<(u64, StateRole, u64)>,
 }
 
-impl ElectionTimeouts {
-    fn next(&mut self) -> u64 {
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
+/// What a Ready tells the loop without asking it to act within the six steps: the new role
+/// and leader (when they changed) and the ReadIndex rounds answered.
+struct ReadyNews {
+    soft_state: Option<(u64, StateRole)>,
+    read_states: Vec<raft::ReadState>,
 }
 
 impl<S: LogStore> RaftLoop<S> {
@@ -133,11 +131,11 @@ impl<S: LogStore> RaftLoop<S> {
             self.last_tick = now;
             self.on_tick();
         }
-        let span = tracing::debug_span!("ready", member = self.id).entered();
-        let leader_changed = self.on_ready()?;
-        drop(span);
-        if let Some(leader_changed) = leader_changed {
-            self.after_ready(leader_changed)?;
+        if self.node.has_ready() {
+            let _span =
+                tracing::debug_span!("ready", member = %crate::cluster::id_hex(self.id)).entered();
+            let news = self.on_ready()?;
+            self.after_ready(news)?;
         }
         self.update_serving();
         Ok(self.ended())
@@ -181,8 +179,11 @@ impl<S: LogStore> RaftLoop<S> {
             return;
         }
         self.election.drawn_at = Some(now);
-        let span = (self.election.max - self.election.min).max(1) as u64;
-        let t = self.election.min + (self.election.next() % span) as usize;
+        let (min, max) = (self.election.min as u64, self.election.max as u64);
+        let t = self
+            .election
+            .rng
+            .between(min, max.saturating_sub(1).max(min)) as usize;
         self.node.raft.set_randomized_election_timeout(t);
     }
 
@@ -337,69 +338,53 @@ impl<S: LogStore> RaftLoop<S> {
     }
 
     /// Handles one `Ready` in raft-rs's six steps and nothing else: messages, snapshot,
-    /// committed entries, persist, persisted messages, advance and the light ready. Returns
-    /// `None` when there was no Ready, else whether the leader changed.
-    fn on_ready(&mut self) -> Result<Option<bool>, StorageFailure> {
-        if !self.node.has_ready() {
-            return Ok(None);
-        }
+    /// committed entries, persist, persisted messages, advance and the light ready. What the
+    /// Ready only tells (the soft state, answered reads) it hands on to [`Self::after_ready`].
+    fn on_ready(&mut self) -> Result<ReadyNews, StorageFailure> {
         let mut rd = self.node.ready();
-        let mut leader_changed = false;
-        if let Some(ss) = rd.ss() {
-            let before = self.status.leader_id.load(Ordering::Relaxed);
-            leader_changed = before != 0 && before != ss.leader_id;
-            if ss.leader_id != before {
-                tracing::info!(
-                    leader = %crate::cluster::id_hex(ss.leader_id),
-                    role = ?ss.raft_state,
-                    "leader changed"
-                );
-            }
-            self.status.leader_id.store(ss.leader_id, Ordering::Relaxed);
-            self.status
-                .is_leader
-                .store(ss.raft_state == StateRole::Leader, Ordering::Relaxed);
-        }
+        let news = ReadyNews {
+            soft_state: rd.ss().map(|ss| (ss.leader_id, ss.raft_state)),
+            read_states: rd.take_read_states(),
+        };
         // 1. Messages to send before persisting (a leader's appends go out in parallel).
         self.send(rd.take_messages());
         // 2. A snapshot from the leader.
         if !rd.snapshot().is_empty() {
             self.install_snapshot(rd.snapshot().clone())?;
         }
-        // 3. Committed entries.
-        let committed = rd.take_committed_entries();
-        self.apply(committed)?;
+        // 3. Committed entries (already durable).
+        self.apply(rd.take_committed_entries())?;
         // 4. Persist entries and hard state (the one fsync of the turn).
         self.node
             .mut_store()
             .persist(rd.entries(), rd.hs(), rd.must_sync())?;
-        if let Some(hs) = rd.hs() {
-            self.status.term.store(hs.term, Ordering::Relaxed);
-            self.status.commit_index.store(hs.commit, Ordering::Relaxed);
-        }
-        for rs in rd.take_read_states() {
-            if let Ok(b) = <[u8; 8]>::try_from(rs.request_ctx.as_slice()) {
-                self.pending.confirm_read(u64::from_be_bytes(b), rs.index);
-            }
-        }
         // 5. Messages that may only leave once persisted (votes, append responses).
         self.send(rd.take_persisted_messages());
         // 6. Advance, and the light ready's commit, messages and entries.
         let mut light = self.node.advance(rd);
         if let Some(commit) = light.commit_index() {
             self.node.mut_store().set_commit(commit)?;
-            self.status.commit_index.store(commit, Ordering::Relaxed);
         }
         self.send(light.take_messages());
         self.apply(light.take_committed_entries())?;
         self.node.advance_apply();
-        Ok(Some(leader_changed))
+        Ok(news)
     }
 
-    /// The duties that follow a Ready: answer the reads apply has reached, fail what a lost
-    /// leadership may have lost, let a lone member lead, publish this member's record, hand
-    /// the requests that waited for a leader to raft, and snapshot when due.
-    fn after_ready(&mut self, leader_changed: bool) -> Result<(), StorageFailure> {
+    /// The duties that follow a Ready: publish the role, leader, term and commit index it
+    /// brought, answer the reads apply has reached, fail what a lost leadership may have lost,
+    /// let a lone member lead, publish this member's record, hand the requests that waited for
+    /// a leader to raft, and snapshot when due.
+    fn after_ready(&mut self, news: ReadyNews) -> Result<(), StorageFailure> {
+        let leader_changed = news
+            .soft_state
+            .is_some_and(|(leader, role)| self.note_soft_state(leader, role));
+        self.note_hard_state();
+        for rs in news.read_states {
+            if let Ok(b) = <[u8; 8]>::try_from(rs.request_ctx.as_slice()) {
+                self.pending.confirm_read(u64::from_be_bytes(b), rs.index);
+            }
+        }
         self.pending.applied_to(self.applied);
         if leader_changed {
             // What this member proposed may be lost with the old leader, or may still commit
@@ -411,6 +396,33 @@ impl<S: LogStore> RaftLoop<S> {
         self.maybe_publish();
         self.retry_waiting_for_leader()?;
         self.maybe_snapshot()
+    }
+
+    /// Publishes a new role or leader to the handles; returns whether a known leader was
+    /// replaced (the proposals this member made may be lost with it).
+    fn note_soft_state(&mut self, leader: u64, role: StateRole) -> bool {
+        let before = self.status.leader_id.load(Ordering::Relaxed);
+        if leader != before {
+            tracing::info!(
+                leader = %crate::cluster::id_hex(leader),
+                role = ?role,
+                term = self.node.raft.term,
+                "leader changed"
+            );
+        }
+        self.status.leader_id.store(leader, Ordering::Relaxed);
+        self.status
+            .is_leader
+            .store(role == StateRole::Leader, Ordering::Relaxed);
+        before != 0 && before != leader
+    }
+
+    /// Publishes the term and commit index now persisted (after `advance`, raft's hard state
+    /// is the one on disk: the Ready's, plus the light ready's commit).
+    fn note_hard_state(&mut self) {
+        let hs = self.node.raft.hard_state();
+        self.status.term.store(hs.term, Ordering::Relaxed);
+        self.status.commit_index.store(hs.commit, Ordering::Relaxed);
     }
 
     /// A one-member cluster need not wait an election timeout to lead.

@@ -135,6 +135,12 @@ pub(super) fn apply_conf_change_entry<S: LogStore>(
     };
     match outcome {
         MemberChangeOutcome::Applied(events) => {
+            tracing::info!(
+                index = e.index,
+                change = ?change,
+                member = %crate::cluster::id_hex(cc.node_id),
+                "membership changed"
+            );
             match node.apply_conf_change(&cc) {
                 Ok(cs) => node.mut_store().set_conf_state(cs),
                 Err(err) => tracing::error!(

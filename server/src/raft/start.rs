@@ -14,6 +14,7 @@ use super::pending::Pending;
 use super::serving::CatchUp;
 use super::{Env, Inbox, RaftConfig, RaftHandle, StartMode, REQUEST_TIMEOUT};
 use crate::cluster::{new_cluster_id, ChangeContext, MemberRecord};
+use crate::seeded::SplitMix64;
 use crate::state::{restore_snapshot, shared};
 use crate::storage::{LogStore, MemberIdentity, StorageFailure};
 use crate::store::Store;
@@ -151,7 +152,7 @@ pub(crate) fn prepare<S: LogStore>(
         election: ElectionTimeouts {
             min: election_tick,
             max: max_election_tick,
-            rng: env.seed ^ id,
+            rng: SplitMix64::new(env.seed ^ id),
             drawn_at: None,
         },
         clock: env.clock,

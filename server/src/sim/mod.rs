@@ -31,6 +31,7 @@ use tokio::sync::oneshot;
 use crate::cluster::{member_id, ChangeContext, MemberRecord};
 use crate::command::Command;
 use crate::raft::{self, LoopExit, RaftConfig, RaftHandle, RaftLoop, Request, StartMode};
+use crate::seeded::SplitMix64;
 use crate::storage::RaftStorage;
 use crate::store::Event;
 use crate::time::{Clock, ManualClock, Timestamp};
@@ -71,24 +72,6 @@ impl Default for SimConfig {
     }
 }
 
-/// splitmix64: small, seedable, and the same everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[lo, hi]`.
-    fn between(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-}
-
 /// One simulated member.
 struct Member {
     name: String,
@@ -108,7 +91,7 @@ pub struct Sim {
     cfg: SimConfig,
     clock: Arc<ManualClock>,
     seed: u64,
-    rng: Rng,
+    rng: SplitMix64,
     step: u64,
     members: BTreeMap<u64, Member>,
     /// Messages in flight by (arrival step, send order).
@@ -127,7 +110,7 @@ impl Sim {
             // A fixed wall time: what goes into the log does not depend on the day.
             clock: Arc::new(ManualClock::new(Timestamp(1_700_000_000_000_000_000))),
             seed,
-            rng: Rng(seed),
+            rng: SplitMix64::new(seed),
             step: 0,
             members: BTreeMap::new(),
             in_flight: BTreeMap::new(),
