@@ -161,13 +161,9 @@ async fn get(st: &AppState, key: &str, p: &KeyParams) -> Response {
             return reply::error(&e);
         }
     }
-    // Copy the answer out under the lock (values shared, nothing rendered) and render after
-    // releasing it: the raft loop waits for this lock to apply writes.
-    let res = {
-        let state = st.raft.state.read().expect("store lock poisoned");
-        state.store.read(key, p.recursive, Timestamp::now())
-    };
-    match res {
+    // The answer is copied out (values shared, nothing rendered) and rendered here, outside
+    // the state lock the raft loop needs to apply writes.
+    match st.raft.state.get(key, p.recursive, Timestamp::now()) {
         Ok(view) => {
             st.counters.gets_success.fetch_add(1, Ordering::Relaxed);
             let index = view.index();

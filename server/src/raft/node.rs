@@ -479,7 +479,7 @@ impl RaftLoop {
         }
         let now = Timestamp::now();
         let due = {
-            let st = self.state.read().expect("store lock poisoned");
+            let st = self.state.read();
             st.store.next_expiration().is_some_and(|t| t <= now)
         };
         if due {
@@ -561,7 +561,7 @@ impl RaftLoop {
             return;
         }
         let stale = {
-            let st = self.state.read().expect("store lock poisoned");
+            let st = self.state.read();
             match st.members.get(self.id) {
                 Some(m) => {
                     m.name != self.cfg.name
@@ -695,7 +695,7 @@ impl RaftLoop {
         let mut members_changed = false;
         let mut removed_self = false;
         {
-            let mut st = self.state.write().expect("store lock poisoned");
+            let mut st = self.state.write();
             for e in &entries {
                 self.applied = e.index;
                 let caller = decode_context(&e.context)
@@ -765,7 +765,7 @@ impl RaftLoop {
     /// checked again).
     fn sync_transport(&mut self) {
         self.published = false;
-        let st = self.state.read().expect("store lock poisoned");
+        let st = self.state.read();
         let table = st
             .members
             .iter()
@@ -838,7 +838,7 @@ impl RaftLoop {
             .map_err(|e| StorageFailure::Corrupt(format!("snapshot from leader: {e}")))?;
         self.node.mut_store().install_snapshot(&snap)?;
         {
-            let mut st = self.state.write().expect("store lock poisoned");
+            let mut st = self.state.write();
             st.store = store;
             st.members = members;
             // Its watchers never saw the events inside the snapshot: they re-read and re-watch.
@@ -858,7 +858,7 @@ impl RaftLoop {
             return Ok(());
         }
         let data = {
-            let st = self.state.read().expect("store lock poisoned");
+            let st = self.state.read();
             st.snapshot()
         };
         let keep = MAX_ENTRIES_KEPT_AFTER_SNAPSHOT.min(self.cfg.snapshot_count / 2);

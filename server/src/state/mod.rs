@@ -4,9 +4,14 @@
 //!
 //! Keeping the watchers under the same lock is what makes a watch exact: a watcher scans the
 //! history and registers while no write can apply, and a write applies and notifies while no
-//! watcher can register, so no event falls between the two.
+//! watcher can register, so no event falls between the two. The rest of the server reaches
+//! the state only through the [`SharedState`] façade, which owns the lock.
 
-use std::sync::{Arc, RwLock};
+mod shared;
+mod watch;
+
+pub use shared::{shared, SharedState, StoreStats};
+pub use watch::{Registration, WatchStart};
 
 use common::EtcdError;
 use raft::eraftpb::ConfChangeType;
@@ -29,19 +34,6 @@ pub struct StoreState {
     pub members: Members,
     /// Live watchers.
     pub hub: WatchHub,
-}
-
-/// A cheap-clone handle on [`StoreState`]. A std lock: it is never held across an `.await`,
-/// and every critical section is short and CPU-only.
-pub type SharedState = Arc<RwLock<StoreState>>;
-
-/// Wraps a restored state for sharing.
-pub fn shared(store: Store, members: Members) -> SharedState {
-    Arc::new(RwLock::new(StoreState {
-        store,
-        members,
-        hub: WatchHub::default(),
-    }))
 }
 
 /// How a membership change ended when applied.
@@ -368,7 +360,7 @@ mod tests {
     #[test]
     fn reads_a_snapshot_written_by_0_3_0() {
         let bytes = include_bytes!(
-            "../../fixtures/datadir-v0.3.0/machine0/snap/0000000000000002-0000000000000028.snap"
+            "../../../fixtures/datadir-v0.3.0/machine0/snap/0000000000000002-0000000000000028.snap"
         );
         let (store, members) = restore_snapshot(bytes, 100).unwrap();
         assert!(!members.is_empty());
