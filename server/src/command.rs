@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::store::KeyPath;
 use crate::time::Timestamp;
 
 /// Encoding version prefixed to every command in the log, so the format can evolve.
@@ -19,7 +20,7 @@ const COMMAND_FORMAT_V1: u8 = 1;
 pub enum Command {
     /// PUT without conditions: create or replace a key, or create a directory.
     Set {
-        key: String,
+        key: KeyPath,
         value: String,
         dir: bool,
         expire_at: Option<Timestamp>,
@@ -29,7 +30,7 @@ pub enum Command {
     },
     /// PUT `prevExist=false`, or POST (`in_order`: the child name is the new index, `%020d`).
     Create {
-        key: String,
+        key: KeyPath,
         value: String,
         dir: bool,
         expire_at: Option<Timestamp>,
@@ -38,7 +39,7 @@ pub enum Command {
     },
     /// PUT `prevExist=true`: change an existing key's value and TTL, or a directory's TTL.
     Update {
-        key: String,
+        key: KeyPath,
         value: String,
         expire_at: Option<Timestamp>,
         refresh: bool,
@@ -46,7 +47,7 @@ pub enum Command {
     },
     /// PUT with `prevValue` and/or `prevIndex` (> 0).
     CompareAndSwap {
-        key: String,
+        key: KeyPath,
         value: String,
         prev_value: Option<String>,
         prev_index: u64,
@@ -56,14 +57,14 @@ pub enum Command {
     },
     /// DELETE without conditions.
     Delete {
-        key: String,
+        key: KeyPath,
         dir: bool,
         recursive: bool,
         now: Timestamp,
     },
     /// DELETE with `prevValue` and/or `prevIndex` (> 0).
     CompareAndDelete {
-        key: String,
+        key: KeyPath,
         prev_value: Option<String>,
         prev_index: u64,
         now: Timestamp,
@@ -113,7 +114,7 @@ impl Command {
             | Command::Update { key, .. }
             | Command::CompareAndSwap { key, .. }
             | Command::Delete { key, .. }
-            | Command::CompareAndDelete { key, .. } => Some(key),
+            | Command::CompareAndDelete { key, .. } => Some(key.as_str()),
             Command::Expire { .. } | Command::PublishMember { .. } => None,
         }
     }

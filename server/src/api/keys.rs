@@ -9,7 +9,7 @@ use warp::reply::Response;
 use super::params::{parse_key_params, path_unescape, Form, KeyParams, MAX_KEY_BYTES};
 use super::{reply, watch, AppState};
 use crate::command::Command;
-use crate::store::{path, Action, Event};
+use crate::store::{Action, Event, KeyPath};
 use crate::time::Timestamp;
 
 /// Answers listing more nodes than this are rendered on a blocking thread.
@@ -78,7 +78,7 @@ fn parse(
     query: &str,
     form_body: Option<&str>,
     is_get: bool,
-) -> Result<(String, KeyParams), EtcdError> {
+) -> Result<(KeyPath, KeyParams), EtcdError> {
     let decoded = path_unescape(raw_key)?;
     if decoded.len() > MAX_KEY_BYTES {
         return Err(EtcdError::new(
@@ -87,7 +87,7 @@ fn parse(
             0,
         ));
     }
-    let key = path::clean(&decoded);
+    let key = KeyPath::clean(&decoded);
     let mut form = Form::default();
     if let Some(body) = form_body {
         form.extend_from(body)?;
@@ -98,7 +98,7 @@ fn parse(
 }
 
 /// The PUT decision table of spec §3.2.
-fn put_command(key: String, p: &KeyParams, now: Timestamp) -> Command {
+fn put_command(key: KeyPath, p: &KeyParams, now: Timestamp) -> Command {
     let expire_at = p.ttl.map(|t| now.plus_secs(t));
     let conditional = p.prev_value.is_some() || p.prev_index > 0;
     match (p.prev_exist, conditional) {
@@ -137,7 +137,7 @@ fn put_command(key: String, p: &KeyParams, now: Timestamp) -> Command {
     }
 }
 
-fn delete_command(key: String, p: &KeyParams, now: Timestamp) -> Command {
+fn delete_command(key: KeyPath, p: &KeyParams, now: Timestamp) -> Command {
     if p.prev_value.is_some() || p.prev_index > 0 {
         Command::CompareAndDelete {
             key,
@@ -155,7 +155,7 @@ fn delete_command(key: String, p: &KeyParams, now: Timestamp) -> Command {
     }
 }
 
-async fn get(st: &AppState, key: &str, p: &KeyParams) -> Response {
+async fn get(st: &AppState, key: &KeyPath, p: &KeyParams) -> Response {
     if p.quorum {
         if let Err(e) = st.raft.read_index().await {
             return reply::error(&e);

@@ -15,11 +15,11 @@ use warp::reply::{Reply, Response};
 use super::params::KeyParams;
 use super::{reply, AppState};
 use crate::state::{Registration, WatchStart};
-use crate::store::Event;
+use crate::store::{Event, KeyPath};
 
 /// Starts the watch (answered from history, or registered) and returns the streaming
 /// response.
-pub async fn handle(st: &AppState, key: &str, p: &KeyParams) -> Response {
+pub async fn handle(st: &AppState, key: &KeyPath, p: &KeyParams) -> Response {
     let start = match st
         .raft
         .state

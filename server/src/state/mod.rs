@@ -18,7 +18,7 @@ use raft::eraftpb::ConfChangeType;
 
 use crate::cluster::{ChangeContext, MemberRecord, Members};
 use crate::command::Command;
-use crate::store::{Event, RestoreError, Store};
+use crate::store::{Event, KeyPath, RestoreError, Store};
 use crate::time::Timestamp;
 use crate::watch::WatchHub;
 
@@ -160,9 +160,9 @@ impl StoreState {
         if m.name.is_empty() {
             return Vec::new();
         }
-        let key = m.machine_key();
+        let key = KeyPath::verbatim(m.machine_key());
         let value = m.machine_value();
-        let current = self.store.get(&key, false, false, now).ok();
+        let current = self.store.get(&key, false, now).ok();
         if current.and_then(|ev| ev.node.value).as_deref() == Some(value.as_str()) {
             return Vec::new();
         }
@@ -186,7 +186,7 @@ impl StoreState {
             return Vec::new();
         }
         let cmd = Command::Delete {
-            key: m.machine_key(),
+            key: KeyPath::verbatim(m.machine_key()),
             dir: false,
             recursive: false,
             now,
@@ -286,7 +286,11 @@ mod tests {
         assert_eq!(st.members.cluster_id(), 77);
         let ev = st
             .store
-            .get("/_etcd/machines/machine2", false, false, Timestamp(1))
+            .get(
+                &KeyPath::from("/_etcd/machines/machine2"),
+                false,
+                Timestamp(1),
+            )
             .unwrap();
         assert_eq!(
             ev.node.value.as_deref(),
@@ -316,7 +320,11 @@ mod tests {
         assert!(st.members.is_removed(1));
         assert!(st
             .store
-            .get("/_etcd/machines/machine1", false, false, Timestamp(1))
+            .get(
+                &KeyPath::from("/_etcd/machines/machine1"),
+                false,
+                Timestamp(1)
+            )
             .is_err());
     }
 
@@ -365,7 +373,9 @@ mod tests {
         let (store, members) = restore_snapshot(bytes, 100).unwrap();
         assert!(!members.is_empty());
         assert_eq!(store.index(), 39);
-        let ev = store.get("/flat/k1", false, false, Timestamp(0)).unwrap();
+        let ev = store
+            .get(&KeyPath::from("/flat/k1"), false, Timestamp(0))
+            .unwrap();
         assert_eq!(ev.node.value.as_deref(), Some("value 1 updated"));
         assert!(
             store.next_expiration().is_some(),

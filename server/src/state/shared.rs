@@ -10,7 +10,7 @@ use common::EtcdError;
 use super::watch::{Registration, WatchStart};
 use super::StoreState;
 use crate::cluster::Members;
-use crate::store::{ReadView, Store, WriteStats};
+use crate::store::{KeyPath, ReadView, Store, WriteStats};
 use crate::time::Timestamp;
 use crate::watch::{WatchHub, WatcherId};
 
@@ -61,7 +61,12 @@ impl SharedState {
 
     /// Copies out what a GET of `key` answers (see [`Store::read`]); render it after the call,
     /// with the lock released: the raft loop waits for this lock to apply writes.
-    pub fn get(&self, key: &str, recursive: bool, now: Timestamp) -> Result<ReadView, EtcdError> {
+    pub fn get(
+        &self,
+        key: &KeyPath,
+        recursive: bool,
+        now: Timestamp,
+    ) -> Result<ReadView, EtcdError> {
         self.read().store.read(key, recursive, now)
     }
 
@@ -70,7 +75,7 @@ impl SharedState {
     /// sent twice.
     pub fn watch(
         &self,
-        key: &str,
+        key: &KeyPath,
         recursive: bool,
         wait_index: u64,
         stream: bool,

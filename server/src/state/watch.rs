@@ -9,7 +9,7 @@ use common::{ErrorCode, EtcdError};
 use tokio::sync::mpsc;
 
 use super::{SharedState, StoreState};
-use crate::store::Event;
+use crate::store::{Event, KeyPath};
 use crate::watch::{Delivery, WatcherId};
 
 /// How a watch begins.
@@ -86,7 +86,7 @@ impl StoreState {
     /// history; 300 when the hub is full.
     pub(super) fn start_watch(
         &mut self,
-        key: &str,
+        key: &KeyPath,
         recursive: bool,
         wait_index: u64,
         stream: bool,
@@ -211,7 +211,7 @@ mod tests {
     #[test]
     fn one_shot_from_history_is_immediate_and_never_registered() {
         let st = state_with(10, &["/a", "/b", "/a"]);
-        let start = st.watch("/a", false, 2, false).unwrap();
+        let start = st.watch(&"/a".into(), false, 2, false).unwrap();
         assert!(matches!(start, WatchStart::Immediate { index: 3, ref event } if event.index == 3));
         assert_eq!(st.stats().watchers, 0);
     }
@@ -223,7 +223,7 @@ mod tests {
             index,
             replay,
             mut watcher,
-        } = st.watch("/d", true, 1, true).unwrap()
+        } = st.watch(&"/d".into(), true, 1, true).unwrap()
         else {
             panic!("a stream registers");
         };
@@ -257,17 +257,17 @@ mod tests {
     fn future_and_missing_indexes() {
         let st = state_with(2, &["/a", "/a", "/a"]);
         // waitIndex ahead of the store: registered, nothing replayed.
-        let start = st.watch("/a", false, 9, false).unwrap();
+        let start = st.watch(&"/a".into(), false, 9, false).unwrap();
         assert!(
             matches!(start, WatchStart::Registered { index: 3, ref replay, .. } if replay.is_empty())
         );
         // Nothing in the history matches: registered too.
-        let start = st.watch("/other", false, 2, false).unwrap();
+        let start = st.watch(&"/other".into(), false, 2, false).unwrap();
         assert!(matches!(start, WatchStart::Registered { .. }));
         assert_eq!(st.stats().watchers, 2);
         drop(start);
         // Index 1 has left a two-event history: 401.
-        let err = st.watch("/a", false, 1, true).err().unwrap();
+        let err = st.watch(&"/a".into(), false, 1, true).err().unwrap();
         assert_eq!((err.code, err.index), (ErrorCode::EventIndexCleared, 3));
     }
 }

@@ -17,6 +17,7 @@ use common::{ErrorCode, EtcdError};
 
 pub use event::{Action, Event};
 pub use history::MAX_HISTORY_BYTES;
+pub use path::KeyPath;
 pub use snapshot::FORMAT as SNAPSHOT_FORMAT;
 pub use stats::WriteStats;
 pub use view::{Listing, ReadView};
@@ -212,13 +213,7 @@ impl Store {
     ///
     /// Builds a nested `common::Node`, whose serialisation and drop recurse once per level:
     /// for answers to clients use [`Store::read`], which renders without recursion.
-    pub fn get(
-        &self,
-        key: &str,
-        recursive: bool,
-        _sorted: bool,
-        now: Timestamp,
-    ) -> Result<Event, EtcdError> {
+    pub fn get(&self, key: &KeyPath, recursive: bool, now: Timestamp) -> Result<Event, EtcdError> {
         let view = self.read(key, recursive, now)?;
         Ok(Event {
             action: Action::Get,
@@ -231,7 +226,12 @@ impl Store {
 
     /// Copies out what a GET answers (children always sorted), cheaply: values are shared,
     /// nothing is rendered. Render it with [`ReadView::to_json`] after releasing the lock.
-    pub fn read(&self, key: &str, recursive: bool, now: Timestamp) -> Result<ReadView, EtcdError> {
+    pub fn read(
+        &self,
+        key: &KeyPath,
+        recursive: bool,
+        now: Timestamp,
+    ) -> Result<ReadView, EtcdError> {
         let node = self.lookup(key)?;
         let listing = if recursive {
             Listing::Subtree
@@ -250,7 +250,7 @@ impl Store {
     /// left the history.
     pub fn history_since(
         &self,
-        key: &str,
+        key: &KeyPath,
         recursive: bool,
         since: u64,
     ) -> Result<Option<Event>, EtcdError> {

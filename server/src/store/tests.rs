@@ -94,7 +94,7 @@ fn seed_walkthrough_shapes() {
         json!({"action":"delete","node":{"key":"/message","prevValue":"Hello etcd","modifiedIndex":4,"createdIndex":3},
                "prevNode":{"key":"/message","value":"Hello etcd","modifiedIndex":3,"createdIndex":3}})
     );
-    let e = s.get("/message", false, false, T0).unwrap_err();
+    let e = s.get(&KeyPath::from("/message"), false, T0).unwrap_err();
     assert_eq!(
         (e.code.code(), e.cause.as_str(), e.index),
         (100, "/message", 4)
@@ -118,7 +118,11 @@ fn ttl_and_expiry() {
     assert_eq!(v["node"]["ttl"], 5);
     assert!(v["node"]["expiration"].as_str().unwrap().ends_with('Z'));
     let g = s
-        .get("/foo", false, false, Timestamp(at(2).0 + 500_000_000))
+        .get(
+            &KeyPath::from("/foo"),
+            false,
+            Timestamp(at(2).0 + 500_000_000),
+        )
         .unwrap();
     assert_eq!(g.node.ttl, 3);
     assert_eq!(s.next_expiration(), Some(at(5)));
@@ -131,7 +135,7 @@ fn ttl_and_expiry() {
     assert_eq!(v["prevNode"]["value"], "bar");
     assert!(v["node"].get("value").is_none());
     assert_eq!(s.next_expiration(), None);
-    let e = s.get("/foo", false, false, at(6)).unwrap_err();
+    let e = s.get(&KeyPath::from("/foo"), false, at(6)).unwrap_err();
     assert_eq!((e.code.code(), e.index), (100, 3));
     assert_eq!(s.stats().expire_count, 1);
 }
@@ -164,7 +168,10 @@ fn update_without_ttl_removes_it_and_dir_ttl_quirk() {
     assert_eq!(v["node"]["ttl"], 100);
     assert_eq!(v["node"]["modifiedIndex"], dir_index + 1);
     assert_eq!(
-        s.get("/dir", false, false, T0).unwrap().node.modified_index,
+        s.get(&KeyPath::from("/dir"), false, T0)
+            .unwrap()
+            .node
+            .modified_index,
         dir_index
     );
     assert_eq!(fail(&mut s, upd("/dir", "x", None)).0, 102);
@@ -215,7 +222,7 @@ fn directories_and_deletes() {
     assert_eq!(fail(&mut s, mkdir("/dir")).0, 102);
     assert_eq!(fail(&mut s, set("/dir", "x")).0, 102);
     one(&mut s, set("/dir/a/b", "1"));
-    let a = s.get("/dir/a", false, false, T0).unwrap();
+    let a = s.get(&KeyPath::from("/dir/a"), false, T0).unwrap();
     assert_eq!(a.node.created_index, s.index());
     assert_eq!(fail(&mut s, del("/dir", false, false)).0, 102);
     assert_eq!(fail(&mut s, del("/dir", true, false)).0, 108);
@@ -239,9 +246,9 @@ fn directories_and_deletes() {
     one(&mut s, set("/a/b", "1"));
     let (code, cause, _) = fail(&mut s, set("/a/b/c", "2"));
     assert_eq!((code, cause.as_str()), (104, "/a/b"));
-    let e = s.get("/a/b/c", false, false, T0).unwrap_err();
+    let e = s.get(&KeyPath::from("/a/b/c"), false, T0).unwrap_err();
     assert_eq!((e.code.code(), e.cause.as_str()), (104, "/a/b"));
-    let e = s.get("/x/y/z", false, false, T0).unwrap_err();
+    let e = s.get(&KeyPath::from("/x/y/z"), false, T0).unwrap_err();
     assert_eq!((e.code.code(), e.cause.as_str()), (100, "/x"));
     let v = one(&mut s, mkdir("/a/b"));
     assert_eq!(v["prevNode"]["value"], "1");
@@ -277,14 +284,14 @@ fn create_and_in_order() {
 fn listing_hides_underscore_names_and_sorts() {
     let mut s = seed_store();
     assert_eq!(
-        serde_json::to_value(s.get("/", false, false, T0).unwrap().response()).unwrap(),
+        serde_json::to_value(s.get(&KeyPath::from("/"), false, T0).unwrap().response()).unwrap(),
         json!({"action":"get","node":{"key":"/","dir":true}})
     );
     one(&mut s, set("/b", "2"));
     one(&mut s, set("/a/x", "1"));
     one(&mut s, set("/a/_h", "h"));
     one(&mut s, set("/_message", "hidden"));
-    let root = s.get("/", true, true, T0).unwrap().node;
+    let root = s.get(&KeyPath::from("/"), true, T0).unwrap().node;
     let keys: Vec<&str> = root
         .nodes
         .as_ref()
@@ -295,10 +302,10 @@ fn listing_hides_underscore_names_and_sorts() {
     assert_eq!(keys, vec!["/a", "/b"]);
     let a = &root.nodes.as_ref().unwrap()[0];
     assert_eq!(a.nodes.as_ref().unwrap().len(), 1);
-    let plain = s.get("/", false, false, T0).unwrap().node;
+    let plain = s.get(&KeyPath::from("/"), false, T0).unwrap().node;
     assert!(plain.nodes.unwrap()[0].nodes.is_none());
     assert_eq!(
-        s.get("/_message", false, false, T0)
+        s.get(&KeyPath::from("/_message"), false, T0)
             .unwrap()
             .node
             .value
@@ -316,14 +323,26 @@ fn watch_matching_and_history() {
     assert!(ev.matches("/d", false));
     assert!(ev.matches("/d/x/y", false));
     assert!(!ev.matches("/dx", false));
-    let hidden = s.history_since("/", true, 2).unwrap().unwrap();
+    let hidden = s
+        .history_since(&KeyPath::from("/"), true, 2)
+        .unwrap()
+        .unwrap();
     assert_eq!(hidden.index, 3, "recursive root watch skips /_x");
-    assert_eq!(s.history_since("/_x", false, 1).unwrap().unwrap().index, 2);
+    assert_eq!(
+        s.history_since(&KeyPath::from("/_x"), false, 1)
+            .unwrap()
+            .unwrap()
+            .index,
+        2
+    );
     one(&mut s, set("/e", "1"));
-    let e = s.history_since("/e", false, 1).unwrap_err();
+    let e = s.history_since(&KeyPath::from("/e"), false, 1).unwrap_err();
     assert_eq!(e.code.code(), 401);
     assert_eq!(e.cause, "the requested history has been cleared [2/1]");
-    assert!(s.history_since("/zzz", false, 3).unwrap().is_none());
+    assert!(s
+        .history_since(&KeyPath::from("/zzz"), false, 3)
+        .unwrap()
+        .is_none());
 }
 
 #[test]
@@ -343,7 +362,11 @@ fn refresh_keeps_value_and_is_silent() {
     assert_eq!(ev.node.value.as_deref(), Some("v"));
     assert_eq!(ev.node.ttl, 50);
     assert!(ev.refresh && !ev.matches("/r", false));
-    assert_eq!(s.history_since("/r", false, ev.index).unwrap(), None);
+    assert_eq!(
+        s.history_since(&KeyPath::from("/r"), false, ev.index)
+            .unwrap(),
+        None
+    );
 }
 
 #[test]
@@ -375,7 +398,7 @@ mod props {
     const KEYS: [&str; 8] = ["/a", "/a/b", "/a/_h", "/c", "/c/d/e", "/_x", "/q", "/a/b/z"];
 
     fn arb_cmd() -> impl Strategy<Value = Command> {
-        let key = proptest::sample::select(KEYS.to_vec()).prop_map(str::to_string);
+        let key = proptest::sample::select(KEYS.to_vec()).prop_map(KeyPath::from);
         let val = proptest::sample::select(vec!["", "one", "two"]).prop_map(str::to_string);
         let ttl = proptest::option::of(0u64..5).prop_map(|t| t.map(at));
         prop_oneof![
@@ -465,7 +488,7 @@ mod props {
                     }
                 }
                 // hidden names never listed
-                let root = s.get("/", true, true, T0).unwrap().node;
+                let root = s.get(&KeyPath::from("/"), true, T0).unwrap().node;
                 let mut stack = vec![root];
                 while let Some(n) = stack.pop() {
                     for c in n.nodes.unwrap_or_default() {
@@ -484,16 +507,16 @@ mod props {
             for k in KEYS {
                 // The iterative renderer writes what serde writes for the same answer.
                 for recursive in [false, true] {
-                    if let Ok(view) = s.read(k, recursive, T0) {
-                        let ev = s.get(k, recursive, true, T0).unwrap();
+                    if let Ok(view) = s.read(&KeyPath::from(k), recursive, T0) {
+                        let ev = s.get(&KeyPath::from(k), recursive, T0).unwrap();
                         let mut want = serde_json::to_string(&ev.response()).unwrap();
                         want.push('\n');
                         prop_assert_eq!(view.to_json(), want);
                     }
                 }
-                prop_assert_eq!(restored.get(k, true, true, T0).ok(), s.get(k, true, true, T0).ok());
+                prop_assert_eq!(restored.get(&KeyPath::from(k), true, T0).ok(), s.get(&KeyPath::from(k), true, T0).ok());
                 for since in 1..=s.index() {
-                    prop_assert_eq!(restored.history_since(k, true, since).ok(), s.history_since(k, true, since).ok());
+                    prop_assert_eq!(restored.history_since(&KeyPath::from(k), true, since).ok(), s.history_since(&KeyPath::from(k), true, since).ok());
                 }
             }
             prop_assert_eq!(restored.next_expiration(), s.next_expiration());
