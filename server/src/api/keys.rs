@@ -8,7 +8,7 @@ use warp::reply::Response;
 
 use super::params::{parse_key_params, path_unescape, Form, KeyParams, MAX_KEY_BYTES};
 use super::{reply, watch, AppState};
-use crate::command::Command;
+use crate::command::KeyCommand;
 use crate::store::{Action, Event, KeyPath};
 use crate::time::Timestamp;
 
@@ -54,7 +54,7 @@ pub async fn handle(
         let now = Timestamp::now();
         let cmd = match method {
             Method::DELETE => delete_command(key, &params, now),
-            Method::POST => Command::Create {
+            Method::POST => KeyCommand::Create {
                 key,
                 value: params.value.clone(),
                 dir: params.dir,
@@ -98,11 +98,11 @@ fn parse(
 }
 
 /// The PUT decision table of spec §3.2.
-fn put_command(key: KeyPath, p: &KeyParams, now: Timestamp) -> Command {
+fn put_command(key: KeyPath, p: &KeyParams, now: Timestamp) -> KeyCommand {
     let expire_at = p.ttl.map(|t| now.plus_secs(t));
     let conditional = p.prev_value.is_some() || p.prev_index > 0;
     match (p.prev_exist, conditional) {
-        (Some(false), _) => Command::Create {
+        (Some(false), _) => KeyCommand::Create {
             key,
             value: p.value.clone(),
             dir: p.dir,
@@ -110,7 +110,7 @@ fn put_command(key: KeyPath, p: &KeyParams, now: Timestamp) -> Command {
             in_order: false,
             now,
         },
-        (_, true) => Command::CompareAndSwap {
+        (_, true) => KeyCommand::CompareAndSwap {
             key,
             value: p.value.clone(),
             prev_value: p.prev_value.clone(),
@@ -119,14 +119,14 @@ fn put_command(key: KeyPath, p: &KeyParams, now: Timestamp) -> Command {
             refresh: p.refresh,
             now,
         },
-        (Some(true), false) => Command::Update {
+        (Some(true), false) => KeyCommand::Update {
             key,
             value: p.value.clone(),
             expire_at,
             refresh: p.refresh,
             now,
         },
-        (None, false) => Command::Set {
+        (None, false) => KeyCommand::Set {
             key,
             value: p.value.clone(),
             dir: p.dir,
@@ -137,16 +137,16 @@ fn put_command(key: KeyPath, p: &KeyParams, now: Timestamp) -> Command {
     }
 }
 
-fn delete_command(key: KeyPath, p: &KeyParams, now: Timestamp) -> Command {
+fn delete_command(key: KeyPath, p: &KeyParams, now: Timestamp) -> KeyCommand {
     if p.prev_value.is_some() || p.prev_index > 0 {
-        Command::CompareAndDelete {
+        KeyCommand::CompareAndDelete {
             key,
             prev_value: p.prev_value.clone(),
             prev_index: p.prev_index,
             now,
         }
     } else {
-        Command::Delete {
+        KeyCommand::Delete {
             key,
             dir: p.dir || p.recursive,
             recursive: p.recursive,
@@ -193,8 +193,8 @@ async fn get(st: &AppState, key: &KeyPath, p: &KeyParams) -> Response {
     }
 }
 
-async fn write(st: &AppState, cmd: Command, no_value_on_success: bool) -> Response {
-    match st.raft.propose(cmd).await {
+async fn write(st: &AppState, cmd: KeyCommand, no_value_on_success: bool) -> Response {
+    match st.raft.propose(cmd.into()).await {
         Ok(events) => match events.first() {
             Some(ev) => event_reply(st, ev, no_value_on_success),
             None => reply::error(&EtcdError::new(

@@ -7,7 +7,7 @@ use common::{ErrorCode, EtcdError, Member};
 use raft::eraftpb::{ConfChange, ConfChangeType};
 
 use crate::cluster::{id_hex, ChangeContext, MemberRecord};
-use crate::command::Command;
+use crate::command::ClusterCommand;
 use crate::raft::{is_change_in_progress, RaftHandle};
 use crate::store::Event;
 use crate::time::Timestamp;
@@ -171,14 +171,14 @@ pub async fn update(raft: &RaftHandle, id: u64, peer_urls: Vec<String>) -> Resul
     let Some(m) = current else {
         return Err(EtcdError::new(ErrorCode::KeyNotFound, id_hex(id), 0));
     };
-    let cmd = Command::PublishMember {
+    let cmd = ClusterCommand::PublishMember {
         id,
         name: m.name,
         peer_urls,
         client_urls: m.client_urls,
         now: Timestamp::now(),
     };
-    raft.propose(cmd).await.map(|_| ())
+    raft.propose(cmd.into()).await.map(|_| ())
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use super::pending::{self, decode_context, encode_context, Pending};
 use super::serving::{CatchUp, ReadStep};
 use super::{RaftConfig, RaftHandle, RaftStatus, Request, StartMode, REQUEST_TIMEOUT};
 use crate::cluster::{new_cluster_id, ChangeContext, MemberRecord};
-use crate::command::Command;
+use crate::command::{ClusterCommand, Command, KeyCommand};
 use crate::state::{restore_snapshot, shared, SharedState};
 use crate::storage::{MemberIdentity, RaftStorage, StorageFailure};
 use crate::store::Store;
@@ -483,7 +483,7 @@ impl RaftLoop {
             st.store.next_expiration().is_some_and(|t| t <= now)
         };
         if due {
-            let cmd = Command::Expire { now };
+            let cmd = Command::Key(KeyCommand::Expire { now });
             if self.node.propose(Vec::new(), cmd.encode()).is_ok() {
                 self.expire_in_flight = Some(Instant::now());
             }
@@ -577,13 +577,13 @@ impl RaftLoop {
             self.published = true;
             return;
         }
-        let cmd = Command::PublishMember {
+        let cmd = Command::Cluster(ClusterCommand::PublishMember {
             id: self.id,
             name: self.cfg.name.clone(),
             peer_urls: vec![self.cfg.peer_url.clone()],
             client_urls: vec![self.cfg.client_url.clone()],
             now: Timestamp::now(),
-        };
+        });
         if self.node.propose(Vec::new(), cmd.encode()).is_ok() {
             self.publish_in_flight = Some(Instant::now());
         }
@@ -721,8 +721,8 @@ impl RaftLoop {
                         };
                         let res = st.apply_command(&cmd);
                         match cmd {
-                            Command::Expire { .. } => self.expire_in_flight = None,
-                            Command::PublishMember { .. } => members_changed = true,
+                            Command::Key(KeyCommand::Expire { .. }) => self.expire_in_flight = None,
+                            Command::Cluster(_) => members_changed = true,
                             _ => {}
                         }
                         if let Some(id) = caller {

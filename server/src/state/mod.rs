@@ -17,7 +17,7 @@ use common::EtcdError;
 use raft::eraftpb::ConfChangeType;
 
 use crate::cluster::{ChangeContext, MemberRecord, Members};
-use crate::command::Command;
+use crate::command::{ClusterCommand, Command, KeyCommand};
 use crate::store::{Event, KeyPath, RestoreError, Store};
 use crate::time::Timestamp;
 use crate::watch::WatchHub;
@@ -46,17 +46,18 @@ pub enum MemberChangeOutcome {
 }
 
 impl StoreState {
-    /// Applies a client or internal command; a `PublishMember` also updates the member table.
+    /// Applies a log entry's command: a key command to the store, a cluster command to the
+    /// member table (and the registry writes it causes to the store).
     pub fn apply_command(&mut self, cmd: &Command) -> Result<Vec<Event>, EtcdError> {
         let events = match cmd {
-            Command::PublishMember {
+            Command::Key(k) => self.store.apply(k)?,
+            Command::Cluster(ClusterCommand::PublishMember {
                 id,
                 name,
                 peer_urls,
                 client_urls,
                 now,
-            } => self.publish(*id, name, peer_urls, client_urls, *now),
-            other => self.store.apply(other)?,
+            }) => self.publish(*id, name, peer_urls, client_urls, *now),
         };
         self.hub.notify(&events);
         Ok(events)
@@ -166,7 +167,7 @@ impl StoreState {
         if current.and_then(|ev| ev.node.value).as_deref() == Some(value.as_str()) {
             return Vec::new();
         }
-        let cmd = Command::Set {
+        let cmd = KeyCommand::Set {
             key,
             value,
             dir: false,
@@ -185,7 +186,7 @@ impl StoreState {
         if m.name.is_empty() {
             return Vec::new();
         }
-        let cmd = Command::Delete {
+        let cmd = KeyCommand::Delete {
             key: KeyPath::verbatim(m.machine_key()),
             dir: false,
             recursive: false,
@@ -335,13 +336,13 @@ mod tests {
         unnamed.client_urls.clear();
         st.apply_member_change(ConfChangeType::AddLearnerNode, 3, &ctx(Some(unnamed)));
         assert_eq!(st.store.index(), 0, "an unstarted member is not registered");
-        let publish = Command::PublishMember {
+        let publish = Command::Cluster(ClusterCommand::PublishMember {
             id: 3,
             name: "machine3".into(),
             peer_urls: vec!["http://127.0.0.1:7003".into()],
             client_urls: vec!["http://127.0.0.1:4003".into()],
             now: Timestamp(2),
-        };
+        });
         assert_eq!(st.apply_command(&publish).unwrap().len(), 1);
         assert_eq!(st.apply_command(&publish).unwrap().len(), 0);
         assert_eq!(st.members.get(3).unwrap().name, "machine3");

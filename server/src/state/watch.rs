@@ -180,7 +180,7 @@ impl Drop for Registration {
 mod tests {
     use super::*;
     use crate::cluster::Members;
-    use crate::command::Command;
+    use crate::command::{Command, KeyCommand};
     use crate::state::shared;
     use crate::store::Store;
     use crate::time::Timestamp;
@@ -188,14 +188,14 @@ mod tests {
     fn state_with(history: usize, keys: &[&str]) -> SharedState {
         let st = shared(Store::new(history), Members::default());
         for k in keys {
-            let cmd = Command::Set {
+            let cmd = Command::Key(KeyCommand::Set {
                 key: (*k).into(),
                 value: "v".into(),
                 dir: false,
                 expire_at: None,
                 refresh: false,
                 now: Timestamp(1),
-            };
+            });
             st.write().apply_command(&cmd).unwrap();
         }
         st
@@ -230,14 +230,14 @@ mod tests {
         assert_eq!(index, 3);
         assert_eq!(keys(&replay), [(1, "/d/x"), (3, "/d/y")]);
         assert_eq!(st.stats().watchers, 1);
-        let set = Command::Set {
+        let set = Command::Key(KeyCommand::Set {
             key: "/d/z".into(),
             value: "v".into(),
             dir: false,
             expire_at: None,
             refresh: false,
             now: Timestamp(1),
-        };
+        });
         st.write().apply_command(&set).unwrap();
         let waker = futures::task::noop_waker();
         let mut cx = Context::from_waker(&waker);

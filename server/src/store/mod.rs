@@ -22,7 +22,7 @@ pub use snapshot::FORMAT as SNAPSHOT_FORMAT;
 pub use stats::WriteStats;
 pub use view::{Listing, ReadView};
 
-use crate::command::Command;
+use crate::command::KeyCommand;
 use crate::time::Timestamp;
 use history::History;
 use node::TreeNode;
@@ -108,9 +108,9 @@ impl Store {
     }
 
     /// Applies one committed command. Failures change nothing but the fail counters.
-    pub fn apply(&mut self, cmd: &Command) -> Result<Vec<Event>, EtcdError> {
+    pub fn apply(&mut self, cmd: &KeyCommand) -> Result<Vec<Event>, EtcdError> {
         let (kind, res) = match cmd {
-            Command::Set {
+            KeyCommand::Set {
                 key,
                 value,
                 dir,
@@ -121,7 +121,7 @@ impl Store {
                 Kind::Set,
                 self.set(key, value, *dir, *expire_at, *refresh, *now),
             ),
-            Command::Create {
+            KeyCommand::Create {
                 key,
                 value,
                 dir,
@@ -132,7 +132,7 @@ impl Store {
                 Kind::Create,
                 self.create(key, value, *dir, *expire_at, *in_order, *now),
             ),
-            Command::Update {
+            KeyCommand::Update {
                 key,
                 value,
                 expire_at,
@@ -142,7 +142,7 @@ impl Store {
                 Kind::Update,
                 self.update(key, value, *expire_at, *refresh, *now),
             ),
-            Command::CompareAndSwap {
+            KeyCommand::CompareAndSwap {
                 key,
                 value,
                 prev_value,
@@ -162,13 +162,13 @@ impl Store {
                     *now,
                 ),
             ),
-            Command::Delete {
+            KeyCommand::Delete {
                 key,
                 dir,
                 recursive,
                 now,
             } => (Kind::Delete, self.delete(key, *dir, *recursive, *now)),
-            Command::CompareAndDelete {
+            KeyCommand::CompareAndDelete {
                 key,
                 prev_value,
                 prev_index,
@@ -177,10 +177,7 @@ impl Store {
                 Kind::Cad,
                 self.compare_and_delete(key, prev_value.as_deref(), *prev_index, *now),
             ),
-            Command::Expire { now } => return Ok(self.expire(*now)),
-            // Membership is the member table's business (crate::state); the registry write
-            // it causes arrives here as a plain Set.
-            Command::PublishMember { .. } => return Ok(Vec::new()),
+            KeyCommand::Expire { now } => return Ok(self.expire(*now)),
         };
         let s = &mut self.stats;
         let (ok, fail) = match kind {
@@ -535,7 +532,7 @@ impl Store {
         ))
     }
 
-    #[allow(clippy::too_many_arguments)] // one per field of Command::CompareAndSwap
+    #[allow(clippy::too_many_arguments)] // one per field of KeyCommand::CompareAndSwap
     fn compare_and_swap(
         &mut self,
         key: &str,

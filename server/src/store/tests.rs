@@ -9,8 +9,8 @@ fn at(secs: u64) -> Timestamp {
     T0.plus_secs(secs)
 }
 
-fn set(key: &str, value: &str) -> Command {
-    Command::Set {
+fn set(key: &str, value: &str) -> KeyCommand {
+    KeyCommand::Set {
         key: key.into(),
         value: value.into(),
         dir: false,
@@ -20,8 +20,8 @@ fn set(key: &str, value: &str) -> Command {
     }
 }
 
-fn mkdir(key: &str) -> Command {
-    Command::Set {
+fn mkdir(key: &str) -> KeyCommand {
+    KeyCommand::Set {
         key: key.into(),
         value: String::new(),
         dir: true,
@@ -31,8 +31,8 @@ fn mkdir(key: &str) -> Command {
     }
 }
 
-fn del(key: &str, dir: bool, recursive: bool) -> Command {
-    Command::Delete {
+fn del(key: &str, dir: bool, recursive: bool) -> KeyCommand {
+    KeyCommand::Delete {
         key: key.into(),
         dir,
         recursive,
@@ -40,8 +40,8 @@ fn del(key: &str, dir: bool, recursive: bool) -> Command {
     }
 }
 
-fn cas(key: &str, value: &str, pv: Option<&str>, pi: u64) -> Command {
-    Command::CompareAndSwap {
+fn cas(key: &str, value: &str, pv: Option<&str>, pi: u64) -> KeyCommand {
+    KeyCommand::CompareAndSwap {
         key: key.into(),
         value: value.into(),
         prev_value: pv.map(str::to_string),
@@ -52,13 +52,13 @@ fn cas(key: &str, value: &str, pv: Option<&str>, pi: u64) -> Command {
     }
 }
 
-fn one(s: &mut Store, c: Command) -> Value {
+fn one(s: &mut Store, c: KeyCommand) -> Value {
     let evs = s.apply(&c).unwrap_or_else(|e| panic!("{c:?}: {e}"));
     assert_eq!(evs.len(), 1);
     serde_json::to_value(evs[0].response()).unwrap()
 }
 
-fn fail(s: &mut Store, c: Command) -> (u32, String, u64) {
+fn fail(s: &mut Store, c: KeyCommand) -> (u32, String, u64) {
     let before = s.state_text();
     let e = s.apply(&c).unwrap_err();
     assert_eq!(before, s.state_text(), "a failed command changed the store");
@@ -106,7 +106,7 @@ fn ttl_and_expiry() {
     let mut s = seed_store();
     let v = one(
         &mut s,
-        Command::Set {
+        KeyCommand::Set {
             key: "/foo".into(),
             value: "bar".into(),
             dir: false,
@@ -126,8 +126,11 @@ fn ttl_and_expiry() {
         .unwrap();
     assert_eq!(g.node.ttl, 3);
     assert_eq!(s.next_expiration(), Some(at(5)));
-    assert!(s.apply(&Command::Expire { now: at(4) }).unwrap().is_empty());
-    let evs = s.apply(&Command::Expire { now: at(6) }).unwrap();
+    assert!(s
+        .apply(&KeyCommand::Expire { now: at(4) })
+        .unwrap()
+        .is_empty());
+    let evs = s.apply(&KeyCommand::Expire { now: at(6) }).unwrap();
     assert_eq!(evs.len(), 1);
     let v = serde_json::to_value(evs[0].response()).unwrap();
     assert_eq!(v["action"], "expire");
@@ -143,7 +146,7 @@ fn ttl_and_expiry() {
 #[test]
 fn update_without_ttl_removes_it_and_dir_ttl_quirk() {
     let mut s = seed_store();
-    s.apply(&Command::Set {
+    s.apply(&KeyCommand::Set {
         key: "/k".into(),
         value: "v".into(),
         dir: false,
@@ -152,7 +155,7 @@ fn update_without_ttl_removes_it_and_dir_ttl_quirk() {
         now: T0,
     })
     .unwrap();
-    let upd = |key: &str, value: &str, ttl: Option<Timestamp>| Command::Update {
+    let upd = |key: &str, value: &str, ttl: Option<Timestamp>| KeyCommand::Update {
         key: key.into(),
         value: value.into(),
         expire_at: ttl,
@@ -198,7 +201,7 @@ fn compare_and_swap_and_delete_causes() {
     assert_eq!(v["node"]["prevValue"], "one");
     assert_eq!(v["node"]["createdIndex"], 8);
     assert_eq!(v["node"]["modifiedIndex"], 9);
-    let cad = |pv: &str| Command::CompareAndDelete {
+    let cad = |pv: &str| KeyCommand::CompareAndDelete {
         key: "/foo".into(),
         prev_value: Some(pv.into()),
         prev_index: 0,
@@ -258,7 +261,7 @@ fn directories_and_deletes() {
 #[test]
 fn create_and_in_order() {
     let mut s = seed_store();
-    let create = |key: &str, in_order: bool| Command::Create {
+    let create = |key: &str, in_order: bool| KeyCommand::Create {
         key: key.into(),
         value: "Job1".into(),
         dir: false,
@@ -350,7 +353,7 @@ fn refresh_keeps_value_and_is_silent() {
     let mut s = seed_store();
     one(&mut s, set("/r", "v"));
     let ev = s
-        .apply(&Command::Update {
+        .apply(&KeyCommand::Update {
             key: "/r".into(),
             value: String::new(),
             expire_at: Some(at(50)),
@@ -373,7 +376,7 @@ fn refresh_keeps_value_and_is_silent() {
 fn snapshot_round_trip() {
     let mut s = seed_store();
     one(&mut s, set("/a/b", "1"));
-    s.apply(&Command::Set {
+    s.apply(&KeyCommand::Set {
         key: "/t".into(),
         value: "v".into(),
         dir: false,
@@ -397,13 +400,13 @@ mod props {
 
     const KEYS: [&str; 8] = ["/a", "/a/b", "/a/_h", "/c", "/c/d/e", "/_x", "/q", "/a/b/z"];
 
-    fn arb_cmd() -> impl Strategy<Value = Command> {
+    fn arb_cmd() -> impl Strategy<Value = KeyCommand> {
         let key = proptest::sample::select(KEYS.to_vec()).prop_map(KeyPath::from);
         let val = proptest::sample::select(vec!["", "one", "two"]).prop_map(str::to_string);
         let ttl = proptest::option::of(0u64..5).prop_map(|t| t.map(at));
         prop_oneof![
             (key.clone(), val.clone(), any::<bool>(), ttl.clone()).prop_map(
-                |(key, value, dir, expire_at)| Command::Set {
+                |(key, value, dir, expire_at)| KeyCommand::Set {
                     key,
                     value,
                     dir,
@@ -413,7 +416,7 @@ mod props {
                 }
             ),
             (key.clone(), val.clone(), any::<bool>(), any::<bool>()).prop_map(
-                |(key, value, dir, in_order)| Command::Create {
+                |(key, value, dir, in_order)| KeyCommand::Create {
                     key,
                     value,
                     dir,
@@ -423,7 +426,7 @@ mod props {
                 }
             ),
             (key.clone(), val.clone(), ttl.clone()).prop_map(|(key, value, expire_at)| {
-                Command::Update {
+                KeyCommand::Update {
                     key,
                     value,
                     expire_at,
@@ -437,7 +440,7 @@ mod props {
                 proptest::option::of(val.clone()),
                 0u64..20
             )
-                .prop_map(|(key, value, pv, pi)| Command::CompareAndSwap {
+                .prop_map(|(key, value, pv, pi)| KeyCommand::CompareAndSwap {
                     key,
                     value,
                     prev_value: pv.filter(|v| !v.is_empty()),
@@ -447,7 +450,7 @@ mod props {
                     now: T0
                 }),
             (key.clone(), any::<bool>(), any::<bool>()).prop_map(|(key, dir, recursive)| {
-                Command::Delete {
+                KeyCommand::Delete {
                     key,
                     dir,
                     recursive,
@@ -455,14 +458,14 @@ mod props {
                 }
             }),
             (key, proptest::option::of(val), 0u64..20).prop_map(|(key, pv, pi)| {
-                Command::CompareAndDelete {
+                KeyCommand::CompareAndDelete {
                     key,
                     prev_value: pv.filter(|v| !v.is_empty()),
                     prev_index: pi,
                     now: T0,
                 }
             }),
-            (0u64..6).prop_map(|s| Command::Expire { now: at(s) }),
+            (0u64..6).prop_map(|s| KeyCommand::Expire { now: at(s) }),
         ]
     }
 

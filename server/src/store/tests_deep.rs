@@ -12,8 +12,8 @@ const DEEPEST: usize = 8 * 1024 / 2;
 /// so recursion once per level (thousands of frames) would overflow it.
 const SMALL_STACK: usize = 256 * 1024;
 
-fn set(key: &str, value: &str, expire_at: Option<Timestamp>) -> Command {
-    Command::Set {
+fn set(key: &str, value: &str, expire_at: Option<Timestamp>) -> KeyCommand {
+    KeyCommand::Set {
         key: key.into(),
         value: value.into(),
         dir: false,
@@ -64,12 +64,12 @@ fn the_deepest_key_survives_every_store_operation_on_a_small_stack() {
         // Expiring a key deep down, then removing the whole tree, then dropping stores.
         let mut r = r;
         let evs = r
-            .apply(&Command::Expire {
+            .apply(&KeyCommand::Expire {
                 now: T0.plus_secs(6),
             })
             .unwrap();
         assert_eq!(evs.len(), 1);
-        r.apply(&Command::Delete {
+        r.apply(&KeyCommand::Delete {
             key: "/a".into(),
             dir: true,
             recursive: true,
@@ -86,7 +86,7 @@ fn the_deepest_key_survives_every_store_operation_on_a_small_stack() {
 fn an_expiring_deep_directory_goes_on_a_small_stack() {
     on_small_stack(|| {
         let mut s = Store::new(10);
-        s.apply(&Command::Set {
+        s.apply(&KeyCommand::Set {
             key: "/d".into(),
             value: String::new(),
             dir: true,
@@ -98,7 +98,7 @@ fn an_expiring_deep_directory_goes_on_a_small_stack() {
         let key = format!("/d{}", deep_key(DEEPEST - 2));
         s.apply(&set(&key, "v", Some(T0.plus_secs(9)))).unwrap();
         let evs = s
-            .apply(&Command::Expire {
+            .apply(&KeyCommand::Expire {
                 now: T0.plus_secs(2),
             })
             .unwrap();
