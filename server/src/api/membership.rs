@@ -7,7 +7,7 @@ use common::{ErrorCode, EtcdError, Member};
 use raft::eraftpb::{ConfChange, ConfChangeType};
 
 use crate::cluster::{id_hex, ChangeContext, MemberRecord};
-use crate::command::Command;
+use crate::command::ClusterCommand;
 use crate::raft::{is_change_in_progress, RaftHandle};
 use crate::store::Event;
 use crate::time::Timestamp;
@@ -93,8 +93,8 @@ pub async fn add(
 ) -> Result<MemberRecord, EtcdError> {
     check_urls(&peer_urls).map_err(|why| EtcdError::new(ErrorCode::InvalidField, why, 0))?;
     let id = {
-        let st = raft.state.read().expect("store lock poisoned");
-        if let Some(m) = peer_urls.iter().find_map(|u| st.members.by_peer_url(u)) {
+        let members = raft.state.members();
+        if let Some(m) = peer_urls.iter().find_map(|u| members.by_peer_url(u)) {
             if m.name.is_empty() || (m.name == name && !name.is_empty() && m.learner) {
                 return Ok(m.clone());
             }
@@ -109,7 +109,7 @@ pub async fn add(
                 0,
             ));
         }
-        if let Some(m) = st.members.by_name(name) {
+        if let Some(m) = members.by_name(name) {
             return Err(EtcdError::new(
                 ErrorCode::NodeExist,
                 format!(
@@ -119,7 +119,7 @@ pub async fn add(
                 0,
             ));
         }
-        st.members.choose_id(name, &peer_urls[0])
+        members.choose_id(name, &peer_urls[0])
     };
     let record = MemberRecord {
         id,
@@ -140,13 +140,11 @@ pub async fn add(
 /// Removes member `id` for good. The last voter is refused here, before anything is written
 /// (and again when the change applies, for removals that race each other).
 pub async fn remove(raft: &RaftHandle, id: u64) -> Result<(), EtcdError> {
-    {
-        let st = raft.state.read().expect("store lock poisoned");
-        if st.members.get(id).is_some() {
-            st.members
-                .check_remove(id)
-                .map_err(|why| EtcdError::new(ErrorCode::NodeExist, why, 0))?;
-        }
+    let members = raft.state.members();
+    if members.get(id).is_some() {
+        members
+            .check_remove(id)
+            .map_err(|why| EtcdError::new(ErrorCode::NodeExist, why, 0))?;
     }
     let cc = ChangeContext::at(Timestamp::now()).conf_change(ConfChangeType::RemoveNode, id);
     change(raft, cc).await.map(|_| ())
@@ -156,10 +154,10 @@ pub async fn remove(raft: &RaftHandle, id: u64) -> Result<(), EtcdError> {
 pub async fn update(raft: &RaftHandle, id: u64, peer_urls: Vec<String>) -> Result<(), EtcdError> {
     check_urls(&peer_urls).map_err(|why| EtcdError::new(ErrorCode::InvalidField, why, 0))?;
     let current = {
-        let st = raft.state.read().expect("store lock poisoned");
+        let members = raft.state.members();
         if let Some(other) = peer_urls
             .iter()
-            .find_map(|u| st.members.by_peer_url(u))
+            .find_map(|u| members.by_peer_url(u))
             .filter(|m| m.id != id)
         {
             return Err(EtcdError::new(
@@ -168,19 +166,19 @@ pub async fn update(raft: &RaftHandle, id: u64, peer_urls: Vec<String>) -> Resul
                 0,
             ));
         }
-        st.members.get(id).cloned()
+        members.get(id).cloned()
     };
     let Some(m) = current else {
         return Err(EtcdError::new(ErrorCode::KeyNotFound, id_hex(id), 0));
     };
-    let cmd = Command::PublishMember {
+    let cmd = ClusterCommand::PublishMember {
         id,
         name: m.name,
         peer_urls,
         client_urls: m.client_urls,
         now: Timestamp::now(),
     };
-    raft.propose(cmd).await.map(|_| ())
+    raft.propose(cmd.into()).await.map(|_| ())
 }
 
 #[cfg(test)]

@@ -168,9 +168,10 @@ where
 /// A learner that is not the joiner itself: while one catches up, joins wait (the joiner
 /// retries), so a stranger cannot pile up members (etcd 3.4 allows one learner, too).
 fn other_learner(st: &AppState, req: &JoinRequest) -> Option<String> {
-    let state = st.raft.state.read().expect("store lock poisoned");
-    let found = state
-        .members
+    let found = st
+        .raft
+        .state
+        .members()
         .iter()
         .find(|m| {
             m.learner
@@ -219,8 +220,8 @@ where
     tracing::info!(name = %req.name, peer_urls = ?req.peer_urls, "machine asks to join");
     match membership::add(&st.raft, &req.name, req.peer_urls, req.client_urls).await {
         Ok(record) => {
-            let state = st.raft.state.read().expect("store lock poisoned");
-            let mut members: Vec<Member> = state.members.iter().map(member_json).collect();
+            let table = st.raft.state.members();
+            let mut members: Vec<Member> = table.iter().map(member_json).collect();
             if !members
                 .iter()
                 .any(|m| parse_id_hex(&m.id) == Some(record.id))
@@ -231,7 +232,7 @@ where
                 200,
                 &JoinResponse {
                     id: id_hex(record.id),
-                    cluster_id: id_hex(state.members.cluster_id()),
+                    cluster_id: id_hex(table.cluster_id()),
                     members,
                 },
             )

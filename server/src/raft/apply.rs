@@ -13,7 +13,7 @@ use super::membership::{
     apply_conf_change_entry, change_in_progress, log_holds_removal, REFUSED_CONF_CHANGE,
 };
 use super::pending::decode_context;
-use crate::command::Command;
+use crate::command::{Command, KeyCommand};
 use crate::state::restore_snapshot;
 use crate::storage::{LogStore, StorageFailure};
 use crate::transport::PeerTable;
@@ -33,7 +33,7 @@ impl<S: LogStore> RaftLoop<S> {
         let mut members_changed = false;
         let mut removed_self = false;
         {
-            let mut st = self.state.write().expect("store lock poisoned");
+            let mut st = self.state.write();
             for e in &entries {
                 self.applied = e.index;
                 let caller = decode_context(&e.context)
@@ -59,9 +59,9 @@ impl<S: LogStore> RaftLoop<S> {
                         };
                         let res = st.apply_command(&cmd);
                         match cmd {
-                            Command::Expire { .. } => self.expire_in_flight = None,
-                            Command::PublishMember { .. } => members_changed = true,
-                            _ => {}
+                            Command::Key(KeyCommand::Expire { .. }) => self.expire_in_flight = None,
+                            Command::Key(_) => {}
+                            Command::Cluster(_) => members_changed = true,
                         }
                         if let Some(id) = caller {
                             answers.push((id, res));
@@ -104,7 +104,7 @@ impl<S: LogStore> RaftLoop<S> {
     pub(super) fn sync_network(&mut self) {
         self.published = false;
         let table = {
-            let st = self.state.read().expect("store lock poisoned");
+            let st = self.state.read();
             PeerTable {
                 addresses: st
                     .members
@@ -185,7 +185,7 @@ impl<S: LogStore> RaftLoop<S> {
             .map_err(|e| StorageFailure::Corrupt(format!("snapshot from leader: {e}")))?;
         self.node.mut_store().install_snapshot(&snap)?;
         {
-            let mut st = self.state.write().expect("store lock poisoned");
+            let mut st = self.state.write();
             st.store = store;
             st.members = members;
             // Its watchers never saw the events inside the snapshot: they re-read and re-watch.
@@ -205,7 +205,7 @@ impl<S: LogStore> RaftLoop<S> {
             return Ok(());
         }
         let data = {
-            let st = self.state.read().expect("store lock poisoned");
+            let st = self.state.read();
             st.snapshot()
         };
         let keep = MAX_ENTRIES_KEPT_AFTER_SNAPSHOT.min(self.cfg.snapshot_count / 2);

@@ -10,7 +10,7 @@ use raft::StateRole;
 
 use super::driver::RaftLoop;
 use crate::cluster::ChangeContext;
-use crate::command::Command;
+use crate::command::{ClusterCommand, Command, KeyCommand};
 use crate::storage::LogStore;
 
 /// How long an expiry proposal may stay unapplied before the leader proposes another.
@@ -45,11 +45,11 @@ impl<S: LogStore> RaftLoop<S> {
         }
         let now = self.clock.wall();
         let due = {
-            let st = self.state.read().expect("store lock poisoned");
+            let st = self.state.read();
             st.store.next_expiration().is_some_and(|t| t <= now)
         };
         if due {
-            let cmd = Command::Expire { now };
+            let cmd = Command::Key(KeyCommand::Expire { now });
             if self.node.propose(Vec::new(), cmd.encode()).is_ok() {
                 self.expire_in_flight = Some(at);
             }
@@ -95,7 +95,7 @@ impl<S: LogStore> RaftLoop<S> {
             return;
         }
         let stale = {
-            let st = self.state.read().expect("store lock poisoned");
+            let st = self.state.read();
             match st.members.get(self.id) {
                 Some(m) => {
                     m.name != self.cfg.name
@@ -111,13 +111,13 @@ impl<S: LogStore> RaftLoop<S> {
             self.published = true;
             return;
         }
-        let cmd = Command::PublishMember {
+        let cmd = Command::Cluster(ClusterCommand::PublishMember {
             id: self.id,
             name: self.cfg.name.clone(),
             peer_urls: vec![self.cfg.peer_url.clone()],
             client_urls: vec![self.cfg.client_url.clone()],
             now: self.clock.wall(),
-        };
+        });
         if self.node.propose(Vec::new(), cmd.encode()).is_ok() {
             tracing::info!("publishing this member's name and URLs");
             self.publish_in_flight = Some(at);

@@ -362,7 +362,7 @@ impl RaftHandle {
         match caught_up {
             true => Ok(()),
             false => {
-                let index = self.state.read().map(|s| s.store.index()).unwrap_or(0);
+                let index = self.state.index();
                 Err(EtcdError::new(
                     ErrorCode::RaftInternal,
                     "member is catching up; retry",

@@ -132,7 +132,7 @@ impl Sim {
     pub fn join(&mut self, via: u64, name: &str, max_steps: u64) -> Result<u64, String> {
         let peer_url = format!("sim://{name}");
         let id = {
-            let st = self.members[&via].handle.state.read().expect("lock");
+            let st = self.members[&via].handle.state.read();
             st.members.choose_id(name, &peer_url)
         };
         let record = MemberRecord {
@@ -353,7 +353,7 @@ impl Sim {
 
     /// The voters in member `id`'s member table (not learners).
     pub fn voters(&self, id: u64) -> Vec<u64> {
-        let st = self.members[&id].handle.state.read().expect("lock");
+        let st = self.members[&id].handle.state.read();
         st.members
             .iter()
             .filter(|m| !m.learner)

@@ -4,7 +4,7 @@
 use raft::StateRole;
 
 use super::{Sim, SimConfig};
-use crate::command::Command;
+use crate::command::{Command, KeyCommand};
 
 /// Simulated steps (of 1 ms) any one phase may take at most.
 const PHASE_STEPS: u64 = 30_000;
@@ -12,14 +12,14 @@ const PHASE_STEPS: u64 = 30_000;
 /// The write the test commits.
 fn write(sim: &Sim, value: &str) -> Command {
     use crate::time::Clock;
-    Command::Set {
+    Command::Key(KeyCommand::Set {
         key: "/sim/key".into(),
         value: value.into(),
         dir: false,
         expire_at: None,
         refresh: false,
         now: sim.clock.wall(),
-    }
+    })
 }
 
 /// Checks election safety after every step: never two leaders in one term.
@@ -100,10 +100,10 @@ fn three_members_elect_a_leader(seed: u64) -> Vec<String> {
         assert_eq!(known, leader, "{id:x} knows the leader");
         assert!(id == leader || role == StateRole::Follower);
         let st = sim.state(id);
-        let st = st.read().expect("lock");
+        let st = st.read();
         assert_eq!(
             st.store.index(),
-            sim.state(leader).read().expect("lock").store.index(),
+            sim.state(leader).read().store.index(),
             "{id:x} applied the same store"
         );
     }
