@@ -10,7 +10,7 @@ use warp::reply::Response;
 
 use super::membership::{self, member_json};
 use super::{reply, AppState};
-use crate::cluster::{parse_id_hex, MemberRecord};
+use crate::cluster::{parse_id_hex, MemberRecord, MembershipError};
 
 /// The release of this server.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -194,11 +194,9 @@ struct PeerUrls {
     peer_urls: Vec<String>,
 }
 
-fn members_error(e: &EtcdError) -> Response {
-    reply::json(
-        membership::error_status(e, 500),
-        &json!({"message": e.cause}),
-    )
+/// A members API refusal: its status, and its cause as the message.
+fn members_error(e: &MembershipError) -> Response {
+    reply::json(e.http_status(500), &json!({"message": e.to_string()}))
 }
 
 fn parse_peer_urls(content_type: Option<&str>, body: &[u8]) -> Result<Vec<String>, Box<Response>> {
@@ -230,7 +228,7 @@ pub async fn members(
 ) -> Response {
     // The member table of a catching-up member is not current yet.
     if let Err(e) = st.raft.wait_serving().await {
-        return members_error(&e);
+        return members_error(&e.into());
     }
     let rest = rest.trim_start_matches('/');
     match (method.clone(), rest) {

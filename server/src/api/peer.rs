@@ -238,8 +238,8 @@ where
             )
         }
         Err(e) => reply::json(
-            membership::error_status(&e, 503),
-            &json!({"message": e.cause, "errorCode": e.code.code()}),
+            e.http_status(503),
+            &json!({"message": e.to_string(), "errorCode": e.join_error_code()}),
         ),
     }
 }

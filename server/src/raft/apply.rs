@@ -9,10 +9,9 @@ use raft::eraftpb::{Entry, EntryType};
 
 use super::driver::RaftLoop;
 use super::exit::LoopExit;
-use super::membership::{
-    apply_conf_change_entry, change_in_progress, log_holds_removal, REFUSED_CONF_CHANGE,
-};
-use super::pending::decode_context;
+use super::membership::{apply_conf_change_entry, log_holds_removal, REFUSED_CONF_CHANGE};
+use super::pending::{decode_context, Answer};
+use crate::cluster::MembershipError;
 use crate::command::{Command, KeyCommand};
 use crate::state::restore_snapshot;
 use crate::storage::{LogStore, StorageFailure};
@@ -46,7 +45,8 @@ impl<S: LogStore> RaftLoop<S> {
                         }
                         if e.data.as_ref() == REFUSED_CONF_CHANGE {
                             if let Some(id) = caller {
-                                answers.push((id, Err(change_in_progress())));
+                                answers
+                                    .push((id, Answer::Change(Err(MembershipError::InProgress))));
                             }
                             continue;
                         }
@@ -64,7 +64,7 @@ impl<S: LogStore> RaftLoop<S> {
                             Command::Cluster(_) => members_changed = true,
                         }
                         if let Some(id) = caller {
-                            answers.push((id, res));
+                            answers.push((id, Answer::Write(res)));
                         }
                     }
                     EntryType::EntryConfChange => {
@@ -72,7 +72,7 @@ impl<S: LogStore> RaftLoop<S> {
                         members_changed |= done.members_changed;
                         removed_self |= done.removed_self;
                         if let Some(id) = caller {
-                            answers.push((id, done.res));
+                            answers.push((id, Answer::Change(done.res)));
                         }
                     }
                     EntryType::EntryConfChangeV2 => {
@@ -84,8 +84,8 @@ impl<S: LogStore> RaftLoop<S> {
                 }
             }
         }
-        for (id, res) in answers {
-            self.pending.complete_proposal(id, res);
+        for (id, answer) in answers {
+            self.pending.complete_proposal(id, answer);
         }
         self.status
             .applied_index

@@ -17,10 +17,11 @@ use raft::{RawNode, SnapshotStatus, StateRole};
 
 use super::exit::LoopExit;
 use super::leader::RateMeter;
-use super::membership::{change_in_progress, refuse_conf_changes_raft_would_drop};
-use super::pending::{self, encode_context, Pending};
+use super::membership::refuse_conf_changes_raft_would_drop;
+use super::pending::{self, encode_context, Pending, ProposalReply};
 use super::serving::CatchUp;
 use super::{Inbox, RaftConfig, RaftStatus, Request, REQUEST_TIMEOUT};
+use crate::cluster::MembershipError;
 use crate::seeded::SplitMix64;
 use crate::state::SharedState;
 use crate::storage::{LogStore, StorageFailure};
@@ -233,15 +234,10 @@ impl<S: LogStore> RaftLoop<S> {
                 super::failpoint::on_propose(&cmd);
                 let id = self.pending.next_id();
                 let ctx = encode_context(self.id, id);
+                let reply = ProposalReply::Write(reply);
                 match self.node.propose(ctx, cmd.encode()) {
                     Ok(()) => self.pending.add_proposal(id, reply, now),
-                    Err(e) => {
-                        let _ = reply.send(Err(EtcdError::new(
-                            ErrorCode::RaftInternal,
-                            e.to_string(),
-                            0,
-                        )));
-                    }
+                    Err(e) => reply.fail(raft_refused(e)),
                 }
             }
             Request::ConfChange { reply, .. }
@@ -249,20 +245,15 @@ impl<S: LogStore> RaftLoop<S> {
                     && self.node.raft.has_pending_conf() =>
             {
                 // raft-rs would replace it by an empty entry: refuse it now instead.
-                let _ = reply.send(Err(change_in_progress()));
+                let _ = reply.send(Err(MembershipError::InProgress));
             }
             Request::ConfChange { cc, reply } => {
                 let id = self.pending.next_id();
                 let ctx = encode_context(self.id, id);
+                let reply = ProposalReply::Change(reply);
                 match self.node.propose_conf_change(ctx, cc) {
                     Ok(()) => self.pending.add_proposal(id, reply, now),
-                    Err(e) => {
-                        let _ = reply.send(Err(EtcdError::new(
-                            ErrorCode::RaftInternal,
-                            e.to_string(),
-                            0,
-                        )));
-                    }
+                    Err(e) => reply.fail(raft_refused(e)),
                 }
             }
             Request::ReadIndex { reply } => {
@@ -483,21 +474,27 @@ impl<S: LogStore> RaftLoop<S> {
 /// Whether the caller of `req` stopped waiting for its answer.
 fn caller_gone(req: &Request) -> bool {
     match req {
-        Request::Propose { reply, .. } | Request::ConfChange { reply, .. } => reply.is_closed(),
+        Request::Propose { reply, .. } => reply.is_closed(),
+        Request::ConfChange { reply, .. } => reply.is_closed(),
         Request::ReadIndex { reply } => reply.is_closed(),
         _ => false,
     }
 }
 
+/// Fails `req`'s caller with a cluster error.
 fn reject(req: Request, code: ErrorCode, cause: &str) {
     let err = EtcdError::new(code, cause, 0);
     match req {
-        Request::Propose { reply, .. } | Request::ConfChange { reply, .. } => {
-            let _ = reply.send(Err(err));
-        }
+        Request::Propose { reply, .. } => ProposalReply::Write(reply).fail(err),
+        Request::ConfChange { reply, .. } => ProposalReply::Change(reply).fail(err),
         Request::ReadIndex { reply } => {
             let _ = reply.send(Err(err));
         }
         Request::Step(_) | Request::Peer(_) | Request::Shutdown => {}
     }
+}
+
+/// The answer to a proposal raft-rs refused outright (it was dropped, not proposed).
+fn raft_refused(e: raft::Error) -> EtcdError {
+    EtcdError::new(ErrorCode::RaftInternal, e.to_string(), 0)
 }

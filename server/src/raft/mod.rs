@@ -39,6 +39,7 @@ use tracing::Instrument;
 
 use raft::eraftpb::{ConfChange, Message};
 
+use crate::cluster::MembershipError;
 use crate::command::Command;
 use crate::state::SharedState;
 use crate::store::Event;
@@ -48,7 +49,6 @@ use crate::transport::{Network, PeerReport, PeerSink};
 #[cfg(any(test, feature = "sim"))]
 pub(crate) use driver::RaftLoop;
 pub use exit::{LoopExit, RaftThread};
-pub use membership::is_change_in_progress;
 pub use serving::{CATCH_UP_READ_RETRY, CATCH_UP_WAIT};
 #[cfg(any(test, feature = "sim"))]
 pub(crate) use start::prepare;
@@ -113,7 +113,7 @@ pub(crate) enum Request {
     /// A membership change; answered once applied (or refused) on this member.
     ConfChange {
         cc: ConfChange,
-        reply: oneshot::Sender<Result<Vec<Event>, EtcdError>>,
+        reply: oneshot::Sender<Result<Vec<Event>, MembershipError>>,
     },
     /// A raft message from a peer.
     Step(Message),
@@ -285,11 +285,12 @@ fn timed_out() -> EtcdError {
 
 impl RaftHandle {
     /// Sends the request `make` builds around a reply channel, without waiting: the answer
-    /// comes on the receiver once the loop has one.
-    pub(crate) fn submit<T>(
+    /// comes on the receiver once the loop has one. `E` is the answer's error: the cluster's
+    /// own failures convert into it.
+    pub(crate) fn submit<T, E: From<EtcdError>>(
         &self,
-        make: impl FnOnce(oneshot::Sender<Result<T, EtcdError>>) -> Request,
-    ) -> Result<oneshot::Receiver<Result<T, EtcdError>>, EtcdError> {
+        make: impl FnOnce(oneshot::Sender<Result<T, E>>) -> Request,
+    ) -> Result<oneshot::Receiver<Result<T, E>>, E> {
         let (reply, rx) = oneshot::channel();
         self.mailbox.enqueue(make(reply))?;
         Ok(rx)
@@ -297,15 +298,15 @@ impl RaftHandle {
 
     /// Sends the request `make` builds around a reply channel and waits, up to
     /// [`REQUEST_TIMEOUT`], for the loop's answer.
-    async fn ask<T>(
+    async fn ask<T, E: From<EtcdError>>(
         &self,
-        make: impl FnOnce(oneshot::Sender<Result<T, EtcdError>>) -> Request,
-    ) -> Result<T, EtcdError> {
+        make: impl FnOnce(oneshot::Sender<Result<T, E>>) -> Request,
+    ) -> Result<T, E> {
         let rx = self.submit(make)?;
         match tokio::time::timeout(REQUEST_TIMEOUT, rx).await {
             Ok(Ok(res)) => res,
-            Ok(Err(_)) => Err(stopped()),
-            Err(_) => Err(timed_out()),
+            Ok(Err(_)) => Err(stopped().into()),
+            Err(_) => Err(timed_out().into()),
         }
     }
 
@@ -318,9 +319,13 @@ impl RaftHandle {
     }
 
     /// Proposes a membership change and waits until it is applied here; returns the registry
-    /// events it caused, or why the member table refused it.
-    pub async fn change_membership(&self, cc: ConfChange) -> Result<Vec<Event>, EtcdError> {
-        let span = tracing::info_span!("membership change", change = ?cc.get_change_type(), member = %crate::cluster::id_hex(cc.node_id));
+    /// events it caused, or why it did not happen.
+    pub async fn change_membership(&self, cc: ConfChange) -> Result<Vec<Event>, MembershipError> {
+        let span = tracing::info_span!(
+            "membership change",
+            change = ?cc.get_change_type(),
+            member = %crate::cluster::id_hex(cc.node_id)
+        );
         self.ask(|reply| Request::ConfChange { cc, reply })
             .instrument(span)
             .await

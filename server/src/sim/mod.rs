@@ -285,7 +285,11 @@ impl Sim {
     }
 
     /// Steps until `answer` comes, at most `max_steps` steps.
-    pub fn wait(&mut self, mut answer: Answer, max_steps: u64) -> Result<Vec<Event>, String> {
+    pub fn wait<E: std::fmt::Display>(
+        &mut self,
+        mut answer: oneshot::Receiver<Result<Vec<Event>, E>>,
+        max_steps: u64,
+    ) -> Result<Vec<Event>, String> {
         for _ in 0..max_steps {
             match answer.try_recv() {
                 Ok(res) => {
