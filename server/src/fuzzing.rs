@@ -90,7 +90,7 @@ pub fn peer_messages(data: &[u8]) {
 /// Seed inputs for every target, made from real encodings: `cargo test -p etcd-server --lib
 /// write_seed_corpus -- --ignored` writes them under `fuzz/corpus/<target>/`.
 pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
-    use crate::command::Command as C;
+    use crate::command::KeyCommand as C;
     use crate::time::Timestamp;
     let now = Timestamp(1_767_225_600_000_000_000);
     let commands = [
@@ -121,6 +121,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         },
         C::Expire { now },
     ];
+    let commands = commands.map(crate::command::Command::Key);
     let mut out: Vec<(&'static str, Vec<u8>)> = Vec::new();
     for c in &commands {
         out.push(("command", c.encode()));

@@ -27,6 +27,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
+use tracing::Instrument;
 use warp::reply::Response;
 use warp::Filter;
 
@@ -199,18 +200,22 @@ struct Tracked<S> {
     slot: Arc<Slot>,
 }
 
-impl<S, R, B> hyper::service::Service<R> for Tracked<S>
+impl<S, T, B> hyper::service::Service<hyper::Request<T>> for Tracked<S>
 where
-    S: hyper::service::Service<R, Response = warp::http::Response<B>>,
+    S: hyper::service::Service<hyper::Request<T>, Response = warp::http::Response<B>>,
     S::Future: Send + 'static,
 {
     type Response = warp::http::Response<Guarded<B>>;
     type Error = S::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
 
-    fn call(&self, req: R) -> Self::Future {
+    fn call(&self, req: hyper::Request<T>) -> Self::Future {
         let guard = self.slot.busy();
-        let fut = self.inner.call(req);
+        // One span per request, around everything its handler does (the raft proposal or
+        // read included). The path only: a query string may carry a value.
+        let span =
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path());
+        let fut = self.inner.call(req).instrument(span);
         Box::pin(async move {
             let resp = fut.await?;
             Ok(resp.map(|body| Guarded {

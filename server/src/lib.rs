@@ -14,7 +14,10 @@ pub mod generate;
 pub mod http;
 pub mod metrics;
 pub mod raft;
+pub mod seeded;
 pub mod server;
+#[cfg(any(test, feature = "sim"))]
+pub mod sim;
 pub mod state;
 pub mod storage;
 pub mod store;

@@ -6,15 +6,15 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::api::peer::JoinRequest;
 use crate::api::{self, ApiCounters, AppState, ServerInfo};
 use crate::cluster::member_id;
 use crate::config::Config;
 use crate::raft::{self, RaftConfig, StartMode};
 use crate::storage::RaftStorage;
-use crate::time::Timestamp;
+use crate::time::{SystemClock, Timestamp};
 use crate::tls::{self, ServerTls, Side};
-use crate::transport::{join, Transport};
+use crate::transport::join::{self, JoinRequest};
+use crate::transport::Transport;
 
 /// The file `etcdctl backup` leaves in the copy it makes.
 pub const BACKUP_MARKER: &str = "backup";
@@ -89,7 +89,16 @@ pub fn run(cfg: Config) -> Result<raft::LoopExit, String> {
         None => (member_id(&cfg.name), StartMode::NewCluster, None),
     };
     let snapshots = storage.snapshot_files().clone();
-    let transport = Transport::new(id, runtime.handle().clone(), peer_client, snapshots.clone());
+    // The transport hands what it receives to the raft loop's mailbox; the loop sends through
+    // the transport: each is given the other's end, neither reaches for it.
+    let (mailbox, inbox) = raft::mailbox();
+    let transport = Transport::new(
+        id,
+        runtime.handle().clone(),
+        peer_client,
+        snapshots,
+        Arc::new(mailbox),
+    );
     if let Some(j) = &joined {
         transport.set_cluster_id(j.cluster_id);
         for (peer, url) in &j.peers {
@@ -113,7 +122,12 @@ pub fn run(cfg: Config) -> Result<raft::LoopExit, String> {
             mode,
         },
         storage,
-        transport.clone(),
+        raft::Env {
+            clock: Arc::new(SystemClock),
+            network: transport.clone(),
+            seed: Timestamp::now().0 as u64,
+        },
+        inbox,
     )
     .map_err(|e| format!("cannot start raft in {}: {e}", cfg.data_dir.display()))?;
 
@@ -174,7 +188,7 @@ pub fn run(cfg: Config) -> Result<raft::LoopExit, String> {
         ));
         let peer_task = tokio::spawn(crate::http::serve(
             peer,
-            api::peer::routes(state, snapshots),
+            api::peer::routes(state),
             stop_rx,
             peer_tls.map(|t| t.acceptor()),
             peer_cap,

@@ -197,13 +197,13 @@ fn candidate_paths<V>(by_path: &BTreeMap<String, V>, ev: &Event) -> Vec<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::Command;
+    use crate::command::KeyCommand;
     use crate::store::Store;
     use crate::time::Timestamp;
 
     fn set(store: &mut Store, key: &str, value: &str) -> Vec<Event> {
         store
-            .apply(&Command::Set {
+            .apply(&KeyCommand::Set {
                 key: key.into(),
                 value: value.into(),
                 dir: false,

@@ -79,6 +79,20 @@ pub fn request(method: &str, url: &str, form: Option<&str>) -> Result<Reply, Str
     }
 }
 
+/// Sends `method url` with a JSON body (`Content-Type: application/json`), as the members API
+/// and a joining machine send theirs.
+pub fn request_json(method: &str, url: &str, json: &str) -> Result<Reply, String> {
+    let res = agent()
+        .request(method, url)
+        .set("Content-Type", "application/json")
+        .send_string(json);
+    match res {
+        Ok(r) => Ok(into_reply(r)),
+        Err(ureq::Error::Status(_, r)) => Ok(into_reply(r)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// GET `url`.
 pub fn get(url: &str) -> Result<Reply, String> {
     request("GET", url, None)

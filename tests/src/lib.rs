@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-pub use http::{get, request, Reply};
+pub use http::{get, request, request_json, Reply};
 
 /// How long a starting server may take before the harness gives up (a hung start is a failure,
 /// not a timing assertion).
@@ -466,6 +466,18 @@ impl EtcdProcess {
     /// The command-line arguments the process runs with.
     pub fn args(&self) -> &[String] {
         &self.args
+    }
+
+    /// The member id (hex, as `/v2/members` shows it) of a server that is the only member of
+    /// its cluster.
+    pub fn sole_member_id(&self) -> String {
+        let v = get(&self.url("/v2/members"))
+            .expect("GET /v2/members")
+            .json();
+        v["members"][0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no member id in {v}"))
+            .to_string()
     }
 }
 

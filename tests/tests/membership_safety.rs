@@ -10,7 +10,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use etcd_integration::cluster::{Cluster, AGREEMENT_DEADLINE};
-use etcd_integration::{free_port, get, request, EtcdProcess};
+use etcd_integration::{free_port, get, request, request_json, EtcdProcess};
 use serde_json::Value;
 
 fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
@@ -21,29 +21,13 @@ fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
     }
 }
 
-/// `method url` with a JSON body, as the members API wants it; returns status and body.
+/// `method url` with a JSON body; the status and body (status 0 and the error when the
+/// request got no answer at all).
 fn json_request(method: &str, url: &str, body: &str) -> (u16, String) {
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(5))
-        .timeout(Duration::from_secs(30))
-        .build();
-    let res = agent
-        .request(method, url)
-        .set("Content-Type", "application/json")
-        .send_string(body);
-    match res {
-        Ok(r) | Err(ureq::Error::Status(_, r)) => {
-            let status = r.status();
-            (status, r.into_string().unwrap_or_default())
-        }
-        Err(e) => (0, e.to_string()),
+    match request_json(method, url, body) {
+        Ok(r) => (r.status, r.body),
+        Err(e) => (0, e),
     }
-}
-
-/// The id of the single member `p` runs.
-fn own_id(p: &EtcdProcess) -> String {
-    let v = get(&p.url("/v2/members")).unwrap().json();
-    v["members"][0]["id"].as_str().unwrap().to_string()
 }
 
 /// A write through member `p` succeeded.
@@ -59,7 +43,7 @@ fn writes(p: &EtcdProcess, key: &str) -> bool {
 fn removing_the_only_member_is_refused() {
     let mut p = EtcdProcess::start();
     assert!(writes(&p, "/before"));
-    let id = own_id(&p);
+    let id = p.sole_member_id();
     let index_before = get(&p.keys("/")).unwrap().etcd_index();
     let del = request("DELETE", &p.url(&format!("/v2/members/{id}")), None).unwrap();
     assert_eq!(del.status, 409, "{}", del.body);
@@ -77,7 +61,7 @@ fn removing_the_only_member_is_refused() {
     assert_eq!(members["members"].as_array().unwrap().len(), 1);
     p.restart();
     assert!(writes(&p, "/after-restart"));
-    assert_eq!(own_id(&p), id);
+    assert_eq!(p.sole_member_id(), id);
 }
 
 /// A tiny HTTP server on loopback that answers every request with 410 Gone, naming a

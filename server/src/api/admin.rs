@@ -10,17 +10,14 @@ use warp::reply::Response;
 
 use super::membership::{self, member_json};
 use super::{reply, AppState};
-use crate::cluster::{parse_id_hex, MemberRecord};
+use crate::cluster::{parse_id_hex, MemberRecord, MembershipError};
 
 /// The release of this server.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Every member of the cluster, the leader first, then by name (unstarted members last).
 pub fn members_in_order(st: &AppState) -> Vec<MemberRecord> {
-    let mut out: Vec<MemberRecord> = {
-        let state = st.raft.state.read().expect("store lock poisoned");
-        state.members.iter().cloned().collect()
-    };
+    let mut out: Vec<MemberRecord> = st.raft.state.members().iter().cloned().collect();
     // Before the log is replayed this member still knows where it is.
     if !out.iter().any(|m| m.id == st.info.id) {
         out.push(MemberRecord {
@@ -71,12 +68,9 @@ pub fn health(st: &AppState) -> Response {
     // Healthy once a leader is known and this member's record (hence its `/_etcd/machines`
     // entry) is current: from then on a fresh member's first client write gets the index the
     // seed README shows. A joining member is healthy once it caught up and votes.
-    let published = {
-        let state = st.raft.state.read().expect("store lock poisoned");
-        state.members.get(st.info.id).is_some_and(|m| {
-            m.name == st.info.name && m.client_urls == [st.info.client_url.clone()] && !m.learner
-        })
-    };
+    let published = st.raft.state.members().get(st.info.id).is_some_and(|m| {
+        m.name == st.info.name && m.client_urls == [st.info.client_url.clone()] && !m.learner
+    });
     if st.raft.status.has_leader() && published && st.raft.status.is_serving() {
         reply::json(200, &json!({"health": "true"}))
     } else {
@@ -155,9 +149,9 @@ pub fn stats_leader(st: &AppState) -> Response {
     }
     let followers: serde_json::Map<String, serde_json::Value> = {
         let stats = st.transport.follower_stats();
-        let state = st.raft.state.read().expect("store lock poisoned");
-        state
-            .members
+        st.raft
+            .state
+            .members()
             .iter()
             .filter(|m| m.id != st.info.id)
             .map(|m| {
@@ -177,13 +171,9 @@ pub fn stats_leader(st: &AppState) -> Response {
 
 /// `GET /v2/stats/store`.
 pub fn stats_store(st: &AppState) -> Response {
-    let (mut v, watchers) = {
-        let state = st.raft.state.read().expect("store lock poisoned");
-        (
-            serde_json::to_value(state.store.stats()).unwrap_or_else(|_| json!({})),
-            state.hub.len(),
-        )
-    };
+    let stats = st.raft.state.stats();
+    let watchers = stats.watchers;
+    let mut v = serde_json::to_value(stats.writes).unwrap_or_else(|_| json!({}));
     if let Some(obj) = v.as_object_mut() {
         obj.insert(
             "getsSuccess".into(),
@@ -204,11 +194,9 @@ struct PeerUrls {
     peer_urls: Vec<String>,
 }
 
-fn members_error(e: &EtcdError) -> Response {
-    reply::json(
-        membership::error_status(e, 500),
-        &json!({"message": e.cause}),
-    )
+/// A members API refusal: its status, and its cause as the message.
+fn members_error(e: &MembershipError) -> Response {
+    reply::json(e.http_status(500), &json!({"message": e.to_string()}))
 }
 
 fn parse_peer_urls(content_type: Option<&str>, body: &[u8]) -> Result<Vec<String>, Box<Response>> {
@@ -240,7 +228,7 @@ pub async fn members(
 ) -> Response {
     // The member table of a catching-up member is not current yet.
     if let Err(e) = st.raft.wait_serving().await {
-        return members_error(&e);
+        return members_error(&e.into());
     }
     let rest = rest.trim_start_matches('/');
     match (method.clone(), rest) {
@@ -270,10 +258,7 @@ pub async fn members(
         }
         (Method::DELETE, "") | (Method::PUT, "") => reply::method_not_allowed("GET, POST"),
         (Method::DELETE, id) | (Method::PUT, id) => {
-            let known = parse_id_hex(id).filter(|id| {
-                let state = st.raft.state.read().expect("store lock poisoned");
-                state.members.get(*id).is_some()
-            });
+            let known = parse_id_hex(id).filter(|id| st.raft.state.members().get(*id).is_some());
             let Some(id) = known else {
                 return reply::json(404, &json!({"message": format!("No such member: {id}")}));
             };

@@ -8,8 +8,8 @@ use warp::reply::Response;
 
 use super::params::{parse_key_params, path_unescape, Form, KeyParams, MAX_KEY_BYTES};
 use super::{reply, watch, AppState};
-use crate::command::Command;
-use crate::store::{path, Action, Event};
+use crate::command::KeyCommand;
+use crate::store::{Action, Event, KeyPath};
 use crate::time::Timestamp;
 
 /// Answers listing more nodes than this are rendered on a blocking thread.
@@ -54,7 +54,7 @@ pub async fn handle(
         let now = Timestamp::now();
         let cmd = match method {
             Method::DELETE => delete_command(key, &params, now),
-            Method::POST => Command::Create {
+            Method::POST => KeyCommand::Create {
                 key,
                 value: params.value.clone(),
                 dir: params.dir,
@@ -78,7 +78,7 @@ fn parse(
     query: &str,
     form_body: Option<&str>,
     is_get: bool,
-) -> Result<(String, KeyParams), EtcdError> {
+) -> Result<(KeyPath, KeyParams), EtcdError> {
     let decoded = path_unescape(raw_key)?;
     if decoded.len() > MAX_KEY_BYTES {
         return Err(EtcdError::new(
@@ -87,7 +87,7 @@ fn parse(
             0,
         ));
     }
-    let key = path::clean(&decoded);
+    let key = KeyPath::clean(&decoded);
     let mut form = Form::default();
     if let Some(body) = form_body {
         form.extend_from(body)?;
@@ -98,11 +98,11 @@ fn parse(
 }
 
 /// The PUT decision table of spec §3.2.
-fn put_command(key: String, p: &KeyParams, now: Timestamp) -> Command {
+fn put_command(key: KeyPath, p: &KeyParams, now: Timestamp) -> KeyCommand {
     let expire_at = p.ttl.map(|t| now.plus_secs(t));
     let conditional = p.prev_value.is_some() || p.prev_index > 0;
     match (p.prev_exist, conditional) {
-        (Some(false), _) => Command::Create {
+        (Some(false), _) => KeyCommand::Create {
             key,
             value: p.value.clone(),
             dir: p.dir,
@@ -110,7 +110,7 @@ fn put_command(key: String, p: &KeyParams, now: Timestamp) -> Command {
             in_order: false,
             now,
         },
-        (_, true) => Command::CompareAndSwap {
+        (_, true) => KeyCommand::CompareAndSwap {
             key,
             value: p.value.clone(),
             prev_value: p.prev_value.clone(),
@@ -119,14 +119,14 @@ fn put_command(key: String, p: &KeyParams, now: Timestamp) -> Command {
             refresh: p.refresh,
             now,
         },
-        (Some(true), false) => Command::Update {
+        (Some(true), false) => KeyCommand::Update {
             key,
             value: p.value.clone(),
             expire_at,
             refresh: p.refresh,
             now,
         },
-        (None, false) => Command::Set {
+        (None, false) => KeyCommand::Set {
             key,
             value: p.value.clone(),
             dir: p.dir,
@@ -137,16 +137,16 @@ fn put_command(key: String, p: &KeyParams, now: Timestamp) -> Command {
     }
 }
 
-fn delete_command(key: String, p: &KeyParams, now: Timestamp) -> Command {
+fn delete_command(key: KeyPath, p: &KeyParams, now: Timestamp) -> KeyCommand {
     if p.prev_value.is_some() || p.prev_index > 0 {
-        Command::CompareAndDelete {
+        KeyCommand::CompareAndDelete {
             key,
             prev_value: p.prev_value.clone(),
             prev_index: p.prev_index,
             now,
         }
     } else {
-        Command::Delete {
+        KeyCommand::Delete {
             key,
             dir: p.dir || p.recursive,
             recursive: p.recursive,
@@ -155,19 +155,15 @@ fn delete_command(key: String, p: &KeyParams, now: Timestamp) -> Command {
     }
 }
 
-async fn get(st: &AppState, key: &str, p: &KeyParams) -> Response {
+async fn get(st: &AppState, key: &KeyPath, p: &KeyParams) -> Response {
     if p.quorum {
         if let Err(e) = st.raft.read_index().await {
             return reply::error(&e);
         }
     }
-    // Copy the answer out under the lock (values shared, nothing rendered) and render after
-    // releasing it: the raft loop waits for this lock to apply writes.
-    let res = {
-        let state = st.raft.state.read().expect("store lock poisoned");
-        state.store.read(key, p.recursive, Timestamp::now())
-    };
-    match res {
+    // The answer is copied out (values shared, nothing rendered) and rendered here, outside
+    // the state lock the raft loop needs to apply writes.
+    match st.raft.state.get(key, p.recursive, Timestamp::now()) {
         Ok(view) => {
             st.counters.gets_success.fetch_add(1, Ordering::Relaxed);
             let index = view.index();
@@ -197,8 +193,8 @@ async fn get(st: &AppState, key: &str, p: &KeyParams) -> Response {
     }
 }
 
-async fn write(st: &AppState, cmd: Command, no_value_on_success: bool) -> Response {
-    match st.raft.propose(cmd).await {
+async fn write(st: &AppState, cmd: KeyCommand, no_value_on_success: bool) -> Response {
+    match st.raft.propose(cmd.into()).await {
         Ok(events) => match events.first() {
             Some(ev) => event_reply(st, ev, no_value_on_success),
             None => reply::error(&EtcdError::new(

@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use common::{ErrorCode, EtcdError, Member};
+use common::Member;
 use raft::eraftpb::{ConfChange, ConfChangeType};
 
-use crate::cluster::{id_hex, ChangeContext, MemberRecord};
-use crate::command::Command;
-use crate::raft::{is_change_in_progress, RaftHandle};
+use crate::cluster::{id_hex, ChangeContext, MemberRecord, MembershipError};
+use crate::command::ClusterCommand;
+use crate::raft::RaftHandle;
 use crate::store::Event;
 use crate::time::Timestamp;
 
@@ -23,11 +23,11 @@ const IN_PROGRESS_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Proposes a conf change; tries again, a bounded number of times, while another change is in
 /// progress.
-async fn change(raft: &RaftHandle, cc: ConfChange) -> Result<Vec<Event>, EtcdError> {
+async fn change(raft: &RaftHandle, cc: ConfChange) -> Result<Vec<Event>, MembershipError> {
     let mut tries = 0;
     loop {
         match raft.change_membership(cc.clone()).await {
-            Err(e) if is_change_in_progress(&e) && tries < IN_PROGRESS_RETRIES => {
+            Err(MembershipError::InProgress) if tries < IN_PROGRESS_RETRIES => {
                 tries += 1;
                 tokio::time::sleep(IN_PROGRESS_BACKOFF).await;
             }
@@ -43,17 +43,6 @@ pub fn member_json(m: &MemberRecord) -> Member {
         name: m.name.clone(),
         peer_urls: m.peer_urls.clone(),
         client_urls: m.client_urls.clone(),
-    }
-}
-
-/// The HTTP status of a membership error: 409 for a conflict, 400 for a bad URL, 404 for an
-/// unknown member, `otherwise` for the cluster's own failures (no leader, a timeout).
-pub fn error_status(e: &EtcdError, otherwise: u16) -> u16 {
-    match e.code {
-        ErrorCode::NodeExist => 409,
-        ErrorCode::InvalidField => 400,
-        ErrorCode::KeyNotFound => 404,
-        _ => otherwise,
     }
 }
 
@@ -90,36 +79,28 @@ pub async fn add(
     name: &str,
     peer_urls: Vec<String>,
     client_urls: Vec<String>,
-) -> Result<MemberRecord, EtcdError> {
-    check_urls(&peer_urls).map_err(|why| EtcdError::new(ErrorCode::InvalidField, why, 0))?;
+) -> Result<MemberRecord, MembershipError> {
+    check_urls(&peer_urls).map_err(MembershipError::BadRequest)?;
     let id = {
-        let st = raft.state.read().expect("store lock poisoned");
-        if let Some(m) = peer_urls.iter().find_map(|u| st.members.by_peer_url(u)) {
+        let members = raft.state.members();
+        if let Some(m) = peer_urls.iter().find_map(|u| members.by_peer_url(u)) {
             if m.name.is_empty() || (m.name == name && !name.is_empty() && m.learner) {
                 return Ok(m.clone());
             }
-            return Err(EtcdError::new(
-                ErrorCode::NodeExist,
-                format!(
-                    "peer URL {} belongs to member {} ({}); remove it first",
-                    m.peer_url(),
-                    id_hex(m.id),
-                    m.name
-                ),
-                0,
-            ));
+            return Err(MembershipError::Conflict(format!(
+                "peer URL {} belongs to member {} ({}); remove it first",
+                m.peer_url(),
+                id_hex(m.id),
+                m.name
+            )));
         }
-        if let Some(m) = st.members.by_name(name) {
-            return Err(EtcdError::new(
-                ErrorCode::NodeExist,
-                format!(
-                    "a member named {name:?} already exists ({}); remove it first",
-                    id_hex(m.id)
-                ),
-                0,
-            ));
+        if let Some(m) = members.by_name(name) {
+            return Err(MembershipError::Conflict(format!(
+                "a member named {name:?} already exists ({}); remove it first",
+                id_hex(m.id)
+            )));
         }
-        st.members.choose_id(name, &peer_urls[0])
+        members.choose_id(name, &peer_urls[0])
     };
     let record = MemberRecord {
         id,
@@ -139,48 +120,50 @@ pub async fn add(
 
 /// Removes member `id` for good. The last voter is refused here, before anything is written
 /// (and again when the change applies, for removals that race each other).
-pub async fn remove(raft: &RaftHandle, id: u64) -> Result<(), EtcdError> {
-    {
-        let st = raft.state.read().expect("store lock poisoned");
-        if st.members.get(id).is_some() {
-            st.members
-                .check_remove(id)
-                .map_err(|why| EtcdError::new(ErrorCode::NodeExist, why, 0))?;
-        }
+pub async fn remove(raft: &RaftHandle, id: u64) -> Result<(), MembershipError> {
+    let members = raft.state.members();
+    if members.get(id).is_some() {
+        members
+            .check_remove(id)
+            .map_err(MembershipError::Conflict)?;
     }
     let cc = ChangeContext::at(Timestamp::now()).conf_change(ConfChangeType::RemoveNode, id);
     change(raft, cc).await.map(|_| ())
 }
 
 /// Changes the peer URLs of member `id`, keeping its name and client URLs.
-pub async fn update(raft: &RaftHandle, id: u64, peer_urls: Vec<String>) -> Result<(), EtcdError> {
-    check_urls(&peer_urls).map_err(|why| EtcdError::new(ErrorCode::InvalidField, why, 0))?;
+pub async fn update(
+    raft: &RaftHandle,
+    id: u64,
+    peer_urls: Vec<String>,
+) -> Result<(), MembershipError> {
+    check_urls(&peer_urls).map_err(MembershipError::BadRequest)?;
     let current = {
-        let st = raft.state.read().expect("store lock poisoned");
+        let members = raft.state.members();
         if let Some(other) = peer_urls
             .iter()
-            .find_map(|u| st.members.by_peer_url(u))
+            .find_map(|u| members.by_peer_url(u))
             .filter(|m| m.id != id)
         {
-            return Err(EtcdError::new(
-                ErrorCode::NodeExist,
-                format!("peer URL {} belongs to another member", other.peer_url()),
-                0,
-            ));
+            return Err(MembershipError::Conflict(format!(
+                "peer URL {} belongs to another member",
+                other.peer_url()
+            )));
         }
-        st.members.get(id).cloned()
+        members.get(id).cloned()
     };
     let Some(m) = current else {
-        return Err(EtcdError::new(ErrorCode::KeyNotFound, id_hex(id), 0));
+        return Err(MembershipError::NotFound(id_hex(id)));
     };
-    let cmd = Command::PublishMember {
+    let cmd = ClusterCommand::PublishMember {
         id,
         name: m.name,
         peer_urls,
         client_urls: m.client_urls,
         now: Timestamp::now(),
     };
-    raft.propose(cmd).await.map(|_| ())
+    raft.propose(cmd.into()).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,20 +3,16 @@
 //! ports). Nothing else: the client API lives on the client port only, behind its own TLS and
 //! client-certificate checks.
 //!
-//! Raft messages and snapshots are taken only from current members of this cluster: the
-//! request must name this cluster (`X-Etcd-Cluster-Id`) and a member (`X-Raft-From`), and every
-//! message in it must come from that member and be addressed to this one. Without
-//! `-peer-ca-file` these headers are all that identifies a member (ids and the cluster id are
-//! not secret), so a stranger who copies them is let in: only peer TLS authenticates.
+//! Only the routes live here: what a raft request may carry, and how it reaches raft, is the
+//! transport's (`transport::receive`); joining adds a member, so it stays with the membership
+//! API.
 
 use std::convert::Infallible;
 
 use bytes::Buf;
 use common::Member;
 use futures::Stream;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
 use warp::http::{HeaderMap, Method};
 use warp::reply::Response;
 use warp::Filter;
@@ -25,45 +21,14 @@ use super::body::{self, BODY_READ_TIMEOUT, SNAPSHOT_STALL_TIMEOUT};
 use super::membership::{self, member_json};
 use super::{reply, AppState};
 use crate::cluster::{id_hex, parse_id_hex};
-use crate::storage::SnapshotFiles;
-use crate::transport::wire;
-use raft::eraftpb::{Message, MessageType};
+use crate::transport::join::{JoinRequest, JoinResponse};
+use crate::transport::{wire, Refusal};
 
-/// Largest snapshot a member accepts from a leader.
-const MAX_SNAPSHOT_BYTES: u64 = 8 * 1024 * 1024 * 1024;
 /// Largest join request.
 const MAX_JOIN_BYTES: usize = 64 * 1024;
 
-/// What a machine sends to join (`POST /join`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JoinRequest {
-    /// Its `-name`.
-    pub name: String,
-    /// Where peers reach it.
-    #[serde(rename = "peerURLs")]
-    pub peer_urls: Vec<String>,
-    /// Where clients reach it.
-    #[serde(rename = "clientURLs")]
-    pub client_urls: Vec<String>,
-}
-
-/// What the cluster answers a join with.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JoinResponse {
-    /// The joiner's raft id (hex).
-    pub id: String,
-    /// The cluster id (hex).
-    #[serde(rename = "clusterId")]
-    pub cluster_id: String,
-    /// Every member, the joiner included: where to send raft messages before the log says.
-    pub members: Vec<Member>,
-}
-
 /// The whole peer API as one filter; any other request gets a 404 naming what the port serves.
-pub fn routes(
-    st: AppState,
-    snapshots: SnapshotFiles,
-) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
+pub fn routes(st: AppState) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone {
     let with_state = warp::any().map(move || st.clone());
     let messages = warp::post()
         .and(warp::path!("raft"))
@@ -76,7 +41,6 @@ pub fn routes(
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
         .and(with_state.clone())
-        .and(warp::any().map(move || snapshots.clone()))
         .then(receive_snapshot);
     let join = warp::post()
         .and(warp::path!("join"))
@@ -128,111 +92,41 @@ fn refuse(status: u16, message: String) -> Response {
     reply::json(status, &json!({ "message": message }))
 }
 
-/// A hex id header; `None` when absent or not hex.
-fn header_id(headers: &HeaderMap, name: &str) -> Option<u64> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+/// The transport's verdict on a raft request's headers: the sender, or the answer.
+fn admit(st: &AppState, headers: &HeaderMap) -> Result<u64, Box<Response>> {
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    st.transport
+        .admit(value(wire::CLUSTER_HEADER), value(wire::FROM_HEADER))
+        .map_err(|r| Box::new(refusal(r)))
 }
 
-/// Admits a raft request only from a current member of this cluster: the cluster id must be
-/// ours, the sender a member other than this one. A removed member is told so with 410 (and
-/// stops). Returns the sender's id.
-fn check_sender(st: &AppState, headers: &HeaderMap) -> Result<u64, Box<Response>> {
-    let ours = st.transport.cluster_id();
-    match header_id(headers, wire::CLUSTER_HEADER) {
-        Some(theirs) if theirs == ours => {}
-        Some(theirs) => {
-            return Err(Box::new(refuse(
-                412,
-                format!("cluster id mismatch: {theirs:x} is not {ours:x}"),
-            )))
-        }
-        None => {
-            return Err(Box::new(refuse(
-                412,
-                format!(
-                    "raft requests must name their cluster in {}",
-                    wire::CLUSTER_HEADER
-                ),
-            )))
-        }
+/// The answer to a refused peer request.
+fn refusal(r: Refusal) -> Response {
+    if r.status != 410 {
+        return refuse(r.status, r.message);
     }
-    let Some(from) = header_id(headers, wire::FROM_HEADER) else {
-        return Err(Box::new(refuse(
-            400,
-            format!(
-                "raft requests must name their sender in {}",
-                wire::FROM_HEADER
-            ),
-        )));
-    };
-    let (removed, member) = {
-        let state = st.raft.state.read().expect("store lock poisoned");
-        (
-            state
-                .members
-                .is_removed(from)
-                .then(|| state.members.removed_at(from)),
-            state.members.get(from).is_some(),
-        )
-    };
-    if let Some(at) = removed {
-        let mut resp = reply::json(
-            410,
-            &json!({"message": "this member was removed from the cluster"}),
+    let mut resp = reply::json(410, &json!({ "message": r.message }));
+    // The removed member believes it only if its own log holds this removal.
+    if let Some(at) = r.removed_at {
+        resp.headers_mut().insert(
+            wire::REMOVED_AT_HEADER,
+            at.to_string().parse().expect("digits"),
         );
-        // The removed member believes it only if its own log holds this removal.
-        if let Some(at) = at {
-            resp.headers_mut().insert(
-                wire::REMOVED_AT_HEADER,
-                at.to_string().parse().expect("digits"),
-            );
-        }
-        return Err(Box::new(resp));
     }
-    if from == st.raft.id || !(member || st.transport.knows(from)) {
-        return Err(Box::new(refuse(
-            403,
-            format!("{from:x} is not a member of this cluster"),
-        )));
-    }
-    Ok(from)
+    resp
 }
 
-/// Checks one message of a request from member `from`: it must be from that member, to this
-/// one, and of a kind that travels in such a request (`snapshot`: only `MsgSnapshot`, whose
-/// data comes with it; otherwise anything else, raft refusing local-only kinds itself).
-fn check_message(st: &AppState, from: u64, m: &Message, snapshot: bool) -> Result<(), String> {
-    if m.from != from {
-        return Err(format!(
-            "message from {:x} in a request from {from:x}",
-            m.from
-        ));
-    }
-    if m.to != st.raft.id {
-        return Err(format!(
-            "message to {:x} sent to member {:x}",
-            m.to, st.raft.id
-        ));
-    }
-    if snapshot != (m.get_msg_type() == MessageType::MsgSnapshot) {
-        return Err(format!(
-            "{:?} does not belong on {}",
-            m.get_msg_type(),
-            if snapshot { "/raft/snapshot" } else { "/raft" }
-        ));
-    }
-    Ok(())
+fn accepted() -> Response {
+    reply::with_body(204, "text/plain; charset=utf-8", String::new())
 }
 
+/// `POST /raft`: a batch of raft messages.
 async fn receive_messages<S, B>(headers: HeaderMap, body: S, st: AppState) -> Response
 where
     S: Stream<Item = Result<B, warp::Error>> + Unpin + Send,
     B: Buf,
 {
-    let from = match check_sender(&st, &headers) {
+    let from = match admit(&st, &headers) {
         Ok(from) => from,
         Err(resp) => return *resp,
     };
@@ -240,118 +134,44 @@ where
         Ok(b) => b,
         Err(e) => return refuse(400, e.to_string()),
     };
-    let msgs = match wire::decode_batch(&bytes) {
-        Ok(msgs) => msgs,
-        Err(why) => return refuse(400, why),
-    };
-    // All or nothing: a request with one forged message is not a member's.
-    if let Err(why) = msgs
-        .iter()
-        .try_for_each(|m| check_message(&st, from, m, false))
-    {
-        return refuse(400, why);
+    match st.transport.receive_batch(from, &bytes) {
+        Ok(()) => accepted(),
+        Err(r) => refusal(r),
     }
-    for m in msgs {
-        st.raft.step(m);
-    }
-    reply::with_body(204, "text/plain; charset=utf-8", String::new())
 }
 
-/// Receives a snapshot: its message, then its data straight into a file (fsynced), and only
-/// then hands the message to raft, which installs the file.
-async fn receive_snapshot<S, B>(
-    headers: HeaderMap,
-    body: S,
-    st: AppState,
-    snapshots: SnapshotFiles,
-) -> Response
+/// `POST /raft/snapshot`: a snapshot, streamed; a chunk that stalls ends it.
+async fn receive_snapshot<S, B>(headers: HeaderMap, body: S, st: AppState) -> Response
 where
     S: Stream<Item = Result<B, warp::Error>> + Unpin + Send,
     B: Buf,
 {
-    let from = match check_sender(&st, &headers) {
+    let from = match admit(&st, &headers) {
         Ok(from) => from,
         Err(resp) => return *resp,
     };
-    let check = |m: &Message| check_message(&st, from, m, true);
-    match store_snapshot(body, &snapshots, check).await {
-        Ok(msg) => {
-            st.raft.step(msg);
-            reply::with_body(204, "text/plain; charset=utf-8", String::new())
+    let chunks = futures::stream::unfold(Some(body), |body| async move {
+        let mut body = body?;
+        match body::next_chunk(&mut body, SNAPSHOT_STALL_TIMEOUT).await {
+            Ok(Some(chunk)) => Some((Ok(chunk), Some(body))),
+            Ok(None) => None,
+            // The error ends the stream.
+            Err(e) => Some((Err(e.to_string()), None)),
         }
-        Err(why) => refuse(400, format!("snapshot refused: {why}")),
+    });
+    match st.transport.receive_snapshot(from, Box::pin(chunks)).await {
+        Ok(()) => accepted(),
+        Err(r) => refusal(r),
     }
-}
-
-/// Streams a snapshot into its file; `check` vets its message before any file is created.
-async fn store_snapshot<S, B>(
-    mut body: S,
-    snapshots: &SnapshotFiles,
-    check: impl Fn(&Message) -> Result<(), String>,
-) -> Result<Message, String>
-where
-    S: Stream<Item = Result<B, warp::Error>> + Unpin,
-    B: Buf,
-{
-    let mut head = Vec::new();
-    let mut file = None;
-    let mut tmp = None;
-    let mut msg = None;
-    let mut written: u64 = 0;
-    while let Some(chunk) = body::next_chunk(&mut body, SNAPSHOT_STALL_TIMEOUT)
-        .await
-        .map_err(|e| format!("snapshot stream broke: {e}"))?
-    {
-        let mut bytes = chunk.to_vec();
-        if msg.is_none() {
-            head.extend_from_slice(&bytes);
-            match wire::decode_one(&head)? {
-                None => continue,
-                Some((m, used)) => {
-                    check(&m)?;
-                    let meta = m.get_snapshot().get_metadata();
-                    let path = snapshots.incoming_temp_path(meta.term, meta.index);
-                    file = Some(
-                        tokio::fs::File::create(&path)
-                            .await
-                            .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
-                    );
-                    tmp = Some(path);
-                    bytes = head.split_off(used);
-                    msg = Some(m);
-                }
-            }
-        }
-        written += bytes.len() as u64;
-        if written > MAX_SNAPSHOT_BYTES {
-            return Err("snapshot is too large".into());
-        }
-        if let Some(f) = file.as_mut() {
-            f.write_all(&bytes)
-                .await
-                .map_err(|e| format!("cannot write snapshot: {e}"))?;
-        }
-    }
-    let (Some(msg), Some(mut f), Some(tmp)) = (msg, file, tmp) else {
-        return Err("snapshot stream ended before its message".into());
-    };
-    f.flush().await.map_err(|e| e.to_string())?;
-    f.sync_all().await.map_err(|e| e.to_string())?;
-    drop(f);
-    let meta = msg.get_snapshot().get_metadata();
-    snapshots
-        .commit_incoming(&tmp, meta.term, meta.index)
-        .map_err(|e| format!("cannot keep snapshot: {e}"))?;
-    tracing::info!(index = meta.index, bytes = written, "received snapshot");
-    Ok(msg)
 }
 
 /// A learner that is not the joiner itself: while one catches up, joins wait (the joiner
 /// retries), so a stranger cannot pile up members (etcd 3.4 allows one learner, too).
 fn other_learner(st: &AppState, req: &JoinRequest) -> Option<String> {
-    let state = st.raft.state.read().expect("store lock poisoned");
-    let found = state
-        .members
+    let found = st
+        .raft
+        .state
+        .members()
         .iter()
         .find(|m| {
             m.learner
@@ -400,8 +220,8 @@ where
     tracing::info!(name = %req.name, peer_urls = ?req.peer_urls, "machine asks to join");
     match membership::add(&st.raft, &req.name, req.peer_urls, req.client_urls).await {
         Ok(record) => {
-            let state = st.raft.state.read().expect("store lock poisoned");
-            let mut members: Vec<Member> = state.members.iter().map(member_json).collect();
+            let table = st.raft.state.members();
+            let mut members: Vec<Member> = table.iter().map(member_json).collect();
             if !members
                 .iter()
                 .any(|m| parse_id_hex(&m.id) == Some(record.id))
@@ -412,14 +232,14 @@ where
                 200,
                 &JoinResponse {
                     id: id_hex(record.id),
-                    cluster_id: id_hex(state.members.cluster_id()),
+                    cluster_id: id_hex(table.cluster_id()),
                     members,
                 },
             )
         }
         Err(e) => reply::json(
-            membership::error_status(&e, 503),
-            &json!({"message": e.cause, "errorCode": e.code.code()}),
+            e.http_status(503),
+            &json!({"message": e.to_string(), "errorCode": e.join_error_code()}),
         ),
     }
 }

@@ -1,6 +1,7 @@
 //! Long-poll watches: headers go out at once; the body is the first matching event (or, with
 //! `stream=true`, one JSON line per event). The watcher leaves the hub when its response is
-//! dropped, so a client that goes away leaks nothing.
+//! dropped, so a client that goes away leaks nothing. Where the watch starts (history or
+//! live) is the state's decision ([`crate::state::SharedState::watch`]); this is the body.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -8,67 +9,35 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use common::{ErrorCode, EtcdError};
-use tokio::sync::mpsc;
+use common::EtcdError;
 use warp::reply::{Reply, Response};
 
 use super::params::KeyParams;
 use super::{reply, AppState};
-use crate::state::SharedState;
-use crate::store::Event;
-use crate::watch::{Delivery, WatcherId};
+use crate::state::{Registration, WatchStart};
+use crate::store::{Event, KeyPath};
 
-/// Registers the watch (or answers from history) and returns the streaming response.
-pub async fn handle(st: &AppState, key: &str, p: &KeyParams) -> Response {
-    let (history, registration, start_index) = {
-        let mut state = st.raft.state.write().expect("store lock poisoned");
-        let current = state.store.index();
-        let mut history = VecDeque::new();
-        let mut since = current + 1;
-        if p.wait_index > 0 && p.wait_index <= current {
-            // A stream replays every matching event still in the history, in index order,
-            // then goes on live from the next index: no gap, no duplicate.
-            let mut from = p.wait_index;
-            while from <= current {
-                match state.store.history_since(key, p.recursive, from) {
-                    Err(e) => return reply::error(&e),
-                    Ok(Some(ev)) => {
-                        from = ev.index + 1;
-                        history.push_back(Arc::new(ev));
-                        if !p.stream {
-                            break;
-                        }
-                    }
-                    Ok(None) => break,
-                }
-            }
-        } else if p.wait_index > current {
-            since = p.wait_index;
-        }
-        let registration = if !history.is_empty() && !p.stream {
-            None
-        } else {
-            match state.hub.add(key, p.recursive, since, p.stream) {
-                Some(r) => Some(r),
-                None => {
-                    return reply::error(&EtcdError::new(
-                        ErrorCode::RaftInternal,
-                        "too many watchers",
-                        current,
-                    ))
-                }
-            }
-        };
-        (history, registration, current)
+/// Starts the watch (answered from history, or registered) and returns the streaming
+/// response.
+pub async fn handle(st: &AppState, key: &KeyPath, p: &KeyParams) -> Response {
+    let start = match st
+        .raft
+        .state
+        .watch(key, p.recursive, p.wait_index, p.stream)
+    {
+        Ok(start) => start,
+        Err(e) => return reply::error(&e),
+    };
+    let start_index = start.index();
+    let (history, registration) = match start {
+        WatchStart::Immediate { event, .. } => (VecDeque::from([event]), None),
+        WatchStart::Registered {
+            replay, watcher, ..
+        } => (replay, Some(watcher)),
     };
     let body = WatchBody {
         history,
-        registration: registration.map(|(id, rx)| Registration {
-            id,
-            rx,
-            state: st.raft.state.clone(),
-            in_hub: true,
-        }),
+        registration,
         stream: p.stream,
         done: false,
     };
@@ -79,27 +48,6 @@ pub async fn handle(st: &AppState, key: &str, p: &KeyParams) -> Response {
     );
     reply::add_index_headers(&mut resp, st, start_index);
     resp
-}
-
-/// A watcher's place in the hub; dropping it removes the watcher, unless the hub already let
-/// it go (it fired, was too slow, or was cleared): then no lock is taken, so thousands of
-/// fired watchers do not queue on the state lock the raft thread needs.
-struct Registration {
-    id: WatcherId,
-    rx: mpsc::Receiver<Delivery>,
-    state: SharedState,
-    in_hub: bool,
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        if !self.in_hub {
-            return;
-        }
-        if let Ok(mut st) = self.state.write() {
-            st.hub.remove(self.id);
-        }
-    }
 }
 
 /// The response body: the events, one JSON object and a newline each; a watch the hub
@@ -128,8 +76,10 @@ impl WatchBody {
     /// Ends the body after this chunk; `fired`: the hub no longer holds the watcher.
     fn finish(&mut self, fired: bool) {
         self.done = true;
-        if let Some(mut reg) = self.registration.take() {
-            reg.in_hub &= !fired;
+        if let Some(reg) = self.registration.take() {
+            if fired {
+                reg.release_fired();
+            }
         }
     }
 }
@@ -152,7 +102,7 @@ impl futures::Stream for WatchBody {
         let Some(reg) = self.registration.as_mut() else {
             return Poll::Ready(None);
         };
-        match reg.rx.poll_recv(cx) {
+        match reg.poll_recv(cx) {
             Poll::Ready(Some(Ok(ev))) => {
                 if !stream {
                     self.finish(true);

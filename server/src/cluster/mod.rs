@@ -1,6 +1,7 @@
 //! Cluster membership: the replicated member table, what a conf-change entry carries, and the
 //! member-facing names (ids in hex, the `/_etcd/machines` registry).
 
+mod error;
 mod members;
 
 use protobuf::Message as _;
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::time::Timestamp;
 
+pub use error::MembershipError;
 pub use members::{id_hex, member_id, parse_id_hex, MemberRecord, Members};
 
 /// What a conf-change entry carries in its `context`, besides raft's own change type and id.

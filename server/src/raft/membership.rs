@@ -6,14 +6,13 @@
 //! the `RemoveNode` for itself, and believes a peer's 410 only when its log holds that removal
 //! at the index the peer named. Anything that answers 410 at a peer URL is otherwise ignored.
 
-use common::{ErrorCode, EtcdError};
 use protobuf::Message as _;
 use raft::eraftpb::{ConfChange, ConfChangeType, Entry, EntryType, Message, MessageType};
 use raft::{GetEntriesContext, RawNode};
 
-use crate::cluster::ChangeContext;
+use crate::cluster::{ChangeContext, MembershipError};
 use crate::state::{MemberChangeOutcome, StoreState};
-use crate::storage::{RaftStorage, StorageFailure};
+use crate::storage::{LogStore, StorageFailure};
 use crate::store::Event;
 use crate::time::Timestamp;
 
@@ -23,19 +22,6 @@ use crate::time::Timestamp;
 /// byte is no command format version): the state machine never sees it; only the proposer,
 /// named in the entry's context, answers its caller.
 pub(super) const REFUSED_CONF_CHANGE: &[u8] = b"\x00refused-conf-change";
-
-/// The cause of a conf change refused because another one was in progress.
-const CHANGE_IN_PROGRESS: &str = "a membership change is already in progress; retry";
-
-/// The answer to a conf change refused because another one is in progress.
-pub(super) fn change_in_progress() -> EtcdError {
-    EtcdError::new(ErrorCode::NodeExist, CHANGE_IN_PROGRESS, 0)
-}
-
-/// Whether `e` is [`change_in_progress`]: the change did not happen, and may be retried.
-pub fn is_change_in_progress(e: &EtcdError) -> bool {
-    e.code == ErrorCode::NodeExist && e.cause == CHANGE_IN_PROGRESS
-}
 
 /// The normal entry that replaces a refused conf change, keeping its context (its proposer).
 fn refused_entry(context: bytes::Bytes) -> Entry {
@@ -99,7 +85,7 @@ pub(super) fn log_holds_removal<T: raft::Storage>(node: &RawNode<T>, at: u64, me
 /// What applying one conf-change entry did.
 pub(super) struct ConfApplied {
     /// The caller's answer: the registry events, or why the table refused the change.
-    pub res: Result<Vec<Event>, EtcdError>,
+    pub res: Result<Vec<Event>, MembershipError>,
     /// The member table changed.
     pub members_changed: bool,
     /// The change removed this member.
@@ -109,8 +95,8 @@ pub(super) struct ConfApplied {
 /// Applies a committed conf-change entry: first to the member table, which may refuse it the
 /// same way on every member (a duplicate, an unknown member, the last voter), then, if taken,
 /// to raft's configuration.
-pub(super) fn apply_conf_change_entry(
-    node: &mut RawNode<RaftStorage>,
+pub(super) fn apply_conf_change_entry<S: LogStore>(
+    node: &mut RawNode<S>,
     st: &mut StoreState,
     e: &Entry,
     me: u64,
@@ -135,6 +121,12 @@ pub(super) fn apply_conf_change_entry(
     };
     match outcome {
         MemberChangeOutcome::Applied(events) => {
+            tracing::info!(
+                index = e.index,
+                change = ?change,
+                member = %crate::cluster::id_hex(cc.node_id),
+                "membership changed"
+            );
             match node.apply_conf_change(&cc) {
                 Ok(cs) => node.mut_store().set_conf_state(cs),
                 Err(err) => tracing::error!(
@@ -156,7 +148,7 @@ pub(super) fn apply_conf_change_entry(
         MemberChangeOutcome::Refused(why) => {
             tracing::info!(index = e.index, "membership change refused: {why}");
             Ok(ConfApplied {
-                res: Err(EtcdError::new(ErrorCode::NodeExist, why, 0)),
+                res: Err(MembershipError::Conflict(why)),
                 members_changed: false,
                 removed_self: false,
             })

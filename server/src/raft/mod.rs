@@ -1,15 +1,32 @@
 //! Consensus: one thread owns the `raft::RawNode` and everything else talks to it through a
-//! [`RaftHandle`]. Proposals, read-index requests and (with clustering) peer messages arrive
-//! on one channel; the loop turns them into `Ready`s, persists, sends, applies in log order
-//! and answers the waiting callers.
+//! [`RaftHandle`]. Proposals, read-index requests and peer messages arrive on one channel (the
+//! [`Mailbox`]); the loop turns them into `Ready`s, persists, sends, applies in log order and
+//! answers the waiting callers.
+//!
+//! The loop reaches the world through three seams it is given ([`Env`] and its storage): a
+//! [`Clock`], a [`Network`] and a [`LogStore`](crate::storage::LogStore). The server gives it the system clock, the HTTP
+//! transport and raft-engine; a simulation gives it a manual clock and an in-memory network,
+//! and drives the loop's turns itself instead of running its thread.
+//!
+//! - `start`: recovery and bootstrap, and the thread;
+//! - `driver`: the loop and its turn, `Ready` handling in raft-rs's order;
+//! - `apply`: committed entries into the state machine, snapshots, removal;
+//! - `leader`: what the leader does on its ticks (expiry, promotion), and this member's
+//!   publication of its own record;
+//! - `membership`, `pending`, `serving`, `exit`: conf changes, waiting callers, read gating,
+//!   how the loop ends.
 
+mod apply;
+mod driver;
 mod exit;
 #[cfg(debug_assertions)]
 mod failpoint;
+mod leader;
+mod logging;
 mod membership;
-mod node;
 mod pending;
 mod serving;
+mod start;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -18,17 +35,24 @@ use std::time::Duration;
 
 use common::{ErrorCode, EtcdError};
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use raft::eraftpb::{ConfChange, Message};
 
+use crate::cluster::MembershipError;
 use crate::command::Command;
 use crate::state::SharedState;
 use crate::store::Event;
+use crate::time::Clock;
+use crate::transport::{Network, PeerReport, PeerSink};
 
+#[cfg(any(test, feature = "sim"))]
+pub(crate) use driver::RaftLoop;
 pub use exit::{LoopExit, RaftThread};
-pub use membership::is_change_in_progress;
-pub use node::{start, StartError};
 pub use serving::{CATCH_UP_READ_RETRY, CATCH_UP_WAIT};
+#[cfg(any(test, feature = "sim"))]
+pub(crate) use start::prepare;
+pub use start::{start, StartError};
 
 /// How long a write or quorum read may wait for the cluster before it fails with a 300 error.
 /// A failure here is honest: the write may still commit later, but it is never reported as done
@@ -89,18 +113,13 @@ pub(crate) enum Request {
     /// A membership change; answered once applied (or refused) on this member.
     ConfChange {
         cc: ConfChange,
-        reply: oneshot::Sender<Result<Vec<Event>, EtcdError>>,
+        reply: oneshot::Sender<Result<Vec<Event>, MembershipError>>,
     },
     /// A raft message from a peer.
     Step(Message),
-    /// The transport could not deliver to this peer.
-    Unreachable(u64),
-    /// A snapshot stream to this peer ended (true: delivered).
-    SnapshotSent { to: u64, ok: bool },
-    /// A peer answered 410: it believes this member was removed, by the conf change at raft
-    /// index `at` (when it said). Only a hint: the loop believes it only if its own log holds
-    /// that removal.
-    RemovalHint { at: Option<u64>, by: u64 },
+    /// What the network reports: a peer unreachable, a snapshot stream's end, or a peer's
+    /// claim that this member was removed (believed only if its own log holds that removal).
+    Peer(PeerReport),
     /// The server is stopping: the loop ends after this.
     Shutdown,
 }
@@ -143,13 +162,107 @@ impl RaftStatus {
     }
 }
 
-/// A cheap-clone handle on the raft loop.
+/// What the raft loop is given besides its storage: the seams a simulation replaces.
 #[derive(Clone)]
-pub struct RaftHandle {
-    inbox: mpsc::Sender<Request>,
+pub struct Env {
+    /// Where the loop reads the time.
+    pub clock: Arc<dyn Clock>,
+    /// How the loop reaches its peers.
+    pub network: Arc<dyn Network>,
+    /// Seeds the loop's randomness (raft's election timeouts): a run given the same seed, clock
+    /// and messages makes the same choices.
+    pub seed: u64,
+}
+
+/// The sending side of the raft loop's inbox: cheap to clone, never blocks. The network is
+/// given one (as its [`PeerSink`]) before the loop exists; [`RaftHandle`]s wrap one.
+#[derive(Clone)]
+pub struct Mailbox {
+    tx: mpsc::Sender<Request>,
     /// Requests sent and not yet taken by the loop (the bound of [`INBOX_CAPACITY`]; a std
     /// `sync_channel` would allocate the whole capacity up front).
     queued: Arc<std::sync::atomic::AtomicUsize>,
+    /// Progress counters (the mailbox counts received messages).
+    status: Arc<RaftStatus>,
+}
+
+/// The loop's side of the inbox, handed to [`start`] with the [`Mailbox`] it came with.
+pub struct Inbox {
+    rx: mpsc::Receiver<Request>,
+    mailbox: Mailbox,
+}
+
+/// A new inbox for one raft loop.
+pub fn mailbox() -> (Mailbox, Inbox) {
+    let (tx, rx) = mpsc::channel();
+    let mailbox = Mailbox {
+        tx,
+        queued: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+        status: Arc::new(RaftStatus::default()),
+    };
+    let inbox = Inbox {
+        rx,
+        mailbox: mailbox.clone(),
+    };
+    (mailbox, inbox)
+}
+
+impl Inbox {
+    fn taken(&self) {
+        self.mailbox.queued.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Waits up to `wait` for the next request.
+    fn recv_timeout(&self, wait: Duration) -> Result<Request, mpsc::RecvTimeoutError> {
+        let req = self.rx.recv_timeout(wait)?;
+        self.taken();
+        Ok(req)
+    }
+
+    /// The next request, if one waits.
+    fn try_recv(&self) -> Option<Request> {
+        let req = self.rx.try_recv().ok()?;
+        self.taken();
+        Some(req)
+    }
+}
+
+impl Mailbox {
+    /// Queues a request for the loop without blocking. Refuses when [`INBOX_CAPACITY`] requests are already waiting or the loop has stopped.
+    fn enqueue(&self, req: Request) -> Result<(), EtcdError> {
+        if self.queued.fetch_add(1, Ordering::Relaxed) >= INBOX_CAPACITY {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            return Err(EtcdError::new(
+                ErrorCode::RaftInternal,
+                "too many requests are waiting for the cluster; retry",
+                0,
+            ));
+        }
+        self.tx.send(req).map_err(|_| {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            stopped()
+        })
+    }
+}
+
+impl PeerSink for Mailbox {
+    fn deliver(&self, msg: Message) {
+        self.status
+            .received_messages
+            .fetch_add(1, Ordering::Relaxed);
+        let _ = self.enqueue(Request::Step(msg));
+    }
+
+    fn report(&self, report: PeerReport) {
+        // Raft recovers from a lost report.
+        let _ = self.enqueue(Request::Peer(report));
+    }
+}
+
+/// A cheap-clone handle on the raft loop.
+#[derive(Clone)]
+pub struct RaftHandle {
+    mailbox: Mailbox,
     /// Progress counters.
     pub status: Arc<RaftStatus>,
     /// The store and watchers the loop applies to.
@@ -171,73 +284,72 @@ fn timed_out() -> EtcdError {
 }
 
 impl RaftHandle {
-    /// Queues a request for the loop without blocking. Refuses when [`INBOX_CAPACITY`] requests are already waiting or the loop has stopped.
-    fn enqueue(&self, req: Request) -> Result<(), EtcdError> {
-        if self.queued.fetch_add(1, Ordering::Relaxed) >= INBOX_CAPACITY {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-            return Err(EtcdError::new(
-                ErrorCode::RaftInternal,
-                "too many requests are waiting for the cluster; retry",
-                0,
-            ));
-        }
-        self.inbox.send(req).map_err(|_| {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-            stopped()
-        })
+    /// Sends the request `make` builds around a reply channel, without waiting: the answer
+    /// comes on the receiver once the loop has one. `E` is the answer's error: the cluster's
+    /// own failures convert into it.
+    pub(crate) fn submit<T, E: From<EtcdError>>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, E>>) -> Request,
+    ) -> Result<oneshot::Receiver<Result<T, E>>, E> {
+        let (reply, rx) = oneshot::channel();
+        self.mailbox.enqueue(make(reply))?;
+        Ok(rx)
     }
 
     /// Sends the request `make` builds around a reply channel and waits, up to
     /// [`REQUEST_TIMEOUT`], for the loop's answer.
-    async fn ask<T>(
+    async fn ask<T, E: From<EtcdError>>(
         &self,
-        make: impl FnOnce(oneshot::Sender<Result<T, EtcdError>>) -> Request,
-    ) -> Result<T, EtcdError> {
-        let (reply, rx) = oneshot::channel();
-        self.enqueue(make(reply))?;
+        make: impl FnOnce(oneshot::Sender<Result<T, E>>) -> Request,
+    ) -> Result<T, E> {
+        let rx = self.submit(make)?;
         match tokio::time::timeout(REQUEST_TIMEOUT, rx).await {
             Ok(Ok(res)) => res,
-            Ok(Err(_)) => Err(stopped()),
-            Err(_) => Err(timed_out()),
+            Ok(Err(_)) => Err(stopped().into()),
+            Err(_) => Err(timed_out().into()),
         }
     }
 
     /// Proposes a command and waits until it is committed, persisted and applied; returns the
     /// store's answer (its events, or the etcd error it raised).
     pub async fn propose(&self, cmd: Command) -> Result<Vec<Event>, EtcdError> {
-        self.ask(|reply| Request::Propose { cmd, reply }).await
+        self.ask(|reply| Request::Propose { cmd, reply })
+            .instrument(tracing::debug_span!("propose"))
+            .await
     }
 
     /// Proposes a membership change and waits until it is applied here; returns the registry
-    /// events it caused, or why the member table refused it.
-    pub async fn change_membership(&self, cc: ConfChange) -> Result<Vec<Event>, EtcdError> {
-        self.ask(|reply| Request::ConfChange { cc, reply }).await
+    /// events it caused, or why it did not happen.
+    pub async fn change_membership(&self, cc: ConfChange) -> Result<Vec<Event>, MembershipError> {
+        let span = tracing::info_span!(
+            "membership change",
+            change = ?cc.get_change_type(),
+            member = %crate::cluster::id_hex(cc.node_id)
+        );
+        self.ask(|reply| Request::ConfChange { cc, reply })
+            .instrument(span)
+            .await
     }
 
     /// Hands a raft message from a peer to the loop.
     pub fn step(&self, msg: Message) {
-        self.status
-            .received_messages
-            .fetch_add(1, Ordering::Relaxed);
-        let _ = self.enqueue(Request::Step(msg));
+        self.mailbox.deliver(msg);
     }
 
-    /// Asks the loop to stop (the transport keeps a handle, so dropping handles is not enough).
+    /// Asks the loop to stop (the transport keeps a mailbox, so dropping handles is not
+    /// enough).
     pub fn shutdown(&self) {
         // Counted like any request (the loop uncounts what it takes), but never refused.
-        self.queued.fetch_add(1, Ordering::Relaxed);
-        let _ = self.inbox.send(Request::Shutdown);
-    }
-
-    pub(crate) fn feedback(&self, req: Request) {
-        // Raft recovers from a lost report.
-        let _ = self.enqueue(req);
+        self.mailbox.queued.fetch_add(1, Ordering::Relaxed);
+        let _ = self.mailbox.tx.send(Request::Shutdown);
     }
 
     /// Waits until this member has applied everything committed before the call, as confirmed
     /// by a quorum (raft ReadIndex): a read after this is linearizable.
     pub async fn read_index(&self) -> Result<(), EtcdError> {
-        self.ask(|reply| Request::ReadIndex { reply }).await
+        self.ask(|reply| Request::ReadIndex { reply })
+            .instrument(tracing::debug_span!("read index"))
+            .await
     }
 
     /// The gate of every handler that answers from the local store: waits, up to
@@ -255,7 +367,7 @@ impl RaftHandle {
         match caught_up {
             true => Ok(()),
             false => {
-                let index = self.state.read().map(|s| s.store.index()).unwrap_or(0);
+                let index = self.state.index();
                 Err(EtcdError::new(
                     ErrorCode::RaftInternal,
                     "member is catching up; retry",

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use common::{ErrorCode, EtcdError};
 use tokio::sync::oneshot;
 
+use crate::cluster::MembershipError;
 use crate::store::Event;
 
 /// A proposal's id, carried in the entry context next to the proposer's raft id so only the
@@ -40,8 +41,58 @@ pub fn decode_context(ctx: &[u8]) -> Option<(u64, ProposalId)> {
 /// after `REQUEST_TIMEOUT`, so this is only reached under a sustained flood.
 pub const MAX_PENDING: usize = 65_536;
 
-type ProposalReply = oneshot::Sender<Result<Vec<Event>, EtcdError>>;
 type ReadReply = oneshot::Sender<Result<(), EtcdError>>;
+
+/// A proposer waiting for its entry to apply: a write (a key or cluster command), answered
+/// with the state machine's events or error, or a conf change, answered with the member
+/// table's.
+pub enum ProposalReply {
+    /// A proposed [`crate::command::Command`].
+    Write(oneshot::Sender<Result<Vec<Event>, EtcdError>>),
+    /// A proposed conf change.
+    Change(oneshot::Sender<Result<Vec<Event>, MembershipError>>),
+}
+
+/// What an applied entry answers its proposer.
+pub enum Answer {
+    /// A command's events, or the store's error.
+    Write(Result<Vec<Event>, EtcdError>),
+    /// A conf change's registry events, or why it did not happen.
+    Change(Result<Vec<Event>, MembershipError>),
+}
+
+impl ProposalReply {
+    /// Tells the caller the cluster failed it (no leader, a timeout, stopping).
+    pub fn fail(self, e: EtcdError) {
+        match self {
+            ProposalReply::Write(r) => {
+                let _ = r.send(Err(e));
+            }
+            ProposalReply::Change(r) => {
+                let _ = r.send(Err(MembershipError::Cluster(e)));
+            }
+        }
+    }
+
+    /// Gives the caller its entry's answer. An entry answers in its proposer's kind (a
+    /// command's entry a write, a conf change's a change); a mismatch would be a bug, and
+    /// its caller hears an internal error rather than nothing.
+    fn answer(self, answer: Answer) {
+        match (self, answer) {
+            (ProposalReply::Write(r), Answer::Write(res)) => {
+                let _ = r.send(res);
+            }
+            (ProposalReply::Change(r), Answer::Change(res)) => {
+                let _ = r.send(res);
+            }
+            (reply, _) => reply.fail(EtcdError::new(
+                ErrorCode::RaftInternal,
+                "an entry answered a proposal of another kind",
+                0,
+            )),
+        }
+    }
+}
 
 /// Everything the loop owes an answer to.
 pub struct Pending {
@@ -113,23 +164,23 @@ impl Pending {
         self.next_id
     }
 
-    /// Remembers a proposal's caller.
-    pub fn add_proposal(&mut self, id: ProposalId, reply: ProposalReply) {
+    /// Remembers a proposal's caller, asked at `now`.
+    pub fn add_proposal(&mut self, id: ProposalId, reply: ProposalReply, now: Instant) {
         self.proposals.insert(id, reply);
         self.deadlines
-            .push_back((Instant::now() + self.ttl, Waiter::Proposal(id)));
+            .push_back((now + self.ttl, Waiter::Proposal(id)));
     }
 
     /// Answers a proposal whose entry was applied.
-    pub fn complete_proposal(&mut self, id: ProposalId, res: Result<Vec<Event>, EtcdError>) {
+    pub fn complete_proposal(&mut self, id: ProposalId, answer: Answer) {
         if let Some(reply) = self.proposals.remove(&id) {
-            let _ = reply.send(res);
+            reply.answer(answer);
         }
     }
 
-    /// Remembers a read-index caller under `id` (the read context).
-    pub fn add_read(&mut self, id: u64, reply: ReadReply) {
-        let deadline = Instant::now() + self.ttl;
+    /// Remembers a read-index caller under `id` (the read context), asked at `now`.
+    pub fn add_read(&mut self, id: u64, reply: ReadReply, now: Instant) {
+        let deadline = now + self.ttl;
         self.reads_unconfirmed.insert(id, (deadline, reply));
         self.deadlines.push_back((deadline, Waiter::Read(id)));
     }
@@ -154,7 +205,7 @@ impl Pending {
             match waiter {
                 Waiter::Proposal(id) => {
                     if let Some(reply) = self.proposals.remove(&id) {
-                        let _ = reply.send(Err(expired()));
+                        reply.fail(expired());
                     }
                 }
                 Waiter::Read(id) => {
@@ -193,7 +244,7 @@ impl Pending {
     /// error; an entry that still commits later is applied all the same.
     pub fn fail_all(&mut self, cause: &str) {
         for (_, reply) in self.proposals.drain() {
-            let _ = reply.send(Err(EtcdError::new(ErrorCode::RaftInternal, cause, 0)));
+            reply.fail(EtcdError::new(ErrorCode::RaftInternal, cause, 0));
         }
         for (_, (_, reply)) in self.reads_unconfirmed.drain() {
             let _ = reply.send(Err(EtcdError::new(ErrorCode::RaftInternal, cause, 0)));
@@ -219,7 +270,7 @@ mod tests {
     fn reads_answer_only_once_applied() {
         let mut p = Pending::starting_at(0, Duration::from_secs(5));
         let (tx, mut rx) = oneshot::channel();
-        p.add_read(1, tx);
+        p.add_read(1, tx, Instant::now());
         p.confirm_read(1, 10);
         p.applied_to(9);
         assert!(rx.try_recv().is_err());
@@ -231,26 +282,33 @@ mod tests {
     fn lost_requests_are_failed_and_forgotten_after_their_deadline() {
         let ttl = Duration::from_secs(5);
         let mut p = Pending::starting_at(0, ttl);
+        let now = Instant::now();
         let (tx, mut proposal) = oneshot::channel();
-        p.add_proposal(1, tx);
+        p.add_proposal(1, ProposalReply::Write(tx), now);
+        let (tx, mut change) = oneshot::channel();
+        p.add_proposal(5, ProposalReply::Change(tx), now);
         let (tx, mut read) = oneshot::channel();
-        p.add_read(2, tx);
+        p.add_read(2, tx, now);
         let (tx, mut confirmed) = oneshot::channel();
-        p.add_read(3, tx);
+        p.add_read(3, tx, now);
         p.confirm_read(3, 100);
-        assert_eq!(p.len(), 3);
-        p.sweep(Instant::now());
-        assert_eq!(p.len(), 3, "nothing expired yet");
-        p.sweep(Instant::now() + ttl);
+        assert_eq!(p.len(), 4);
+        p.sweep(now);
+        assert_eq!(p.len(), 4, "nothing expired yet");
+        p.sweep(now + ttl);
         assert_eq!(p.len(), 0);
         assert!(proposal.try_recv().unwrap().is_err());
+        assert!(matches!(
+            change.try_recv().unwrap(),
+            Err(MembershipError::Cluster(_))
+        ));
         assert!(read.try_recv().unwrap().is_err());
         assert!(confirmed.try_recv().unwrap().is_err());
         // An answered proposal's stale deadline is harmless.
         let (tx, _rx) = oneshot::channel();
-        p.add_proposal(4, tx);
-        p.complete_proposal(4, Ok(vec![]));
-        p.sweep(Instant::now() + ttl);
+        p.add_proposal(4, ProposalReply::Write(tx), now);
+        p.complete_proposal(4, Answer::Write(Ok(vec![])));
+        p.sweep(now + ttl);
         assert!(p.has_room());
     }
 }

@@ -14,9 +14,12 @@
 use std::time::{Duration, Instant};
 
 use common::EtcdError;
+use raft::StateRole;
 use tokio::sync::oneshot::{self, error::TryRecvError};
 
+use super::driver::RaftLoop;
 use super::REQUEST_TIMEOUT;
+use crate::storage::LogStore;
 
 /// How long a read waits for a catching-up member before it fails with 300.
 pub const CATCH_UP_WAIT: Duration = REQUEST_TIMEOUT;
@@ -60,8 +63,8 @@ impl CatchUp {
         applied >= self.start_commit
     }
 
-    /// Where the follower's catch-up read stands.
-    pub fn read_step(&mut self) -> ReadStep {
+    /// Where the follower's catch-up read stands at `now`.
+    pub fn read_step(&mut self, now: Instant) -> ReadStep {
         let Some((since, mut rx)) = self.read.take() else {
             return ReadStep::Ask;
         };
@@ -69,7 +72,9 @@ impl CatchUp {
             Ok(Ok(())) => ReadStep::Confirmed,
             // Failed (leadership changed) or dropped: ask again.
             Ok(Err(_)) | Err(TryRecvError::Closed) => ReadStep::Ask,
-            Err(TryRecvError::Empty) if since.elapsed() >= CATCH_UP_READ_RETRY => ReadStep::Ask,
+            Err(TryRecvError::Empty) if now.duration_since(since) >= CATCH_UP_READ_RETRY => {
+                ReadStep::Ask
+            }
             Err(TryRecvError::Empty) => {
                 self.read = Some((since, rx));
                 ReadStep::Waiting
@@ -77,9 +82,46 @@ impl CatchUp {
         }
     }
 
-    /// Records the read just asked.
-    pub fn asked(&mut self, rx: oneshot::Receiver<Result<(), EtcdError>>) {
-        self.read = Some((Instant::now(), rx));
+    /// Records the read just asked (at `now`).
+    pub fn asked(&mut self, rx: oneshot::Receiver<Result<(), EtcdError>>, now: Instant) {
+        self.read = Some((now, rx));
+    }
+}
+
+impl<S: LogStore> RaftLoop<S> {
+    /// Moves the member to serving once it caught up (see the module doc); a follower asks
+    /// the leader's commit index with a ReadIndex round.
+    pub(super) fn update_serving(&mut self) {
+        if self.catch_up.done
+            || !self.catch_up.replayed(self.applied)
+            || !self.status.has_leader()
+            || !self.node.raft.prs().conf().voters().contains(self.id)
+        {
+            return;
+        }
+        let now = self.clock.now();
+        let caught_up = if self.node.raft.state == StateRole::Leader {
+            self.node.raft.commit_to_current_term()
+                && self.applied >= self.node.raft.raft_log.committed
+        } else {
+            match self.catch_up.read_step(now) {
+                ReadStep::Confirmed => true,
+                ReadStep::Waiting => false,
+                ReadStep::Ask => {
+                    let (reply, rx) = tokio::sync::oneshot::channel();
+                    let id = self.pending.next_id();
+                    self.node.read_index(id.to_be_bytes().to_vec());
+                    self.pending.add_read(id, reply, now);
+                    self.catch_up.asked(rx, now);
+                    false
+                }
+            }
+        };
+        if caught_up {
+            self.catch_up.done = true;
+            self.status.serving.send_replace(true);
+            tracing::info!(applied = self.applied, "caught up; serving reads");
+        }
     }
 }
 
@@ -89,23 +131,24 @@ mod tests {
 
     #[test]
     fn a_read_is_asked_again_when_it_fails_and_confirms_once_answered() {
+        let now = Instant::now();
         let mut c = CatchUp::new(10);
         assert!(!c.replayed(9));
         assert!(c.replayed(10));
-        assert!(matches!(c.read_step(), ReadStep::Ask));
+        assert!(matches!(c.read_step(now), ReadStep::Ask));
         let (tx, rx) = oneshot::channel();
-        c.asked(rx);
-        assert!(matches!(c.read_step(), ReadStep::Waiting));
+        c.asked(rx, now);
+        assert!(matches!(c.read_step(now), ReadStep::Waiting));
         tx.send(Err(EtcdError::new(common::ErrorCode::RaftInternal, "x", 0)))
             .unwrap();
-        assert!(matches!(c.read_step(), ReadStep::Ask));
+        assert!(matches!(c.read_step(now), ReadStep::Ask));
         let (tx, rx) = oneshot::channel();
-        c.asked(rx);
+        c.asked(rx, now);
         tx.send(Ok(())).unwrap();
-        assert!(matches!(c.read_step(), ReadStep::Confirmed));
+        assert!(matches!(c.read_step(now), ReadStep::Confirmed));
         let (tx, rx) = oneshot::channel();
-        c.asked(rx);
+        c.asked(rx, now);
         drop(tx);
-        assert!(matches!(c.read_step(), ReadStep::Ask));
+        assert!(matches!(c.read_step(now), ReadStep::Ask));
     }
 }

@@ -10,6 +10,7 @@
 //! so raft's configuration and the member table always describe the same index.
 
 mod log_integrity;
+mod log_store;
 mod snapshot;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
 use raft::{GetEntriesContext, RaftState, StorageError};
 use raft_engine::{Config as EngineConfig, Engine, LogBatch, MessageExt, ReadableSize};
 
+pub use log_store::LogStore;
 pub use snapshot::SnapshotFiles;
 
 /// The single raft group this engine holds.

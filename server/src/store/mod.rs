@@ -17,11 +17,12 @@ use common::{ErrorCode, EtcdError};
 
 pub use event::{Action, Event};
 pub use history::MAX_HISTORY_BYTES;
+pub use path::KeyPath;
 pub use snapshot::FORMAT as SNAPSHOT_FORMAT;
 pub use stats::WriteStats;
 pub use view::{Listing, ReadView};
 
-use crate::command::Command;
+use crate::command::KeyCommand;
 use crate::time::Timestamp;
 use history::History;
 use node::TreeNode;
@@ -107,9 +108,9 @@ impl Store {
     }
 
     /// Applies one committed command. Failures change nothing but the fail counters.
-    pub fn apply(&mut self, cmd: &Command) -> Result<Vec<Event>, EtcdError> {
+    pub fn apply(&mut self, cmd: &KeyCommand) -> Result<Vec<Event>, EtcdError> {
         let (kind, res) = match cmd {
-            Command::Set {
+            KeyCommand::Set {
                 key,
                 value,
                 dir,
@@ -120,7 +121,7 @@ impl Store {
                 Kind::Set,
                 self.set(key, value, *dir, *expire_at, *refresh, *now),
             ),
-            Command::Create {
+            KeyCommand::Create {
                 key,
                 value,
                 dir,
@@ -131,7 +132,7 @@ impl Store {
                 Kind::Create,
                 self.create(key, value, *dir, *expire_at, *in_order, *now),
             ),
-            Command::Update {
+            KeyCommand::Update {
                 key,
                 value,
                 expire_at,
@@ -141,7 +142,7 @@ impl Store {
                 Kind::Update,
                 self.update(key, value, *expire_at, *refresh, *now),
             ),
-            Command::CompareAndSwap {
+            KeyCommand::CompareAndSwap {
                 key,
                 value,
                 prev_value,
@@ -161,13 +162,13 @@ impl Store {
                     *now,
                 ),
             ),
-            Command::Delete {
+            KeyCommand::Delete {
                 key,
                 dir,
                 recursive,
                 now,
             } => (Kind::Delete, self.delete(key, *dir, *recursive, *now)),
-            Command::CompareAndDelete {
+            KeyCommand::CompareAndDelete {
                 key,
                 prev_value,
                 prev_index,
@@ -176,10 +177,7 @@ impl Store {
                 Kind::Cad,
                 self.compare_and_delete(key, prev_value.as_deref(), *prev_index, *now),
             ),
-            Command::Expire { now } => return Ok(self.expire(*now)),
-            // Membership is the member table's business (crate::state); the registry write
-            // it causes arrives here as a plain Set.
-            Command::PublishMember { .. } => return Ok(Vec::new()),
+            KeyCommand::Expire { now } => return Ok(self.expire(*now)),
         };
         let s = &mut self.stats;
         let (ok, fail) = match kind {
@@ -212,13 +210,7 @@ impl Store {
     ///
     /// Builds a nested `common::Node`, whose serialisation and drop recurse once per level:
     /// for answers to clients use [`Store::read`], which renders without recursion.
-    pub fn get(
-        &self,
-        key: &str,
-        recursive: bool,
-        _sorted: bool,
-        now: Timestamp,
-    ) -> Result<Event, EtcdError> {
+    pub fn get(&self, key: &KeyPath, recursive: bool, now: Timestamp) -> Result<Event, EtcdError> {
         let view = self.read(key, recursive, now)?;
         Ok(Event {
             action: Action::Get,
@@ -231,7 +223,12 @@ impl Store {
 
     /// Copies out what a GET answers (children always sorted), cheaply: values are shared,
     /// nothing is rendered. Render it with [`ReadView::to_json`] after releasing the lock.
-    pub fn read(&self, key: &str, recursive: bool, now: Timestamp) -> Result<ReadView, EtcdError> {
+    pub fn read(
+        &self,
+        key: &KeyPath,
+        recursive: bool,
+        now: Timestamp,
+    ) -> Result<ReadView, EtcdError> {
         let node = self.lookup(key)?;
         let listing = if recursive {
             Listing::Subtree
@@ -250,7 +247,7 @@ impl Store {
     /// left the history.
     pub fn history_since(
         &self,
-        key: &str,
+        key: &KeyPath,
         recursive: bool,
         since: u64,
     ) -> Result<Option<Event>, EtcdError> {
@@ -539,7 +536,7 @@ impl Store {
         ))
     }
 
-    #[allow(clippy::too_many_arguments)] // one per field of Command::CompareAndSwap
+    #[allow(clippy::too_many_arguments)] // one per field of KeyCommand::CompareAndSwap
     fn compare_and_swap(
         &mut self,
         key: &str,

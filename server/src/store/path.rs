@@ -1,4 +1,69 @@
-//! Key paths: Go's `path.Clean("/" + raw)` and segment-wise ancestry.
+//! Key paths: [`KeyPath`], cleaned once where a key enters the server, Go's
+//! `path.Clean("/" + raw)`, and segment-wise ancestry.
+
+use serde::{Deserialize, Serialize};
+
+/// A key as the store knows it: absolute and clean. A client's key is cleaned once, at the
+/// edge ([`KeyPath::clean`]); the store, the log and the watchers take it as it is, so no key
+/// is cleaned twice or not at all.
+///
+/// Deserialising takes the string verbatim: the log holds keys the API already cleaned, and
+/// replaying an entry must apply exactly what it applied the first time.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct KeyPath(String);
+
+impl KeyPath {
+    /// A percent-decoded client key, cleaned (see [`clean`]).
+    pub fn clean(raw: &str) -> KeyPath {
+        KeyPath(clean(raw))
+    }
+
+    /// A key the server built itself from parts that need no cleaning (a member's
+    /// `/_etcd/machines/<name>`, whose name holds no `/`), taken verbatim as every earlier
+    /// version took it: cleaning it now could make this replica apply something else.
+    pub fn verbatim(key: String) -> KeyPath {
+        KeyPath(key)
+    }
+
+    /// The key as a string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `self/name` for a name the store makes (a POST's in-order name).
+    pub fn child(&self, name: &str) -> KeyPath {
+        KeyPath(join(&self.0, name))
+    }
+}
+
+impl std::ops::Deref for KeyPath {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Cleans: for tests and callers that build keys from literals.
+impl From<&str> for KeyPath {
+    fn from(raw: &str) -> KeyPath {
+        KeyPath::clean(raw)
+    }
+}
+
+/// Cleans, as `From<&str>`.
+impl From<String> for KeyPath {
+    fn from(raw: String) -> KeyPath {
+        KeyPath::clean(&raw)
+    }
+}
 
 /// Cleans a percent-decoded key as Go's `path.Clean("/" + raw)`: repeated slashes collapse,
 /// a trailing slash goes, `.` vanishes and `..` removes the previous segment but never climbs
@@ -81,6 +146,20 @@ mod tests {
         assert_eq!(clean("/../../a"), "/a");
         assert_eq!(clean("a/b"), "/a/b");
         assert_eq!(clean("/sp ace"), "/sp ace");
+    }
+
+    #[test]
+    fn key_paths_are_cleaned_when_made_and_kept_verbatim_from_the_log() {
+        assert_eq!(KeyPath::clean("a//b/./c/../").as_str(), "/a/b");
+        assert_eq!(
+            KeyPath::from("/x/").child("00000000000000000001").as_str(),
+            "/x/00000000000000000001"
+        );
+        assert_eq!(KeyPath::from("/").child("k").as_str(), "/k");
+        let json = serde_json::to_string(&KeyPath::clean("/a b")).unwrap();
+        assert_eq!(json, r#""/a b""#);
+        let raw: KeyPath = serde_json::from_str(r#""/_etcd/machines/..""#).unwrap();
+        assert_eq!(raw.as_str(), "/_etcd/machines/..");
     }
 
     #[test]

@@ -9,8 +9,8 @@ fn at(secs: u64) -> Timestamp {
     T0.plus_secs(secs)
 }
 
-fn set(key: &str, value: &str) -> Command {
-    Command::Set {
+fn set(key: &str, value: &str) -> KeyCommand {
+    KeyCommand::Set {
         key: key.into(),
         value: value.into(),
         dir: false,
@@ -20,8 +20,8 @@ fn set(key: &str, value: &str) -> Command {
     }
 }
 
-fn mkdir(key: &str) -> Command {
-    Command::Set {
+fn mkdir(key: &str) -> KeyCommand {
+    KeyCommand::Set {
         key: key.into(),
         value: String::new(),
         dir: true,
@@ -31,8 +31,8 @@ fn mkdir(key: &str) -> Command {
     }
 }
 
-fn del(key: &str, dir: bool, recursive: bool) -> Command {
-    Command::Delete {
+fn del(key: &str, dir: bool, recursive: bool) -> KeyCommand {
+    KeyCommand::Delete {
         key: key.into(),
         dir,
         recursive,
@@ -40,8 +40,8 @@ fn del(key: &str, dir: bool, recursive: bool) -> Command {
     }
 }
 
-fn cas(key: &str, value: &str, pv: Option<&str>, pi: u64) -> Command {
-    Command::CompareAndSwap {
+fn cas(key: &str, value: &str, pv: Option<&str>, pi: u64) -> KeyCommand {
+    KeyCommand::CompareAndSwap {
         key: key.into(),
         value: value.into(),
         prev_value: pv.map(str::to_string),
@@ -52,13 +52,13 @@ fn cas(key: &str, value: &str, pv: Option<&str>, pi: u64) -> Command {
     }
 }
 
-fn one(s: &mut Store, c: Command) -> Value {
+fn one(s: &mut Store, c: KeyCommand) -> Value {
     let evs = s.apply(&c).unwrap_or_else(|e| panic!("{c:?}: {e}"));
     assert_eq!(evs.len(), 1);
     serde_json::to_value(evs[0].response()).unwrap()
 }
 
-fn fail(s: &mut Store, c: Command) -> (u32, String, u64) {
+fn fail(s: &mut Store, c: KeyCommand) -> (u32, String, u64) {
     let before = s.state_text();
     let e = s.apply(&c).unwrap_err();
     assert_eq!(before, s.state_text(), "a failed command changed the store");
@@ -94,7 +94,7 @@ fn seed_walkthrough_shapes() {
         json!({"action":"delete","node":{"key":"/message","prevValue":"Hello etcd","modifiedIndex":4,"createdIndex":3},
                "prevNode":{"key":"/message","value":"Hello etcd","modifiedIndex":3,"createdIndex":3}})
     );
-    let e = s.get("/message", false, false, T0).unwrap_err();
+    let e = s.get(&KeyPath::from("/message"), false, T0).unwrap_err();
     assert_eq!(
         (e.code.code(), e.cause.as_str(), e.index),
         (100, "/message", 4)
@@ -106,7 +106,7 @@ fn ttl_and_expiry() {
     let mut s = seed_store();
     let v = one(
         &mut s,
-        Command::Set {
+        KeyCommand::Set {
             key: "/foo".into(),
             value: "bar".into(),
             dir: false,
@@ -118,12 +118,19 @@ fn ttl_and_expiry() {
     assert_eq!(v["node"]["ttl"], 5);
     assert!(v["node"]["expiration"].as_str().unwrap().ends_with('Z'));
     let g = s
-        .get("/foo", false, false, Timestamp(at(2).0 + 500_000_000))
+        .get(
+            &KeyPath::from("/foo"),
+            false,
+            Timestamp(at(2).0 + 500_000_000),
+        )
         .unwrap();
     assert_eq!(g.node.ttl, 3);
     assert_eq!(s.next_expiration(), Some(at(5)));
-    assert!(s.apply(&Command::Expire { now: at(4) }).unwrap().is_empty());
-    let evs = s.apply(&Command::Expire { now: at(6) }).unwrap();
+    assert!(s
+        .apply(&KeyCommand::Expire { now: at(4) })
+        .unwrap()
+        .is_empty());
+    let evs = s.apply(&KeyCommand::Expire { now: at(6) }).unwrap();
     assert_eq!(evs.len(), 1);
     let v = serde_json::to_value(evs[0].response()).unwrap();
     assert_eq!(v["action"], "expire");
@@ -131,7 +138,7 @@ fn ttl_and_expiry() {
     assert_eq!(v["prevNode"]["value"], "bar");
     assert!(v["node"].get("value").is_none());
     assert_eq!(s.next_expiration(), None);
-    let e = s.get("/foo", false, false, at(6)).unwrap_err();
+    let e = s.get(&KeyPath::from("/foo"), false, at(6)).unwrap_err();
     assert_eq!((e.code.code(), e.index), (100, 3));
     assert_eq!(s.stats().expire_count, 1);
 }
@@ -139,7 +146,7 @@ fn ttl_and_expiry() {
 #[test]
 fn update_without_ttl_removes_it_and_dir_ttl_quirk() {
     let mut s = seed_store();
-    s.apply(&Command::Set {
+    s.apply(&KeyCommand::Set {
         key: "/k".into(),
         value: "v".into(),
         dir: false,
@@ -148,7 +155,7 @@ fn update_without_ttl_removes_it_and_dir_ttl_quirk() {
         now: T0,
     })
     .unwrap();
-    let upd = |key: &str, value: &str, ttl: Option<Timestamp>| Command::Update {
+    let upd = |key: &str, value: &str, ttl: Option<Timestamp>| KeyCommand::Update {
         key: key.into(),
         value: value.into(),
         expire_at: ttl,
@@ -164,7 +171,10 @@ fn update_without_ttl_removes_it_and_dir_ttl_quirk() {
     assert_eq!(v["node"]["ttl"], 100);
     assert_eq!(v["node"]["modifiedIndex"], dir_index + 1);
     assert_eq!(
-        s.get("/dir", false, false, T0).unwrap().node.modified_index,
+        s.get(&KeyPath::from("/dir"), false, T0)
+            .unwrap()
+            .node
+            .modified_index,
         dir_index
     );
     assert_eq!(fail(&mut s, upd("/dir", "x", None)).0, 102);
@@ -191,7 +201,7 @@ fn compare_and_swap_and_delete_causes() {
     assert_eq!(v["node"]["prevValue"], "one");
     assert_eq!(v["node"]["createdIndex"], 8);
     assert_eq!(v["node"]["modifiedIndex"], 9);
-    let cad = |pv: &str| Command::CompareAndDelete {
+    let cad = |pv: &str| KeyCommand::CompareAndDelete {
         key: "/foo".into(),
         prev_value: Some(pv.into()),
         prev_index: 0,
@@ -215,7 +225,7 @@ fn directories_and_deletes() {
     assert_eq!(fail(&mut s, mkdir("/dir")).0, 102);
     assert_eq!(fail(&mut s, set("/dir", "x")).0, 102);
     one(&mut s, set("/dir/a/b", "1"));
-    let a = s.get("/dir/a", false, false, T0).unwrap();
+    let a = s.get(&KeyPath::from("/dir/a"), false, T0).unwrap();
     assert_eq!(a.node.created_index, s.index());
     assert_eq!(fail(&mut s, del("/dir", false, false)).0, 102);
     assert_eq!(fail(&mut s, del("/dir", true, false)).0, 108);
@@ -239,9 +249,9 @@ fn directories_and_deletes() {
     one(&mut s, set("/a/b", "1"));
     let (code, cause, _) = fail(&mut s, set("/a/b/c", "2"));
     assert_eq!((code, cause.as_str()), (104, "/a/b"));
-    let e = s.get("/a/b/c", false, false, T0).unwrap_err();
+    let e = s.get(&KeyPath::from("/a/b/c"), false, T0).unwrap_err();
     assert_eq!((e.code.code(), e.cause.as_str()), (104, "/a/b"));
-    let e = s.get("/x/y/z", false, false, T0).unwrap_err();
+    let e = s.get(&KeyPath::from("/x/y/z"), false, T0).unwrap_err();
     assert_eq!((e.code.code(), e.cause.as_str()), (100, "/x"));
     let v = one(&mut s, mkdir("/a/b"));
     assert_eq!(v["prevNode"]["value"], "1");
@@ -251,7 +261,7 @@ fn directories_and_deletes() {
 #[test]
 fn create_and_in_order() {
     let mut s = seed_store();
-    let create = |key: &str, in_order: bool| Command::Create {
+    let create = |key: &str, in_order: bool| KeyCommand::Create {
         key: key.into(),
         value: "Job1".into(),
         dir: false,
@@ -277,14 +287,14 @@ fn create_and_in_order() {
 fn listing_hides_underscore_names_and_sorts() {
     let mut s = seed_store();
     assert_eq!(
-        serde_json::to_value(s.get("/", false, false, T0).unwrap().response()).unwrap(),
+        serde_json::to_value(s.get(&KeyPath::from("/"), false, T0).unwrap().response()).unwrap(),
         json!({"action":"get","node":{"key":"/","dir":true}})
     );
     one(&mut s, set("/b", "2"));
     one(&mut s, set("/a/x", "1"));
     one(&mut s, set("/a/_h", "h"));
     one(&mut s, set("/_message", "hidden"));
-    let root = s.get("/", true, true, T0).unwrap().node;
+    let root = s.get(&KeyPath::from("/"), true, T0).unwrap().node;
     let keys: Vec<&str> = root
         .nodes
         .as_ref()
@@ -295,10 +305,10 @@ fn listing_hides_underscore_names_and_sorts() {
     assert_eq!(keys, vec!["/a", "/b"]);
     let a = &root.nodes.as_ref().unwrap()[0];
     assert_eq!(a.nodes.as_ref().unwrap().len(), 1);
-    let plain = s.get("/", false, false, T0).unwrap().node;
+    let plain = s.get(&KeyPath::from("/"), false, T0).unwrap().node;
     assert!(plain.nodes.unwrap()[0].nodes.is_none());
     assert_eq!(
-        s.get("/_message", false, false, T0)
+        s.get(&KeyPath::from("/_message"), false, T0)
             .unwrap()
             .node
             .value
@@ -316,14 +326,26 @@ fn watch_matching_and_history() {
     assert!(ev.matches("/d", false));
     assert!(ev.matches("/d/x/y", false));
     assert!(!ev.matches("/dx", false));
-    let hidden = s.history_since("/", true, 2).unwrap().unwrap();
+    let hidden = s
+        .history_since(&KeyPath::from("/"), true, 2)
+        .unwrap()
+        .unwrap();
     assert_eq!(hidden.index, 3, "recursive root watch skips /_x");
-    assert_eq!(s.history_since("/_x", false, 1).unwrap().unwrap().index, 2);
+    assert_eq!(
+        s.history_since(&KeyPath::from("/_x"), false, 1)
+            .unwrap()
+            .unwrap()
+            .index,
+        2
+    );
     one(&mut s, set("/e", "1"));
-    let e = s.history_since("/e", false, 1).unwrap_err();
+    let e = s.history_since(&KeyPath::from("/e"), false, 1).unwrap_err();
     assert_eq!(e.code.code(), 401);
     assert_eq!(e.cause, "the requested history has been cleared [2/1]");
-    assert!(s.history_since("/zzz", false, 3).unwrap().is_none());
+    assert!(s
+        .history_since(&KeyPath::from("/zzz"), false, 3)
+        .unwrap()
+        .is_none());
 }
 
 #[test]
@@ -331,7 +353,7 @@ fn refresh_keeps_value_and_is_silent() {
     let mut s = seed_store();
     one(&mut s, set("/r", "v"));
     let ev = s
-        .apply(&Command::Update {
+        .apply(&KeyCommand::Update {
             key: "/r".into(),
             value: String::new(),
             expire_at: Some(at(50)),
@@ -343,7 +365,11 @@ fn refresh_keeps_value_and_is_silent() {
     assert_eq!(ev.node.value.as_deref(), Some("v"));
     assert_eq!(ev.node.ttl, 50);
     assert!(ev.refresh && !ev.matches("/r", false));
-    assert_eq!(s.history_since("/r", false, ev.index).unwrap(), None);
+    assert_eq!(
+        s.history_since(&KeyPath::from("/r"), false, ev.index)
+            .unwrap(),
+        None
+    );
 }
 
 /// etcd names the first missing prefix as the cause; the refresh path named the whole key.
@@ -357,7 +383,7 @@ fn refresh_of_a_key_in_a_missing_dir_names_the_first_missing_prefix() {
         ("/k", "/k"),
     ] {
         let e = s
-            .apply(&Command::Set {
+            .apply(&KeyCommand::Set {
                 key: key.into(),
                 value: String::new(),
                 dir: false,
@@ -378,7 +404,7 @@ fn refresh_of_a_key_in_a_missing_dir_names_the_first_missing_prefix() {
 fn snapshot_round_trip() {
     let mut s = seed_store();
     one(&mut s, set("/a/b", "1"));
-    s.apply(&Command::Set {
+    s.apply(&KeyCommand::Set {
         key: "/t".into(),
         value: "v".into(),
         dir: false,
@@ -402,13 +428,13 @@ mod props {
 
     const KEYS: [&str; 8] = ["/a", "/a/b", "/a/_h", "/c", "/c/d/e", "/_x", "/q", "/a/b/z"];
 
-    fn arb_cmd() -> impl Strategy<Value = Command> {
-        let key = proptest::sample::select(KEYS.to_vec()).prop_map(str::to_string);
+    fn arb_cmd() -> impl Strategy<Value = KeyCommand> {
+        let key = proptest::sample::select(KEYS.to_vec()).prop_map(KeyPath::from);
         let val = proptest::sample::select(vec!["", "one", "two"]).prop_map(str::to_string);
         let ttl = proptest::option::of(0u64..5).prop_map(|t| t.map(at));
         prop_oneof![
             (key.clone(), val.clone(), any::<bool>(), ttl.clone()).prop_map(
-                |(key, value, dir, expire_at)| Command::Set {
+                |(key, value, dir, expire_at)| KeyCommand::Set {
                     key,
                     value,
                     dir,
@@ -418,7 +444,7 @@ mod props {
                 }
             ),
             (key.clone(), val.clone(), any::<bool>(), any::<bool>()).prop_map(
-                |(key, value, dir, in_order)| Command::Create {
+                |(key, value, dir, in_order)| KeyCommand::Create {
                     key,
                     value,
                     dir,
@@ -428,7 +454,7 @@ mod props {
                 }
             ),
             (key.clone(), val.clone(), ttl.clone()).prop_map(|(key, value, expire_at)| {
-                Command::Update {
+                KeyCommand::Update {
                     key,
                     value,
                     expire_at,
@@ -442,7 +468,7 @@ mod props {
                 proptest::option::of(val.clone()),
                 0u64..20
             )
-                .prop_map(|(key, value, pv, pi)| Command::CompareAndSwap {
+                .prop_map(|(key, value, pv, pi)| KeyCommand::CompareAndSwap {
                     key,
                     value,
                     prev_value: pv.filter(|v| !v.is_empty()),
@@ -452,7 +478,7 @@ mod props {
                     now: T0
                 }),
             (key.clone(), any::<bool>(), any::<bool>()).prop_map(|(key, dir, recursive)| {
-                Command::Delete {
+                KeyCommand::Delete {
                     key,
                     dir,
                     recursive,
@@ -460,14 +486,14 @@ mod props {
                 }
             }),
             (key, proptest::option::of(val), 0u64..20).prop_map(|(key, pv, pi)| {
-                Command::CompareAndDelete {
+                KeyCommand::CompareAndDelete {
                     key,
                     prev_value: pv.filter(|v| !v.is_empty()),
                     prev_index: pi,
                     now: T0,
                 }
             }),
-            (0u64..6).prop_map(|s| Command::Expire { now: at(s) }),
+            (0u64..6).prop_map(|s| KeyCommand::Expire { now: at(s) }),
         ]
     }
 
@@ -493,7 +519,7 @@ mod props {
                     }
                 }
                 // hidden names never listed
-                let root = s.get("/", true, true, T0).unwrap().node;
+                let root = s.get(&KeyPath::from("/"), true, T0).unwrap().node;
                 let mut stack = vec![root];
                 while let Some(n) = stack.pop() {
                     for c in n.nodes.unwrap_or_default() {
@@ -512,16 +538,16 @@ mod props {
             for k in KEYS {
                 // The iterative renderer writes what serde writes for the same answer.
                 for recursive in [false, true] {
-                    if let Ok(view) = s.read(k, recursive, T0) {
-                        let ev = s.get(k, recursive, true, T0).unwrap();
+                    if let Ok(view) = s.read(&KeyPath::from(k), recursive, T0) {
+                        let ev = s.get(&KeyPath::from(k), recursive, T0).unwrap();
                         let mut want = serde_json::to_string(&ev.response()).unwrap();
                         want.push('\n');
                         prop_assert_eq!(view.to_json(), want);
                     }
                 }
-                prop_assert_eq!(restored.get(k, true, true, T0).ok(), s.get(k, true, true, T0).ok());
+                prop_assert_eq!(restored.get(&KeyPath::from(k), true, T0).ok(), s.get(&KeyPath::from(k), true, T0).ok());
                 for since in 1..=s.index() {
-                    prop_assert_eq!(restored.history_since(k, true, since).ok(), s.history_since(k, true, since).ok());
+                    prop_assert_eq!(restored.history_since(&KeyPath::from(k), true, since).ok(), s.history_since(&KeyPath::from(k), true, since).ok());
                 }
             }
             prop_assert_eq!(restored.next_expiration(), s.next_expiration());

@@ -12,8 +12,8 @@ const DEEPEST: usize = 8 * 1024 / 2;
 /// so recursion once per level (thousands of frames) would overflow it.
 const SMALL_STACK: usize = 256 * 1024;
 
-fn set(key: &str, value: &str, expire_at: Option<Timestamp>) -> Command {
-    Command::Set {
+fn set(key: &str, value: &str, expire_at: Option<Timestamp>) -> KeyCommand {
+    KeyCommand::Set {
         key: key.into(),
         value: value.into(),
         dir: false,
@@ -52,10 +52,10 @@ fn the_deepest_key_survives_every_store_operation_on_a_small_stack() {
         let r = Store::restore(&bytes, DEFAULT_HISTORY_SIZE).unwrap();
         assert!(r.save() == bytes, "restore differs");
         assert_eq!(r.next_expiration(), Some(T0.plus_secs(5)));
-        let got = r.get(&key, false, false, T0).unwrap();
+        let got = r.get(&KeyPath::from(key.as_str()), false, T0).unwrap();
         assert_eq!(got.node.value.as_deref(), Some("deep"));
 
-        let json = r.read("/", true, T0).unwrap().to_json();
+        let json = r.read(&KeyPath::from("/"), true, T0).unwrap().to_json();
         assert!(json.contains(&format!(r#""key":"{key}","value":"deep""#)));
         // The root and every `/a` level list children.
         assert_eq!(json.matches(r#""nodes":["#).count(), DEEPEST);
@@ -64,19 +64,19 @@ fn the_deepest_key_survives_every_store_operation_on_a_small_stack() {
         // Expiring a key deep down, then removing the whole tree, then dropping stores.
         let mut r = r;
         let evs = r
-            .apply(&Command::Expire {
+            .apply(&KeyCommand::Expire {
                 now: T0.plus_secs(6),
             })
             .unwrap();
         assert_eq!(evs.len(), 1);
-        r.apply(&Command::Delete {
+        r.apply(&KeyCommand::Delete {
             key: "/a".into(),
             dir: true,
             recursive: true,
             now: T0,
         })
         .unwrap();
-        assert!(r.get("/a", false, false, T0).is_err());
+        assert!(r.get(&KeyPath::from("/a"), false, T0).is_err());
         drop(r);
         drop(s);
     });
@@ -86,7 +86,7 @@ fn the_deepest_key_survives_every_store_operation_on_a_small_stack() {
 fn an_expiring_deep_directory_goes_on_a_small_stack() {
     on_small_stack(|| {
         let mut s = Store::new(10);
-        s.apply(&Command::Set {
+        s.apply(&KeyCommand::Set {
             key: "/d".into(),
             value: String::new(),
             dir: true,
@@ -98,7 +98,7 @@ fn an_expiring_deep_directory_goes_on_a_small_stack() {
         let key = format!("/d{}", deep_key(DEEPEST - 2));
         s.apply(&set(&key, "v", Some(T0.plus_secs(9)))).unwrap();
         let evs = s
-            .apply(&Command::Expire {
+            .apply(&KeyCommand::Expire {
                 now: T0.plus_secs(2),
             })
             .unwrap();
@@ -125,7 +125,10 @@ fn a_deep_format_1_snapshot_is_read() {
     let r = Store::restore(json.as_bytes(), 10).unwrap();
     assert_eq!(r.index(), 7);
     let key = "/a".repeat(levels);
-    let v = r.read(&key, false, T0).unwrap().to_json();
+    let v = r
+        .read(&KeyPath::from(key.as_str()), false, T0)
+        .unwrap()
+        .to_json();
     assert!(v.contains(r#""value":"deep""#), "{v}");
     // And what is written again is format 2.
     assert!(r.save().starts_with(b"etcd-store-snapshot 2\n"));
@@ -163,7 +166,7 @@ fn a_wide_directory_round_trips_and_lists_sorted() {
         s.apply(&set(&format!("/wide/k{i:05}"), "v", None)).unwrap();
     }
     let r = Store::restore(&s.save(), 10).unwrap();
-    let node = r.get("/wide", false, false, T0).unwrap().node;
+    let node = r.get(&KeyPath::from("/wide"), false, T0).unwrap().node;
     let kids = node.nodes.unwrap();
     assert_eq!(kids.len(), 20_000);
     assert_eq!(kids[0].key, "/wide/k00000");
@@ -185,8 +188,13 @@ fn history_stays_under_its_byte_limit_and_older_watches_get_401() {
     }
     // Each overwrite carries the value three times (node, prevValue, prevNode): ~4.5 MiB.
     let kept_from = s.index() - 2;
-    assert!(s.history_since("/big", false, kept_from).unwrap().is_some());
-    let e = s.history_since("/big", false, 1).unwrap_err();
+    assert!(s
+        .history_since(&KeyPath::from("/big"), false, kept_from)
+        .unwrap()
+        .is_some());
+    let e = s
+        .history_since(&KeyPath::from("/big"), false, 1)
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::EventIndexCleared);
     assert_eq!(e.code.code(), 401);
     // The default limit holds too, and a restored store keeps within it.

@@ -3,13 +3,40 @@
 
 use std::time::{Duration, Instant};
 
-use crate::api::peer::{JoinRequest, JoinResponse};
+use common::Member;
+use serde::{Deserialize, Serialize};
+
 use crate::cluster::parse_id_hex;
 
 /// How long a joining machine keeps trying its peers before it gives up.
 const JOIN_DEADLINE: Duration = Duration::from_secs(30);
 /// Pause between rounds over the peer list.
 const JOIN_RETRY: Duration = Duration::from_millis(500);
+
+/// What a machine sends to join (`POST /join`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JoinRequest {
+    /// Its `-name`.
+    pub name: String,
+    /// Where peers reach it.
+    #[serde(rename = "peerURLs")]
+    pub peer_urls: Vec<String>,
+    /// Where clients reach it.
+    #[serde(rename = "clientURLs")]
+    pub client_urls: Vec<String>,
+}
+
+/// What the cluster answers a join with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JoinResponse {
+    /// The joiner's raft id (hex).
+    pub id: String,
+    /// The cluster id (hex).
+    #[serde(rename = "clusterId")]
+    pub cluster_id: String,
+    /// Every member, the joiner included: where to send raft messages before the log says.
+    pub members: Vec<Member>,
+}
 
 /// What the cluster told a machine that joined it.
 #[derive(Debug, Clone)]

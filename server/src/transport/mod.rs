@@ -1,4 +1,6 @@
-//! The peer transport: raft messages to other members over HTTP on their peer port.
+//! The peer transport: raft messages between members over HTTP on their peer port, both ways
+//! (`receive` admits and decodes what arrives), and joining a cluster (`join`). The raft loop
+//! sends through the [`Network`] trait; the transport reports to the [`PeerSink`] it is given.
 //!
 //! The raft thread hands every outgoing message to [`Transport::send`], which never blocks: each
 //! peer has its own task and bounded queue, so a slow or dead peer only loses its own messages
@@ -7,20 +9,23 @@
 //! Snapshots are streamed from their file, never held whole in memory.
 
 pub mod join;
+mod network;
+mod receive;
 mod stats;
 pub mod wire;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use raft::eraftpb::{Message, MessageType};
 use tokio::sync::mpsc;
 
-use crate::raft::{RaftHandle, Request};
 use crate::storage::SnapshotFiles;
 
+pub use network::{Network, PeerReport, PeerSink, PeerTable};
+pub use receive::Refusal;
 pub use stats::{FollowerStats, LatencyStats};
 
 /// Messages queued per peer before new ones are dropped (raft resends what matters).
@@ -44,7 +49,18 @@ pub struct Transport {
     addresses: Mutex<HashMap<u64, String>>,
     senders: Mutex<HashMap<u64, PeerSender>>,
     stats: Arc<Mutex<HashMap<u64, FollowerStats>>>,
-    raft: OnceLock<RaftHandle>,
+    /// Who may send raft messages here (see `receive`).
+    directory: Mutex<Directory>,
+    /// Where received messages and delivery failures go: the raft loop's inbox.
+    sink: Arc<dyn PeerSink>,
+}
+
+/// The member table's view of who a peer is, for admitting peer requests.
+#[derive(Default)]
+struct Directory {
+    members: HashSet<u64>,
+    /// Removed members, with the raft index of their removal when known.
+    removed: HashMap<u64, Option<u64>>,
 }
 
 struct PeerSender {
@@ -53,12 +69,14 @@ struct PeerSender {
 }
 
 impl Transport {
-    /// A transport for member `me`, sending with `client` (plain or TLS) on `runtime`.
+    /// A transport for member `me`, sending with `client` (plain or TLS) on `runtime`, and
+    /// handing what it receives and every delivery failure to `sink`.
     pub fn new(
         me: u64,
         runtime: tokio::runtime::Handle,
         client: reqwest::Client,
         snapshots: SnapshotFiles,
+        sink: Arc<dyn PeerSink>,
     ) -> Arc<Transport> {
         Arc::new(Transport {
             me,
@@ -69,13 +87,14 @@ impl Transport {
             addresses: Mutex::new(HashMap::new()),
             senders: Mutex::new(HashMap::new()),
             stats: Arc::new(Mutex::new(HashMap::new())),
-            raft: OnceLock::new(),
+            directory: Mutex::new(Directory::default()),
+            sink,
         })
     }
 
-    /// Connects the transport to the raft loop it reports failures to.
-    pub fn attach(&self, raft: RaftHandle) {
-        let _ = self.raft.set(raft);
+    /// This member's raft id.
+    pub fn id(&self) -> u64 {
+        self.me
     }
 
     /// Sets the cluster id sent with every request (once known).
@@ -133,8 +152,7 @@ impl Transport {
         self.stats.lock().expect("stats lock poisoned").clone()
     }
 
-    /// Queues messages for their peers; never blocks.
-    pub fn send(&self, msgs: Vec<Message>) {
+    fn queue(&self, msgs: Vec<Message>) {
         let addrs = self.addresses.lock().expect("transport lock poisoned");
         let mut senders = self.senders.lock().expect("transport lock poisoned");
         for m in msgs {
@@ -154,16 +172,10 @@ impl Transport {
             let snapshot = m.get_msg_type() == MessageType::MsgSnapshot;
             if sender.queue.try_send(m).is_err() {
                 if snapshot {
-                    self.report(Request::SnapshotSent { to, ok: false });
+                    self.sink.report(PeerReport::SnapshotSent { to, ok: false });
                 }
-                self.report(Request::Unreachable(to));
+                self.sink.report(PeerReport::Unreachable(to));
             }
-        }
-    }
-
-    fn report(&self, req: Request) {
-        if let Some(raft) = self.raft.get() {
-            raft.feedback(req);
         }
     }
 
@@ -177,10 +189,31 @@ impl Transport {
             snapshots: self.snapshots.clone(),
             cluster_id: self.cluster_id.clone(),
             stats: self.stats.clone(),
-            raft: self.raft.get().cloned(),
+            sink: self.sink.clone(),
         };
         self.runtime.spawn(task.run(rx));
         PeerSender { url, queue: tx }
+    }
+}
+
+impl Network for Transport {
+    fn send(&self, msgs: Vec<Message>) {
+        self.queue(msgs);
+    }
+
+    fn set_peers(&self, peers: PeerTable) {
+        self.set_addresses(peers.addresses);
+        for (id, _) in &peers.removed {
+            self.forget(*id);
+        }
+        {
+            let mut dir = self.directory.lock().expect("transport lock poisoned");
+            dir.members = peers.members.into_iter().collect();
+            dir.removed = peers.removed.into_iter().collect();
+        }
+        if peers.cluster_id != 0 {
+            self.set_cluster_id(peers.cluster_id);
+        }
     }
 }
 
@@ -193,7 +226,7 @@ struct PeerTask {
     snapshots: SnapshotFiles,
     cluster_id: Arc<AtomicU64>,
     stats: Arc<Mutex<HashMap<u64, FollowerStats>>>,
-    raft: Option<RaftHandle>,
+    sink: Arc<dyn PeerSink>,
 }
 
 /// How a peer answered.
@@ -231,7 +264,8 @@ impl PeerTask {
             if let Some(snap) = snapshot {
                 let outcome = self.send_snapshot(&snap).await;
                 let ok = matches!(outcome, Outcome::Delivered);
-                self.feedback(Request::SnapshotSent { to: self.to, ok });
+                self.sink
+                    .report(PeerReport::SnapshotSent { to: self.to, ok });
                 self.settle(outcome);
             }
         }
@@ -240,14 +274,10 @@ impl PeerTask {
     fn settle(&self, outcome: Outcome) {
         match outcome {
             Outcome::Delivered => {}
-            Outcome::Failed => self.feedback(Request::Unreachable(self.to)),
-            Outcome::Removed(at) => self.feedback(Request::RemovalHint { at, by: self.to }),
-        }
-    }
-
-    fn feedback(&self, req: Request) {
-        if let Some(raft) = &self.raft {
-            raft.feedback(req);
+            Outcome::Failed => self.sink.report(PeerReport::Unreachable(self.to)),
+            Outcome::Removed(at) => self
+                .sink
+                .report(PeerReport::RemovalHint { at, by: self.to }),
         }
     }
 

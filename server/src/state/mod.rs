@@ -4,16 +4,21 @@
 //!
 //! Keeping the watchers under the same lock is what makes a watch exact: a watcher scans the
 //! history and registers while no write can apply, and a write applies and notifies while no
-//! watcher can register, so no event falls between the two.
+//! watcher can register, so no event falls between the two. The rest of the server reaches
+//! the state only through the [`SharedState`] façade, which owns the lock.
 
-use std::sync::{Arc, RwLock};
+mod shared;
+mod watch;
+
+pub use shared::{shared, SharedState, StoreStats};
+pub use watch::{Registration, WatchStart};
 
 use common::EtcdError;
 use raft::eraftpb::ConfChangeType;
 
 use crate::cluster::{ChangeContext, MemberRecord, Members};
-use crate::command::Command;
-use crate::store::{Event, RestoreError, Store};
+use crate::command::{ClusterCommand, Command, KeyCommand};
+use crate::store::{Event, KeyPath, RestoreError, Store};
 use crate::time::Timestamp;
 use crate::watch::WatchHub;
 
@@ -31,19 +36,6 @@ pub struct StoreState {
     pub hub: WatchHub,
 }
 
-/// A cheap-clone handle on [`StoreState`]. A std lock: it is never held across an `.await`,
-/// and every critical section is short and CPU-only.
-pub type SharedState = Arc<RwLock<StoreState>>;
-
-/// Wraps a restored state for sharing.
-pub fn shared(store: Store, members: Members) -> SharedState {
-    Arc::new(RwLock::new(StoreState {
-        store,
-        members,
-        hub: WatchHub::default(),
-    }))
-}
-
 /// How a membership change ended when applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemberChangeOutcome {
@@ -54,17 +46,18 @@ pub enum MemberChangeOutcome {
 }
 
 impl StoreState {
-    /// Applies a client or internal command; a `PublishMember` also updates the member table.
+    /// Applies a log entry's command: a key command to the store, a cluster command to the
+    /// member table (and the registry writes it causes to the store).
     pub fn apply_command(&mut self, cmd: &Command) -> Result<Vec<Event>, EtcdError> {
         let events = match cmd {
-            Command::PublishMember {
+            Command::Key(k) => self.store.apply(k)?,
+            Command::Cluster(ClusterCommand::PublishMember {
                 id,
                 name,
                 peer_urls,
                 client_urls,
                 now,
-            } => self.publish(*id, name, peer_urls, client_urls, *now),
-            other => self.store.apply(other)?,
+            }) => self.publish(*id, name, peer_urls, client_urls, *now),
         };
         self.hub.notify(&events);
         Ok(events)
@@ -168,13 +161,13 @@ impl StoreState {
         if m.name.is_empty() {
             return Vec::new();
         }
-        let key = m.machine_key();
+        let key = KeyPath::verbatim(m.machine_key());
         let value = m.machine_value();
-        let current = self.store.get(&key, false, false, now).ok();
+        let current = self.store.get(&key, false, now).ok();
         if current.and_then(|ev| ev.node.value).as_deref() == Some(value.as_str()) {
             return Vec::new();
         }
-        let cmd = Command::Set {
+        let cmd = KeyCommand::Set {
             key,
             value,
             dir: false,
@@ -193,8 +186,8 @@ impl StoreState {
         if m.name.is_empty() {
             return Vec::new();
         }
-        let cmd = Command::Delete {
-            key: m.machine_key(),
+        let cmd = KeyCommand::Delete {
+            key: KeyPath::verbatim(m.machine_key()),
             dir: false,
             recursive: false,
             now,
@@ -294,7 +287,11 @@ mod tests {
         assert_eq!(st.members.cluster_id(), 77);
         let ev = st
             .store
-            .get("/_etcd/machines/machine2", false, false, Timestamp(1))
+            .get(
+                &KeyPath::from("/_etcd/machines/machine2"),
+                false,
+                Timestamp(1),
+            )
             .unwrap();
         assert_eq!(
             ev.node.value.as_deref(),
@@ -324,7 +321,11 @@ mod tests {
         assert!(st.members.is_removed(1));
         assert!(st
             .store
-            .get("/_etcd/machines/machine1", false, false, Timestamp(1))
+            .get(
+                &KeyPath::from("/_etcd/machines/machine1"),
+                false,
+                Timestamp(1)
+            )
             .is_err());
     }
 
@@ -335,13 +336,13 @@ mod tests {
         unnamed.client_urls.clear();
         st.apply_member_change(ConfChangeType::AddLearnerNode, 3, &ctx(Some(unnamed)));
         assert_eq!(st.store.index(), 0, "an unstarted member is not registered");
-        let publish = Command::PublishMember {
+        let publish = Command::Cluster(ClusterCommand::PublishMember {
             id: 3,
             name: "machine3".into(),
             peer_urls: vec!["http://127.0.0.1:7003".into()],
             client_urls: vec!["http://127.0.0.1:4003".into()],
             now: Timestamp(2),
-        };
+        });
         assert_eq!(st.apply_command(&publish).unwrap().len(), 1);
         assert_eq!(st.apply_command(&publish).unwrap().len(), 0);
         assert_eq!(st.members.get(3).unwrap().name, "machine3");
@@ -368,12 +369,14 @@ mod tests {
     #[test]
     fn reads_a_snapshot_written_by_0_3_0() {
         let bytes = include_bytes!(
-            "../../fixtures/datadir-v0.3.0/machine0/snap/0000000000000002-0000000000000028.snap"
+            "../../../fixtures/datadir-v0.3.0/machine0/snap/0000000000000002-0000000000000028.snap"
         );
         let (store, members) = restore_snapshot(bytes, 100).unwrap();
         assert!(!members.is_empty());
         assert_eq!(store.index(), 39);
-        let ev = store.get("/flat/k1", false, false, Timestamp(0)).unwrap();
+        let ev = store
+            .get(&KeyPath::from("/flat/k1"), false, Timestamp(0))
+            .unwrap();
         assert_eq!(ev.node.value.as_deref(), Some("value 1 updated"));
         assert!(
             store.next_expiration().is_some(),

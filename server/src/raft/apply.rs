@@ -1,0 +1,217 @@
+//! Committed entries into the state machine, in log order, and what follows from them: the
+//! callers' answers, the network's peer table, snapshots (saved every `snapshot_count`
+//! entries, installed from the leader) and this member's removal.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use raft::eraftpb::{Entry, EntryType};
+
+use super::driver::RaftLoop;
+use super::exit::LoopExit;
+use super::membership::{apply_conf_change_entry, log_holds_removal, REFUSED_CONF_CHANGE};
+use super::pending::{decode_context, Answer};
+use crate::cluster::MembershipError;
+use crate::command::{Command, KeyCommand};
+use crate::state::restore_snapshot;
+use crate::storage::{LogStore, StorageFailure};
+use crate::transport::PeerTable;
+
+/// Log entries kept below a snapshot so slightly lagging followers catch up from the log.
+const MAX_ENTRIES_KEPT_AFTER_SNAPSHOT: u64 = 5000;
+/// How often an unconfirmed "you were removed" (410) from a peer is logged.
+const REMOVAL_HINT_LOG_EVERY: Duration = Duration::from_secs(10);
+
+impl<S: LogStore> RaftLoop<S> {
+    /// Applies committed entries in log order under one state lock, then answers the callers.
+    pub(super) fn apply(&mut self, entries: Vec<Entry>) -> Result<(), StorageFailure> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut answers = Vec::new();
+        let mut members_changed = false;
+        let mut removed_self = false;
+        {
+            let mut st = self.state.write();
+            for e in &entries {
+                self.applied = e.index;
+                let caller = decode_context(&e.context)
+                    .filter(|(member, _)| *member == self.id)
+                    .map(|(_, id)| id);
+                match e.get_entry_type() {
+                    EntryType::EntryNormal => {
+                        if e.data.is_empty() {
+                            continue; // a new leader's empty entry
+                        }
+                        if e.data.as_ref() == REFUSED_CONF_CHANGE {
+                            if let Some(id) = caller {
+                                answers
+                                    .push((id, Answer::Change(Err(MembershipError::InProgress))));
+                            }
+                            continue;
+                        }
+                        let cmd = match Command::decode(&e.data) {
+                            Ok(cmd) => cmd,
+                            Err(err) => {
+                                tracing::error!(index = e.index, "skipping entry: {err}");
+                                continue;
+                            }
+                        };
+                        let res = st.apply_command(&cmd);
+                        match cmd {
+                            Command::Key(KeyCommand::Expire { .. }) => self.expire_in_flight = None,
+                            Command::Key(_) => {}
+                            Command::Cluster(_) => members_changed = true,
+                        }
+                        if let Some(id) = caller {
+                            answers.push((id, Answer::Write(res)));
+                        }
+                    }
+                    EntryType::EntryConfChange => {
+                        let done = apply_conf_change_entry(&mut self.node, &mut st, e, self.id)?;
+                        members_changed |= done.members_changed;
+                        removed_self |= done.removed_self;
+                        if let Some(id) = caller {
+                            answers.push((id, Answer::Change(done.res)));
+                        }
+                    }
+                    EntryType::EntryConfChangeV2 => {
+                        tracing::error!(
+                            index = e.index,
+                            "skipping a joint conf change: never proposed here"
+                        );
+                    }
+                }
+            }
+        }
+        for (id, answer) in answers {
+            self.pending.complete_proposal(id, answer);
+        }
+        self.status
+            .applied_index
+            .store(self.applied, Ordering::Relaxed);
+        if members_changed {
+            self.sync_network();
+        }
+        if removed_self {
+            self.on_removed()?;
+        }
+        Ok(())
+    }
+
+    /// Gives the network the member table's peers (and has this member's own record checked
+    /// again).
+    pub(super) fn sync_network(&mut self) {
+        self.published = false;
+        let table = {
+            let st = self.state.read();
+            PeerTable {
+                addresses: st
+                    .members
+                    .iter()
+                    .filter(|m| m.id != self.id && !m.peer_url().is_empty())
+                    .map(|m| (m.id, m.peer_url().to_string()))
+                    .collect(),
+                members: st.members.iter().map(|m| m.id).collect(),
+                removed: st
+                    .members
+                    .removed_ids()
+                    .map(|id| (id, st.members.removed_at(id)))
+                    .collect(),
+                cluster_id: st.members.cluster_id(),
+            }
+        };
+        self.network.set_peers(table);
+    }
+
+    /// This member left the cluster: it records that, so it never serves this data again,
+    /// and the process ends.
+    fn on_removed(&mut self) -> Result<(), StorageFailure> {
+        if self.removed {
+            return Ok(());
+        }
+        self.removed = true;
+        self.node.mut_store().mark_removed()?;
+        self.pending
+            .fail_all("this member was removed from the cluster");
+        tracing::warn!("this member was removed from the cluster; exiting");
+        // The loop ends after this turn; the server then stops in order, so the reply to the
+        // removal request (answered above if it came here) still goes out.
+        self.exit = Some(LoopExit::Removed);
+        Ok(())
+    }
+
+    /// A peer answered 410. Believed only when this member's own log holds, at the index the
+    /// peer named, the conf change removing it (then it stops without marking the data dir:
+    /// the removal may not be known committed here, and a restart is told again). Anything
+    /// else is a stranger's or a stale answer: logged, and ignored.
+    pub(super) fn on_removal_hint(&mut self, at: Option<u64>, by: u64) {
+        if self.removed || self.exit.is_some() {
+            return;
+        }
+        if let Some(at) = at.filter(|at| log_holds_removal(&self.node, *at, self.id)) {
+            tracing::warn!(
+                peer = %crate::cluster::id_hex(by),
+                index = at,
+                "a peer says this member was removed and its own log holds the removal; exiting"
+            );
+            self.removed = true;
+            self.exit = Some(LoopExit::RemovalConfirmed { at });
+            return;
+        }
+        let now = self.clock.now();
+        if self
+            .removal_hint_logged
+            .is_none_or(|t| now.duration_since(t) >= REMOVAL_HINT_LOG_EVERY)
+        {
+            self.removal_hint_logged = Some(now);
+            tracing::warn!(
+                peer = %crate::cluster::id_hex(by),
+                index = ?at,
+                "ignoring a peer's claim (HTTP 410) that this member was removed: no such \
+                 removal in this member's log"
+            );
+        }
+    }
+
+    pub(super) fn install_snapshot(
+        &mut self,
+        snap: raft::eraftpb::Snapshot,
+    ) -> Result<(), StorageFailure> {
+        // Read it before the log is replaced: an unreadable snapshot stops this member with
+        // its log intact (the leader sends it again after a restart), never half-installed.
+        let data = self.node.store().received_snapshot_data(&snap)?;
+        let (store, members) = restore_snapshot(&data, self.cfg.history_size)
+            .map_err(|e| StorageFailure::Corrupt(format!("snapshot from leader: {e}")))?;
+        self.node.mut_store().install_snapshot(&snap)?;
+        {
+            let mut st = self.state.write();
+            st.store = store;
+            st.members = members;
+            // Its watchers never saw the events inside the snapshot: they re-read and re-watch.
+            st.clear_watchers();
+        }
+        self.applied = snap.get_metadata().index;
+        tracing::info!(index = self.applied, "installed snapshot from the leader");
+        self.sync_network();
+        Ok(())
+    }
+
+    /// Every `snapshot_count` applied entries, saves the state and compacts the log below it.
+    pub(super) fn maybe_snapshot(&mut self) -> Result<(), StorageFailure> {
+        let last = self.node.store().snapshot_metadata().index;
+        let wanted = self.node.store().take_snapshot_wanted() && self.applied > last;
+        if !wanted && self.applied.saturating_sub(last) < self.cfg.snapshot_count.max(1) {
+            return Ok(());
+        }
+        let data = {
+            let st = self.state.read();
+            st.snapshot()
+        };
+        let keep = MAX_ENTRIES_KEPT_AFTER_SNAPSHOT.min(self.cfg.snapshot_count / 2);
+        let applied = self.applied;
+        self.node.mut_store().save_snapshot(applied, &data, keep)?;
+        tracing::info!(index = applied, bytes = data.len(), "saved snapshot");
+        Ok(())
+    }
+}

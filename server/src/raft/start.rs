@@ -1,0 +1,221 @@
+//! Start-up: recovering the state machine from storage, initialising a brand-new member, and
+//! the loop's thread.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+
+use raft::eraftpb::{ConfChangeType, Entry, EntryType};
+use raft::RawNode;
+
+use super::driver::{ElectionTimeouts, RaftLoop};
+use super::exit::{panic_message, LoopExit, RaftThread};
+use super::leader::RateMeter;
+use super::pending::Pending;
+use super::serving::CatchUp;
+use super::{Env, Inbox, RaftConfig, RaftHandle, StartMode, REQUEST_TIMEOUT};
+use crate::cluster::{new_cluster_id, ChangeContext, MemberRecord};
+use crate::seeded::SplitMix64;
+use crate::state::{restore_snapshot, shared};
+use crate::storage::{LogStore, MemberIdentity, StorageFailure};
+use crate::store::Store;
+use crate::time::Timestamp;
+
+/// Why the raft member could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data dir could not be opened or read.
+    #[error("{0}")]
+    Storage(#[from] StorageFailure),
+    /// The store snapshot in the data dir is unreadable.
+    #[error("snapshot in data dir is unreadable: {0}")]
+    Snapshot(String),
+    /// raft-rs refused the configuration.
+    #[error("raft: {0}")]
+    Raft(#[from] raft::Error),
+    /// The data dir belongs to another member.
+    #[error("data dir belongs to member {0:?}, not {1:?} (use -f to start afresh)")]
+    WrongMember(String, String),
+    /// The member was removed from its cluster.
+    #[error("this member was removed from its cluster; start it with -f and -peers to join again")]
+    Removed,
+}
+
+/// Recovers the state machine from storage and starts the raft thread, which takes its
+/// requests from `inbox` (whose mailbox the network already holds). See [`prepare`].
+pub fn start<S: LogStore>(
+    cfg: RaftConfig,
+    storage: S,
+    env: Env,
+    inbox: Inbox,
+) -> Result<(RaftHandle, RaftThread), StartError> {
+    let (handle, raft_loop) = prepare(cfg, storage, env, inbox)?;
+    let thread = spawn(raft_loop)?;
+    Ok((handle, thread))
+}
+
+/// Recovers the state machine from storage (snapshot plus log tail, replayed by raft as
+/// committed entries) and builds the loop, without running it. A brand-new store is
+/// initialised first: as the first member of a new cluster (its log starts with the conf
+/// change that adds it), or as a member the cluster already added (its log comes from the
+/// leader).
+pub(crate) fn prepare<S: LogStore>(
+    cfg: RaftConfig,
+    mut storage: S,
+    env: Env,
+    inbox: Inbox,
+) -> Result<(RaftHandle, RaftLoop<S>), StartError> {
+    if storage.is_removed() {
+        return Err(StartError::Removed);
+    }
+    let id = match storage.member() {
+        Some(me) if me.name != cfg.name => {
+            return Err(StartError::WrongMember(me.name, cfg.name.clone()));
+        }
+        Some(me) => me.id,
+        None => match cfg.mode {
+            StartMode::NewCluster => {
+                let me = MemberIdentity {
+                    id: cfg.id,
+                    name: cfg.name.clone(),
+                };
+                storage.initialise(&me, &[bootstrap_entry(&cfg, env.clock.wall())])?;
+                cfg.id
+            }
+            StartMode::Joined { id } => {
+                let me = MemberIdentity {
+                    id,
+                    name: cfg.name.clone(),
+                };
+                storage.initialise(&me, &[])?;
+                id
+            }
+        },
+    };
+    let (store, members) = match storage.snapshot_data()? {
+        Some(bytes) => restore_snapshot(&bytes, cfg.history_size)
+            .map_err(|e| StartError::Snapshot(e.to_string()))?,
+        None => (Store::new(cfg.history_size), Default::default()),
+    };
+    let applied = storage.snapshot_metadata().index;
+
+    let election_tick = cfg.election_ticks.max(2);
+    // Followers wait a random 1 to 1.5 election timeouts (raft's default is up to 2): a dead
+    // leader is replaced sooner, and half a timeout still separates candidates.
+    let max_election_tick = (election_tick * 3).div_ceil(2).max(election_tick + 1);
+    let raft_cfg = raft::Config {
+        id,
+        election_tick,
+        max_election_tick,
+        heartbeat_tick: 1,
+        applied,
+        check_quorum: true,
+        pre_vote: true,
+        max_size_per_msg: 1024 * 1024,
+        max_inflight_msgs: 256,
+        ..Default::default()
+    };
+    raft_cfg.validate()?;
+    let logger = super::logging::raft_logger();
+    let node = RawNode::new(&raft_cfg, storage, &logger)?;
+    let catch_up = CatchUp::new(node.raft.raft_log.committed);
+
+    let state = shared(store, members);
+    let status = inbox.mailbox.status.clone();
+    status.applied_index.store(applied, Ordering::Relaxed);
+    let handle = RaftHandle {
+        mailbox: inbox.mailbox.clone(),
+        status: status.clone(),
+        state: state.clone(),
+        id,
+    };
+    let now = env.clock.now();
+    let mut raft_loop = RaftLoop {
+        id,
+        node,
+        inbox,
+        pending: Pending::starting_at(env.clock.wall().0 as u64, REQUEST_TIMEOUT),
+        waiting_for_leader: VecDeque::new(),
+        state,
+        status,
+        applied,
+        last_tick: now,
+        expire_in_flight: None,
+        publish_in_flight: None,
+        published: false,
+        last_promotion: now,
+        may_campaign: true,
+        removed: false,
+        exit: None,
+        removal_hint_logged: None,
+        rates: RateMeter::default(),
+        catch_up,
+        election: ElectionTimeouts {
+            min: election_tick,
+            max: max_election_tick,
+            rng: SplitMix64::new(env.seed ^ id),
+            drawn_at: None,
+        },
+        clock: env.clock,
+        network: env.network,
+        cfg,
+    };
+    raft_loop.redraw_election_timeout();
+    raft_loop.sync_network();
+    Ok((handle, raft_loop))
+}
+
+/// Runs the loop on its own thread.
+fn spawn<S: LogStore>(mut raft_loop: RaftLoop<S>) -> Result<RaftThread, StartError> {
+    let (ended_tx, ended) = tokio::sync::watch::channel(false);
+    let thread = std::thread::Builder::new()
+        .name("raft".into())
+        .spawn(move || {
+            let status = raft_loop.status.clone();
+            // A panic anywhere in the loop ends it like any other failure: the server then
+            // shuts down and the process exits non-zero, instead of living on without raft.
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| raft_loop.run()));
+            let exit = match run {
+                Ok(Ok(exit)) => exit,
+                // Durability can no longer be promised: stop serving rather than lie.
+                Ok(Err(e)) => LoopExit::StorageFailed(e.to_string()),
+                Err(payload) => LoopExit::Panicked(panic_message(payload.as_ref())),
+            };
+            if exit.is_success() {
+                tracing::warn!("raft loop ended: {exit}");
+            } else {
+                tracing::error!("raft loop ended: {exit}; the server stops");
+            }
+            // No leader any more as far as this member can tell: `/health` says false while
+            // the server shuts down.
+            status.leader_id.store(0, Ordering::Relaxed);
+            status.is_leader.store(false, Ordering::Relaxed);
+            let _ = ended_tx.send(true);
+            exit
+        })
+        .map_err(StorageFailure::Io)?;
+    Ok(RaftThread { thread, ended })
+}
+
+/// The first entry of a new cluster's log: the conf change adding its first member, with the
+/// member's record and the new cluster's id. Already committed: a cluster of one agrees.
+fn bootstrap_entry(cfg: &RaftConfig, now: Timestamp) -> Entry {
+    let ctx = ChangeContext {
+        member: Some(MemberRecord {
+            id: cfg.id,
+            name: cfg.name.clone(),
+            peer_urls: vec![cfg.peer_url.clone()],
+            client_urls: vec![cfg.client_url.clone()],
+            learner: false,
+        }),
+        cluster_id: Some(new_cluster_id(&cfg.name, now)),
+        now,
+    };
+    let mut e = Entry::default();
+    e.set_entry_type(EntryType::EntryConfChange);
+    e.term = 1;
+    e.index = 1;
+    e.data = ctx
+        .conf_change_bytes(ConfChangeType::AddNode, cfg.id)
+        .into();
+    e
+}

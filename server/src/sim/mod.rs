@@ -1,0 +1,387 @@
+//! Deterministic simulation of a cluster of real members in one process: each member is the
+//! server's own raft loop, state machine, apply path and raft-engine storage (in a temporary
+//! directory), driven turn by turn under one [`ManualClock`], with messages carried by an
+//! in-memory network that delays and drops them as a seed decides.
+//!
+//! Why not `turmoil` or `madsim`: turmoil simulates tokio's networking and timers, and madsim
+//! replaces tokio and std time; the raft loop is neither: it is a std thread blocking on a
+//! channel, and its network is a trait. Giving the loop a steppable [`RaftLoop::turn`], a
+//! [`Clock`](crate::time::Clock) and a [`Network`](crate::transport::Network) makes a run
+//! deterministic with no runtime underneath; the HTTP transport keeps its own tests, which run
+//! real processes.
+//!
+//! A run is a sequence of steps of [`Sim::step`]: time moves by one quantum, the messages due
+//! arrive in (time, send order), and every running member takes one turn, in id order; what a
+//! member sends is scheduled with a delay drawn from the seed (or lost). Everything observable
+//! goes into a trace, so two runs with the same seed can be compared line by line.
+
+mod network;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::raft::eraftpb::{ConfChangeType, Message};
+use ::raft::StateRole;
+use common::EtcdError;
+use tokio::sync::oneshot;
+
+use crate::cluster::{member_id, ChangeContext, MemberRecord};
+use crate::command::Command;
+use crate::raft::{self, LoopExit, RaftConfig, RaftHandle, RaftLoop, Request, StartMode};
+use crate::seeded::SplitMix64;
+use crate::storage::RaftStorage;
+use crate::store::Event;
+use crate::time::{Clock, ManualClock, Timestamp};
+use crate::transport::{PeerReport, PeerSink};
+
+pub use network::SimNetwork;
+
+/// The answer a caller waits for (a proposal's events).
+pub type Answer = oneshot::Receiver<Result<Vec<Event>, EtcdError>>;
+
+/// How the simulated network behaves.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// How far time moves per step.
+    pub quantum: Duration,
+    /// Fewest and most steps a message travels.
+    pub min_delay_steps: u64,
+    /// See `min_delay_steps`.
+    pub max_delay_steps: u64,
+    /// Messages lost, per thousand.
+    pub drop_per_mille: u64,
+    /// Raft tick of every member.
+    pub tick: Duration,
+    /// Ticks before a follower campaigns.
+    pub election_ticks: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> SimConfig {
+        SimConfig {
+            quantum: Duration::from_millis(1),
+            min_delay_steps: 1,
+            max_delay_steps: 10,
+            drop_per_mille: 10,
+            tick: Duration::from_millis(100),
+            election_ticks: 10,
+        }
+    }
+}
+
+/// One simulated member.
+struct Member {
+    name: String,
+    handle: RaftHandle,
+    raft: RaftLoop<RaftStorage>,
+    mailbox: raft::Mailbox,
+    network: Arc<SimNetwork>,
+    /// Why its loop ended, once it did.
+    exit: Option<LoopExit>,
+    /// Term, role and leader last traced.
+    seen: (u64, StateRole, u64),
+    _dir: tempfile::TempDir,
+}
+
+/// A simulated cluster.
+pub struct Sim {
+    cfg: SimConfig,
+    clock: Arc<ManualClock>,
+    seed: u64,
+    rng: SplitMix64,
+    step: u64,
+    members: BTreeMap<u64, Member>,
+    /// Messages in flight by (arrival step, send order).
+    in_flight: BTreeMap<(u64, u64), Message>,
+    sent: u64,
+    /// Members cut off from everyone.
+    isolated: BTreeSet<u64>,
+    trace: Vec<String>,
+}
+
+impl Sim {
+    /// An empty cluster whose every choice follows from `seed`.
+    pub fn new(seed: u64, cfg: SimConfig) -> Sim {
+        Sim {
+            cfg,
+            // A fixed wall time: what goes into the log does not depend on the day.
+            clock: Arc::new(ManualClock::new(Timestamp(1_700_000_000_000_000_000))),
+            seed,
+            rng: SplitMix64::new(seed),
+            step: 0,
+            members: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
+            sent: 0,
+            isolated: BTreeSet::new(),
+            trace: Vec::new(),
+        }
+    }
+
+    /// Starts the first member of a new cluster; returns its id.
+    pub fn bootstrap(&mut self, name: &str) -> u64 {
+        let id = member_id(name);
+        self.start(name, id, StartMode::NewCluster)
+    }
+
+    /// Adds a member the way a join does (`AddLearnerNode` proposed through `via`, with the
+    /// member's record), and starts it once the change applied; the leader promotes it when it
+    /// caught up. Returns its id, or the refusal.
+    pub fn join(&mut self, via: u64, name: &str, max_steps: u64) -> Result<u64, String> {
+        let peer_url = format!("sim://{name}");
+        let id = {
+            let st = self.members[&via].handle.state.read();
+            st.members.choose_id(name, &peer_url)
+        };
+        let record = MemberRecord {
+            id,
+            name: name.to_string(),
+            peer_urls: vec![peer_url],
+            client_urls: vec![format!("sim://{name}/client")],
+            learner: true,
+        };
+        let ctx = ChangeContext {
+            member: Some(record),
+            cluster_id: None,
+            now: self.clock.wall(),
+        };
+        let cc = ctx.conf_change(ConfChangeType::AddLearnerNode, id);
+        let answer = self.members[&via]
+            .handle
+            .submit(|reply| Request::ConfChange { cc, reply })
+            .map_err(|e| e.to_string())?;
+        self.wait(answer, max_steps)?;
+        self.start(name, id, StartMode::Joined { id });
+        Ok(id)
+    }
+
+    fn start(&mut self, name: &str, id: u64, mode: StartMode) -> u64 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let storage = RaftStorage::open(dir.path()).expect("open storage");
+        let network = SimNetwork::new(storage.snapshot_files().clone());
+        let (mailbox, inbox) = raft::mailbox();
+        let cfg = RaftConfig {
+            id,
+            name: name.to_string(),
+            peer_url: format!("sim://{name}"),
+            client_url: format!("sim://{name}/client"),
+            data_dir: dir.path().to_path_buf(),
+            snapshot_count: 10_000,
+            tick: self.cfg.tick,
+            election_ticks: self.cfg.election_ticks,
+            history_size: 1000,
+            mode,
+        };
+        let env = raft::Env {
+            clock: self.clock.clone(),
+            network: network.clone(),
+            seed: self.seed,
+        };
+        let (handle, raft) = raft::prepare(cfg, storage, env, inbox).expect("start member");
+        self.record(format!("start {name} id={id:x}"));
+        let seen = raft.raft_state();
+        self.members.insert(
+            id,
+            Member {
+                name: name.to_string(),
+                handle,
+                raft,
+                mailbox,
+                network,
+                exit: None,
+                seen,
+                _dir: dir,
+            },
+        );
+        id
+    }
+
+    fn record(&mut self, line: String) {
+        self.trace.push(format!("{:>6} {line}", self.step));
+    }
+
+    /// One step: time moves, due messages arrive, every running member takes a turn.
+    pub fn step(&mut self) {
+        self.step += 1;
+        self.clock.advance(self.cfg.quantum);
+        let due: Vec<(u64, u64)> = self
+            .in_flight
+            .range(..(self.step + 1, 0))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in due {
+            let msg = self.in_flight.remove(&key).expect("listed");
+            self.record(format!(
+                "deliver {:x}->{:x} {:?} term={} index={} commit={} entries={}",
+                msg.from,
+                msg.to,
+                msg.get_msg_type(),
+                msg.term,
+                msg.index,
+                msg.commit,
+                msg.entries.len()
+            ));
+            if let Some(m) = self.members.get(&msg.to).filter(|m| m.exit.is_none()) {
+                m.mailbox.deliver(msg);
+            }
+        }
+        let ids: Vec<u64> = self.members.keys().copied().collect();
+        for id in ids {
+            self.turn(id);
+        }
+    }
+
+    fn turn(&mut self, id: u64) {
+        let member = self.members.get_mut(&id).expect("member");
+        if member.exit.is_some() {
+            return;
+        }
+        let exit = match member.raft.turn() {
+            Ok(exit) => exit,
+            Err(e) => Some(LoopExit::StorageFailed(e.to_string())),
+        };
+        let now = member.raft.raft_state();
+        let changed = (now != member.seen).then_some(now);
+        member.seen = now;
+        let sent = member.network.take_sent();
+        let name = member.name.clone();
+        if let Some(exit) = exit {
+            self.record(format!("{name} exits: {exit}"));
+            self.members.get_mut(&id).expect("member").exit = Some(exit);
+        }
+        if let Some((term, role, leader)) = changed {
+            self.record(format!("{name} term={term} {role:?} leader={leader:x}"));
+        }
+        for msg in sent {
+            self.route(id, msg);
+        }
+    }
+
+    /// Schedules a message, or loses it (then its sender hears its peer is unreachable, as
+    /// from a failed HTTP request).
+    fn route(&mut self, from: u64, msg: Message) {
+        let cut = self.isolated.contains(&from) || self.isolated.contains(&msg.to);
+        let lost = self.rng.between(0, 999) < self.cfg.drop_per_mille;
+        if cut || lost {
+            self.record(format!(
+                "lose {:x}->{:x} {:?}{}",
+                from,
+                msg.to,
+                msg.get_msg_type(),
+                if cut { " (isolated)" } else { "" }
+            ));
+            if let Some(m) = self.members.get(&from) {
+                m.mailbox.report(PeerReport::Unreachable(msg.to));
+            }
+            return;
+        }
+        let delay = self
+            .rng
+            .between(self.cfg.min_delay_steps, self.cfg.max_delay_steps);
+        self.sent += 1;
+        self.in_flight.insert((self.step + delay, self.sent), msg);
+    }
+
+    /// Steps until `answer` comes, at most `max_steps` steps.
+    pub fn wait<E: std::fmt::Display>(
+        &mut self,
+        mut answer: oneshot::Receiver<Result<Vec<Event>, E>>,
+        max_steps: u64,
+    ) -> Result<Vec<Event>, String> {
+        for _ in 0..max_steps {
+            match answer.try_recv() {
+                Ok(res) => {
+                    let line = format!("answer {}", if res.is_ok() { "ok" } else { "error" });
+                    self.record(line);
+                    return res.map_err(|e| e.to_string());
+                }
+                Err(oneshot::error::TryRecvError::Closed) => return Err("no answer".into()),
+                Err(oneshot::error::TryRecvError::Empty) => self.step(),
+            }
+        }
+        Err(format!("no answer in {max_steps} steps"))
+    }
+
+    /// Steps until `done` holds, at most `max_steps` steps; whether it did.
+    pub fn run_until(&mut self, max_steps: u64, mut done: impl FnMut(&Sim) -> bool) -> bool {
+        for _ in 0..max_steps {
+            if done(self) {
+                return true;
+            }
+            self.step();
+        }
+        done(self)
+    }
+
+    /// Proposes a write through member `via`.
+    pub fn propose(&mut self, via: u64, cmd: Command) -> Result<Answer, String> {
+        self.record(format!("propose via {via:x}"));
+        self.members[&via]
+            .handle
+            .submit(|reply| Request::Propose { cmd, reply })
+            .map_err(|e| e.to_string())
+    }
+
+    /// Cuts member `id` off from everyone (`false`: heals it).
+    pub fn isolate(&mut self, id: u64, cut: bool) {
+        self.record(format!("isolate {id:x} {cut}"));
+        if cut {
+            self.isolated.insert(id);
+        } else {
+            self.isolated.remove(&id);
+        }
+    }
+
+    /// The members that believe they lead, with their terms.
+    pub fn leaders(&self) -> Vec<(u64, u64)> {
+        self.members
+            .iter()
+            .filter(|(_, m)| m.exit.is_none())
+            .map(|(id, m)| (*id, m.raft.raft_state()))
+            .filter(|(_, (_, role, _))| *role == StateRole::Leader)
+            .map(|(id, (term, _, _))| (id, term))
+            .collect()
+    }
+
+    /// Member `id`'s term, role and known leader.
+    pub fn raft_state(&self, id: u64) -> (u64, StateRole, u64) {
+        self.members[&id].raft.raft_state()
+    }
+
+    /// Member `id`'s applied index.
+    pub fn applied(&self, id: u64) -> u64 {
+        self.members[&id].raft.applied()
+    }
+
+    /// The voters in member `id`'s member table (not learners).
+    pub fn voters(&self, id: u64) -> Vec<u64> {
+        let st = self.members[&id].handle.state.read();
+        st.members
+            .iter()
+            .filter(|m| !m.learner)
+            .map(|m| m.id)
+            .collect()
+    }
+
+    /// Member `id`'s state machine.
+    pub fn state(&self, id: u64) -> crate::state::SharedState {
+        self.members[&id].handle.state.clone()
+    }
+
+    /// The ids of the members.
+    pub fn ids(&self) -> Vec<u64> {
+        self.members.keys().copied().collect()
+    }
+
+    /// Everything that happened, one line per event.
+    pub fn trace(&self) -> &[String] {
+        &self.trace
+    }
+
+    /// The simulated time since the start.
+    pub fn elapsed(&self) -> Duration {
+        self.clock.elapsed()
+    }
+}

@@ -1,0 +1,109 @@
+//! The façade the rest of the server holds on the state machine: a cheap-clone handle whose
+//! methods each take the lock once, do one job and copy out what the caller needs. Nothing
+//! outside this module sees the lock, so a watch's scan-then-register and a write's
+//! apply-then-notify cannot be torn apart by a caller, and a poisoned lock is dealt with here.
+
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use common::EtcdError;
+
+use super::watch::{Registration, WatchStart};
+use super::StoreState;
+use crate::cluster::Members;
+use crate::store::{KeyPath, ReadView, Store, WriteStats};
+use crate::time::Timestamp;
+use crate::watch::{WatchHub, WatcherId};
+
+/// A cheap-clone handle on [`StoreState`]. A std lock: it is never held across an `.await`,
+/// and every critical section is short and CPU-only.
+#[derive(Clone)]
+pub struct SharedState(Arc<RwLock<StoreState>>);
+
+/// The store's write counters and the number of live watchers (`/v2/stats/store`).
+#[derive(Debug, Clone)]
+pub struct StoreStats {
+    /// Write counters, counted deterministically by the store.
+    pub writes: WriteStats,
+    /// Watchers waiting now.
+    pub watchers: usize,
+}
+
+/// Wraps a restored state for sharing.
+pub fn shared(store: Store, members: Members) -> SharedState {
+    SharedState(Arc::new(RwLock::new(StoreState {
+        store,
+        members,
+        hub: WatchHub::default(),
+    })))
+}
+
+/// A panic while the lock was held (applying a command, most likely) may have left the state
+/// half-changed: no answer from it can be trusted, so whoever meets the lock next panics too.
+fn poisoned() -> ! {
+    panic!("state lock poisoned: a panic while it was held left the state machine unusable")
+}
+
+impl SharedState {
+    /// The state for reading, for the raft loop (snapshots, the member table).
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, StoreState> {
+        self.0.read().unwrap_or_else(|_| poisoned())
+    }
+
+    /// The state for changing, for the raft loop (applying entries, installing a snapshot).
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, StoreState> {
+        self.0.write().unwrap_or_else(|_| poisoned())
+    }
+
+    /// The store's current etcd index.
+    pub fn index(&self) -> u64 {
+        self.read().store.index()
+    }
+
+    /// Copies out what a GET of `key` answers (see [`Store::read`]); render it after the call,
+    /// with the lock released: the raft loop waits for this lock to apply writes.
+    pub fn get(
+        &self,
+        key: &KeyPath,
+        recursive: bool,
+        now: Timestamp,
+    ) -> Result<ReadView, EtcdError> {
+        self.read().store.read(key, recursive, now)
+    }
+
+    /// Starts a watch on `key` (see [`WatchStart`]): the history scan and the registration
+    /// happen under one write lock, so no event applies between them and none is missed or
+    /// sent twice.
+    pub fn watch(
+        &self,
+        key: &KeyPath,
+        recursive: bool,
+        wait_index: u64,
+        stream: bool,
+    ) -> Result<WatchStart, EtcdError> {
+        let started = self
+            .write()
+            .start_watch(key, recursive, wait_index, stream)?;
+        Ok(started.registered(|id, rx| Registration::new(id, rx, self.clone())))
+    }
+
+    /// Removes a watcher whose client went away. Never panics (it runs in a drop).
+    pub(super) fn unwatch(&self, id: WatcherId) {
+        if let Ok(mut st) = self.0.write() {
+            st.hub.remove(id);
+        }
+    }
+
+    /// A copy of the member table (a handful of records).
+    pub fn members(&self) -> Members {
+        self.read().members.clone()
+    }
+
+    /// The write counters and the watcher count.
+    pub fn stats(&self) -> StoreStats {
+        let st = self.read();
+        StoreStats {
+            writes: st.store.stats().clone(),
+            watchers: st.hub.len(),
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! What the raft loop needs of durable storage, as one trait: the seam where a simulation may
+//! put a store of its own. [`RaftStorage`] (raft-engine on disk) is the server's; the trait
+//! says nothing about formats.
+
+use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
+
+use super::{MemberIdentity, RaftStorage, StorageFailure};
+
+/// Durable raft state as the raft loop uses it: raft-rs reads it through `raft::Storage`; the
+/// loop writes it through the methods here, each durable when it returns unless it says not.
+pub trait LogStore: raft::Storage + Send + 'static {
+    /// The identity this store was initialised with, if any.
+    fn member(&self) -> Option<MemberIdentity>;
+    /// Records the identity of a brand-new member, with the first entries of a new cluster's
+    /// log (already committed) or none for a member that joins.
+    fn initialise(
+        &mut self,
+        me: &MemberIdentity,
+        bootstrap: &[Entry],
+    ) -> Result<(), StorageFailure>;
+    /// Whether this member was removed from its cluster.
+    fn is_removed(&self) -> bool;
+    /// Records that this member was removed, for good.
+    fn mark_removed(&mut self) -> Result<(), StorageFailure>;
+    /// Whether raft asked for a snapshot the newest one cannot serve (clears the request).
+    fn take_snapshot_wanted(&self) -> bool;
+    /// The newest durable snapshot's metadata (index 0: none).
+    fn snapshot_metadata(&self) -> &SnapshotMetadata;
+    /// The state-machine bytes of the newest snapshot, if any.
+    fn snapshot_data(&self) -> Result<Option<Vec<u8>>, StorageFailure>;
+    /// Appends entries and the hard state, synced when `sync`.
+    fn persist(
+        &mut self,
+        entries: &[Entry],
+        hard_state: Option<&HardState>,
+        sync: bool,
+    ) -> Result<(), StorageFailure>;
+    /// Records a commit index learnt from a light ready (no sync needed).
+    fn set_commit(&mut self, commit: u64) -> Result<(), StorageFailure>;
+    /// Notes the configuration after an applied conf change (for the next snapshot).
+    fn set_conf_state(&mut self, cs: ConfState);
+    /// Saves a state-machine snapshot at applied `index`, keeping `keep` entries below it.
+    fn save_snapshot(&mut self, index: u64, data: &[u8], keep: u64) -> Result<(), StorageFailure>;
+    /// The state-machine bytes of a snapshot received from the leader, before it is installed.
+    fn received_snapshot_data(&self, snap: &Snapshot) -> Result<Vec<u8>, StorageFailure>;
+    /// Replaces the whole log with a snapshot received from the leader.
+    fn install_snapshot(&mut self, snap: &Snapshot) -> Result<(), StorageFailure>;
+}
+
+impl LogStore for RaftStorage {
+    fn member(&self) -> Option<MemberIdentity> {
+        RaftStorage::member(self)
+    }
+
+    fn initialise(
+        &mut self,
+        me: &MemberIdentity,
+        bootstrap: &[Entry],
+    ) -> Result<(), StorageFailure> {
+        RaftStorage::initialise(self, me, bootstrap)
+    }
+
+    fn is_removed(&self) -> bool {
+        RaftStorage::is_removed(self)
+    }
+
+    fn mark_removed(&mut self) -> Result<(), StorageFailure> {
+        RaftStorage::mark_removed(self)
+    }
+
+    fn take_snapshot_wanted(&self) -> bool {
+        RaftStorage::take_snapshot_wanted(self)
+    }
+
+    fn snapshot_metadata(&self) -> &SnapshotMetadata {
+        RaftStorage::snapshot_metadata(self)
+    }
+
+    fn snapshot_data(&self) -> Result<Option<Vec<u8>>, StorageFailure> {
+        RaftStorage::snapshot_data(self)
+    }
+
+    fn persist(
+        &mut self,
+        entries: &[Entry],
+        hard_state: Option<&HardState>,
+        sync: bool,
+    ) -> Result<(), StorageFailure> {
+        RaftStorage::persist(self, entries, hard_state, sync)
+    }
+
+    fn set_commit(&mut self, commit: u64) -> Result<(), StorageFailure> {
+        RaftStorage::set_commit(self, commit)
+    }
+
+    fn set_conf_state(&mut self, cs: ConfState) {
+        RaftStorage::set_conf_state(self, cs)
+    }
+
+    fn save_snapshot(&mut self, index: u64, data: &[u8], keep: u64) -> Result<(), StorageFailure> {
+        RaftStorage::save_snapshot(self, index, data, keep)
+    }
+
+    fn received_snapshot_data(&self, snap: &Snapshot) -> Result<Vec<u8>, StorageFailure> {
+        RaftStorage::received_snapshot_data(self, snap)
+    }
+
+    fn install_snapshot(&mut self, snap: &Snapshot) -> Result<(), StorageFailure> {
+        RaftStorage::install_snapshot(self, snap)
+    }
+}
