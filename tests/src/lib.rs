@@ -12,7 +12,6 @@ pub mod proxy;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 pub use http::{get, request, Reply};
@@ -65,28 +64,22 @@ pub fn bin_dir() -> PathBuf {
     }
 }
 
-/// Path of a workspace binary (`etcd`, `etcdctl`), building the workspace's binaries once if
-/// it is missing (plain `cargo test -p etcd-integration` does not build other packages' bins).
+/// Path of a workspace binary (`etcd`, `etcdctl`): `$ETCD_BIN` / `$ETCDCTL_BIN` when set, else
+/// the one beside the test executable. A test never builds it: `cargo test -p etcd-integration`
+/// or `cargo nextest run -p etcd-integration` alone do not build other packages' binaries, and
+/// a build started from inside a test would race the other tests and hide a stale binary, so a
+/// missing one fails with what to run instead (`./test` builds them first).
 pub fn workspace_bin(name: &str) -> PathBuf {
-    static BUILD: Once = Once::new();
     if let Ok(p) = std::env::var(format!("{}_BIN", name.to_uppercase())) {
         return PathBuf::from(p);
     }
     let path = bin_dir().join(name);
-    if !path.exists() {
-        BUILD.call_once(|| {
-            let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-            let profile_release = bin_dir().ends_with("release");
-            let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-            cmd.args(["build", "--bins", "--workspace", "--manifest-path"])
-                .arg(manifest);
-            if profile_release {
-                cmd.arg("--release");
-            }
-            let status = cmd.status().expect("run cargo build");
-            assert!(status.success(), "cargo build --bins failed");
-        });
-    }
+    assert!(
+        path.exists(),
+        "{} is missing: build the binaries first with `cargo build --workspace --bins` \
+         (add --release for release tests), or run the suite with ./test, which does",
+        path.display()
+    );
     path
 }
 
