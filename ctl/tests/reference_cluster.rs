@@ -6,12 +6,9 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use std::io::{BufRead, BufReader};
-use std::sync::mpsc::channel;
+use etcd_integration::ctl::{go_available, Ctl, GO_ETCDCTL as GO};
+use etcd_integration::{free_port, reference_available, request};
 
-use etcd_integration::{free_port, reference_available, request, tool_available};
-
-const GO: &str = "/usr/bin/etcdctl";
 /// Polls for the cluster to become healthy, 100 ms apart (hang guard).
 const MAX_POLLS: usize = 600;
 
@@ -89,12 +86,10 @@ fn start_cluster() -> Cluster {
 }
 
 fn health(bin: &Path, endpoint: &str) -> Output {
-    Command::new(bin)
-        .env("ETCDCTL_API", "2")
-        .env("NO_COLOR", "1")
-        .args(["--endpoints", endpoint, "cluster-health"])
+    Ctl::with_bin(bin)
+        .endpoints(endpoint)
+        .args(["cluster-health"])
         .output()
-        .expect("run etcdctl")
 }
 
 fn assert_same_health(endpoint: &str) -> Output {
@@ -120,7 +115,7 @@ fn assert_same_health(endpoint: &str) -> Output {
 
 #[test]
 fn cluster_health_matches_the_go_etcdctl_healthy_and_degraded() {
-    if !tool_available(Path::new(GO).exists(), "the Go etcdctl") || !reference_available() {
+    if !go_available() || !reference_available() {
         return;
     }
     let mut cluster = start_cluster();
@@ -156,23 +151,12 @@ fn a_watch_fails_over_to_the_next_member() {
     };
     let after = put("v0").to_string();
     let endpoints = format!("{},{}", cluster.client_urls[0], cluster.client_urls[1]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_etcdctl"))
-        .args(["--endpoints", &endpoints, "--no-sync", "watch", "--forever"])
+    let watch = Ctl::ours()
+        .endpoints(&endpoints)
+        .args(["--no-sync", "watch", "--forever"])
         .args(["--after-index", &after, "/fk"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn etcdctl");
-    let stdout = child.stdout.take().expect("stdout piped");
-    let (tx, lines) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let next = || lines.recv_timeout(Duration::from_secs(60)).expect("a line");
+        .spawn();
+    let next = || watch.next_line();
     put("v1");
     assert_eq!(next(), "v1");
     // The member the watch is connected to dies; the change made meanwhile is not missed.
@@ -183,8 +167,6 @@ fn a_watch_fails_over_to_the_next_member() {
     put("v3");
     assert_eq!(next(), "v2");
     assert_eq!(next(), "v3");
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// Waits until the member at `ask` knows a leader that is not `dead` (writes work again).

@@ -7,18 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+use etcd_integration::ctl::Ctl;
 use etcd_integration::{free_port, reference_available, tool_available};
 
 /// Polls of the HTTPS server's health, 100 ms apart (hang guard).
 const MAX_POLLS: usize = 600;
 
 fn etcdctl(args: &[&str], env: &[(&str, &Path)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_etcdctl"));
-    cmd.env("NO_COLOR", "1").args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run etcdctl")
+    let with_env = |c: Ctl, (k, v): &(&str, &Path)| c.env(k, v);
+    env.iter().fold(Ctl::ours().args(args), with_env).output()
 }
 
 fn openssl(dir: &Path, args: &[&str]) {

@@ -52,7 +52,14 @@ impl Cluster {
     pub fn add_member(&mut self) -> usize {
         let i = self.members.len();
         let name = format!("machine{}", i + 1);
-        let (client_port, peer_port) = (free_port(), free_port());
+        // The server picks its own ports (`:0`), except a proxied peer port: the proxy in
+        // front of it needs its target before the member starts.
+        let client_port = 0;
+        let peer_port = if self.faults.is_some() {
+            free_port()
+        } else {
+            0
+        };
         let advertised = self.faults.as_ref().map(|faults| {
             let id = Arc::new(Mutex::new(String::new()));
             let target: SocketAddr = format!("127.0.0.1:{peer_port}").parse().expect("addr");

@@ -5,9 +5,10 @@
 //! parallel under nextest.
 
 pub mod cluster;
+pub mod ctl;
 pub mod http;
-pub mod load;
 pub mod proxy;
+pub mod watchers;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -29,10 +30,16 @@ pub enum Flavor {
     Reference,
 }
 
-/// A free TCP port on 127.0.0.1 for a server to listen on, drawn at random below Linux's
-/// ephemeral range (32768 and up): a port the OS handed out for `:0` could be handed out again,
-/// to a client connection, before the server binds it, and tests make thousands of client
-/// connections; ports below that range are only taken by someone asking for them.
+/// A free TCP port on 127.0.0.1, for a server that must be told its port in advance: the
+/// reference etcd (it cannot listen on port 0 and report the port) and tests that name a port
+/// before the server starts (a config file, a proxy's target, a member added before it runs).
+/// Our own server is otherwise started with `-addr 127.0.0.1:0` and reports what it bound
+/// (see [`read_ports`]), which cannot collide at all.
+///
+/// Drawn at random below Linux's ephemeral range (32768 and up): a port the OS handed out for
+/// `:0` could be handed out again, to a client connection, before the server binds it, and
+/// tests make thousands of client connections; ports below that range are only taken by
+/// someone asking for them.
 pub fn free_port() -> u16 {
     use std::hash::{BuildHasher, Hasher};
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -82,6 +89,40 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     );
     path
 }
+
+/// The ports one of our servers listens on, read from `<data-dir>/ports.json` (written
+/// atomically once both are bound, before raft starts). Waits for the file while `child` runs;
+/// `None` when it exits first (a server that refuses to start), panics with `log` after
+/// [`START_DEADLINE`].
+pub fn read_ports(data_dir: &Path, child: &mut Child, log: &Path) -> Option<(u16, u16)> {
+    let path = data_dir.join(PORTS_FILE);
+    let deadline = Instant::now() + START_DEADLINE;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{} is not JSON ({e}): {text:?}", path.display()));
+            let port = |k: &str| {
+                v[k].as_u64()
+                    .and_then(|p| u16::try_from(p).ok())
+                    .unwrap_or_else(|| panic!("{} has no {k} port: {text}", path.display()))
+            };
+            return Some((port("client"), port("peer")));
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            return None;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared; log:\n{}",
+            path.display(),
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Where our server writes the ports it bound (as `{"client":P,"peer":Q}`).
+pub const PORTS_FILE: &str = "ports.json";
 
 /// Whether the reference etcd 3.4 is installed. Tests that need it skip with a message when it
 /// is not, unless `REQUIRE_REFERENCE=1` (set by CI), where its absence is a failure.
@@ -138,7 +179,8 @@ pub struct Options {
     pub extra: Vec<String>,
     /// Data dir to use instead of a fresh temporary one.
     pub data_dir: Option<PathBuf>,
-    /// Client and peer ports to use instead of fresh ones.
+    /// Client and peer ports to listen on; `None`, or a port of 0, lets the server pick one
+    /// (`-addr 127.0.0.1:0`), which the harness then reads back and keeps for restarts.
     pub ports: Option<(u16, u16)>,
     /// Peer port to advertise instead of the one listened on (a proxy in front of it).
     pub advertised_peer_port: Option<u16>,
@@ -195,7 +237,11 @@ impl EtcdProcess {
             .data_dir
             .clone()
             .unwrap_or_else(|| tmp.path().join(&opts.name));
-        let (client_port, peer_port) = opts.ports.unwrap_or_else(|| (free_port(), free_port()));
+        let (client_port, peer_port) = opts.ports.unwrap_or((0, 0));
+        assert!(
+            peer_port != 0 || opts.advertised_peer_port.is_none(),
+            "a proxy in front of the peer port needs the peer port in advance"
+        );
         let mut args: Vec<String> = vec![
             "-name".into(),
             opts.name.clone(),
@@ -325,6 +371,8 @@ impl EtcdProcess {
             Flavor::Ours => workspace_bin("etcd"),
             Flavor::Reference => PathBuf::from(reference_bin()),
         };
+        // A file left by an earlier run must not pass for this run's ports.
+        let _ = std::fs::remove_file(self.data_dir.join(PORTS_FILE));
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -340,6 +388,30 @@ impl EtcdProcess {
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
         self.child = Some(child);
+        if self.client_port == 0 || self.peer_port == 0 {
+            self.learn_ports();
+        }
+    }
+
+    /// Reads the ports the server picked for `:0` and writes them into the command line, so a
+    /// restart listens on (and advertises) the same ones: the member table holds the peer URL.
+    /// Leaves them 0 when the process exits before binding.
+    fn learn_ports(&mut self) {
+        let child = self.child.as_mut().expect("just spawned");
+        let Some((client, peer)) = read_ports(&self.data_dir, child, &self.log_path) else {
+            return;
+        };
+        (self.client_port, self.peer_port) = (client, peer);
+        for i in 1..self.args.len() {
+            let port = match self.args[i - 1].as_str() {
+                "-addr" | "-bind-addr" => client,
+                "-peer-addr" | "-peer-bind-addr" => peer,
+                _ => continue,
+            };
+            if let Some(host) = self.args[i].strip_suffix(":0") {
+                self.args[i] = format!("{host}:{port}");
+            }
+        }
     }
 
     /// Polls `/health` until the server is healthy (a leader is known and the member's record

@@ -2,77 +2,82 @@
 //! `etcd` and the reference etcd 3.4 (`--enable-v2`), started fresh on loopback, in alternating
 //! rounds so both see the same machine noise. Prints a Markdown table for BENCHMARKS.md.
 //!
-//! `cargo run --release -p etcd-integration --bin etcd-bench -- [--clients 64] [--requests 20000]
-//! [--value-size 256] [--rounds 3] [--https [--cacert fixtures/ca/ca.crt]]`
+//! `./build && cargo run --release -p etcd-bench-tools --bin etcd-bench -- [--clients 64]
+//! [--requests 20000] [--value-size 256] [--rounds 3] [--https [--cacert fixtures/ca/ca.crt]]`
 //!
 //! With `--https` both servers serve the client port over TLS with `fixtures/ca/server.crt`
 //! (ours with `-cert-file/-key-file`, etcd 3.4 with `--cert-file/--key-file`), and the clients
 //! verify it against `--cacert`; run once with and once without to compare HTTPS with HTTP.
 //! Each client keeps its connection alive, so the figures show TLS record cost, not handshakes.
+//!
+//! `etcd-bench import [--dirs 100] [--keys 1000] [--jobs 32]` times `etcdctl import` of a
+//! generated tree into a fresh server of ours instead.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use etcd_integration::load::{median, write_load};
-use etcd_integration::{free_port, workspace_bin, EtcdProcess, Flavor};
+use clap::{Parser, Subcommand};
+use etcd_bench_tools::import;
+use etcd_bench_tools::load::{median, write_load};
+use etcd_integration::{free_port, read_ports, workspace_bin, EtcdProcess, Flavor};
 
+/// Our etcd against etcd 3.4: concurrent writes over HTTP or HTTPS, or an etcdctl import.
+#[derive(Debug, Parser)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(flatten)]
+    write: Args,
+    #[command(subcommand)]
+    mode: Option<Mode>,
+}
+
+/// The write benchmark's settings.
+#[derive(Debug, clap::Args)]
 struct Args {
+    /// Concurrent clients, each on its own keep-alive connection.
+    #[arg(long, default_value_t = 64)]
     clients: usize,
+    /// Writes per round, shared by the clients.
+    #[arg(long, default_value_t = 20_000)]
     requests: usize,
+    /// Bytes per value.
+    #[arg(long, default_value_t = 256)]
     value_size: usize,
+    /// Rounds per server; the table shows the medians.
+    #[arg(long, default_value_t = 3)]
     rounds: usize,
-    /// Serve and load over HTTPS.
+    /// Serve and load the client port over HTTPS (fixtures/ca/server.crt).
+    #[arg(long)]
     https: bool,
     /// CA the clients trust in HTTPS mode.
+    #[arg(long, default_value_os_t = fixtures().join("ca.crt"))]
     cacert: PathBuf,
 }
 
-/// How long an HTTPS server may take to start before the bench gives up.
-const START_DEADLINE: Duration = Duration::from_secs(60);
-
-fn parse_args() -> Args {
-    let mut a = Args {
-        clients: 64,
-        requests: 20_000,
-        value_size: 256,
-        rounds: 3,
-        https: false,
-        cacert: fixtures().join("ca.crt"),
-    };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < argv.len() {
-        if argv[i] == "--https" {
-            a.https = true;
-            i += 1;
-            continue;
-        }
-        let value = argv
-            .get(i + 1)
-            .unwrap_or_else(|| panic!("{} needs a value", argv[i]));
-        if argv[i] == "--cacert" {
-            a.cacert = PathBuf::from(value);
-            i += 2;
-            continue;
-        }
-        let v: usize = value.parse().expect("numeric flag value");
-        match argv[i].as_str() {
-            "--clients" => a.clients = v,
-            "--requests" => a.requests = v,
-            "--value-size" => a.value_size = v,
-            "--rounds" => a.rounds = v,
-            other => panic!("unknown flag {other}"),
-        }
-        i += 2;
-    }
-    a
+#[derive(Debug, Subcommand)]
+enum Mode {
+    /// Time `etcdctl import` of a generated tree (dirs × keys) into a fresh server of ours.
+    Import {
+        /// Directories in the tree.
+        #[arg(long, default_value_t = 100)]
+        dirs: usize,
+        /// Keys per directory.
+        #[arg(long, default_value_t = 1000)]
+        keys: usize,
+        /// `etcdctl import --jobs`.
+        #[arg(long, default_value_t = 32)]
+        jobs: usize,
+    },
 }
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/ca")
 }
+
+/// How long an HTTPS server may take to start before the bench gives up.
+const START_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A rustls client config trusting only the CA in `cacert`.
 fn tls_config(cacert: &Path) -> Arc<rustls::ClientConfig> {
@@ -128,7 +133,11 @@ impl Drop for Target {
 /// is not installed.
 fn start_https(flavor: Flavor, tls: &Arc<rustls::ClientConfig>) -> Option<Target> {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (port, peer_port) = (free_port(), free_port());
+    // Ours picks its own ports (`:0`, read back from ports.json); etcd 3.4 cannot.
+    let (mut port, peer_port) = match flavor {
+        Flavor::Ours => (0, 0),
+        Flavor::Reference => (free_port(), free_port()),
+    };
     let (crt, key) = (
         fixtures().join("server.crt"),
         fixtures().join("server.key.insecure"),
@@ -170,14 +179,27 @@ fn start_https(flavor: Flavor, tls: &Arc<rustls::ClientConfig>) -> Option<Target
             c
         }
     };
-    let child = cmd
+    let log = tmp.path().join("etcd.log");
+    let out = std::fs::File::create(&log).expect("log file");
+    let mut child = cmd
         .env_remove("ETCD_NAME")
         .env_remove("ETCD_DATA_DIR")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(out.try_clone().expect("clone log"))
+        .stderr(out)
         .spawn()
         .expect("spawn etcd");
+    if flavor == Flavor::Ours {
+        let data_dir = tmp.path().join("machine0");
+        port = read_ports(&data_dir, &mut child, &log)
+            .unwrap_or_else(|| {
+                panic!(
+                    "etcd exited during start: {:?}",
+                    std::fs::read_to_string(&log)
+                )
+            })
+            .0;
+    }
     let mut t = Target {
         keys: format!("https://127.0.0.1:{port}/v2/keys"),
         pid: Some(child.id()),
@@ -263,7 +285,17 @@ fn run_load(
 }
 
 fn main() {
-    let args = parse_args();
+    let cli = Cli::parse();
+    if let Some(Mode::Import { dirs, keys, jobs }) = cli.mode {
+        let f = import::run(dirs, keys, jobs);
+        println!("| etcdctl import ({dirs} dirs × {keys} keys, --jobs {jobs}) | ours |");
+        println!("|---|---|");
+        println!("| nodes | {} |", f.nodes);
+        println!("| seconds | {:.1} |", f.seconds);
+        println!("| nodes/s | {:.0} |", f.nodes as f64 / f.seconds);
+        return;
+    }
+    let args = cli.write;
     let tls = args.https.then(|| tls_config(&args.cacert));
     let mut ours = Vec::new();
     let mut reference = Vec::new();
