@@ -55,19 +55,6 @@ fn shape(dump: &serde_json::Value) -> Vec<(String, Option<String>, bool, bool)> 
     v
 }
 
-/// A fresh server of ours, or the reference etcd 3.4 (`None`, with a note, when missing).
-fn start(reference: bool) -> Option<EtcdProcess> {
-    if reference {
-        let r = EtcdProcess::start_reference();
-        if r.is_none() {
-            eprintln!("note: reference etcd 3.4 not installed; this test is skipped");
-        }
-        r
-    } else {
-        Some(EtcdProcess::start())
-    }
-}
-
 #[test]
 fn export_then_import_recreates_the_tree() {
     round_trip(false, false);
@@ -85,7 +72,7 @@ fn a_tree_moves_from_the_reference_etcd_to_ours() {
 
 /// Builds a tree on one server, exports it, imports it into a fresh one, compares.
 fn round_trip(from_reference: bool, to_reference: bool) {
-    let Some(a) = start(from_reference) else {
+    let Some(a) = EtcdProcess::start_ours_or_reference(from_reference) else {
         return;
     };
     put(&a, "/app/a", "value=1");
@@ -115,7 +102,9 @@ fn round_trip(from_reference: bool, to_reference: bool) {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("dump.json");
     std::fs::write(&file, serde_json::to_vec(&before).expect("encode")).expect("write");
-    let Some(b) = start(to_reference) else { return };
+    let Some(b) = EtcdProcess::start_ours_or_reference(to_reference) else {
+        return;
+    };
     let out = Ctl::on(&b)
         .args(["import", file.to_str().expect("utf-8 path")])
         .output();

@@ -5,16 +5,12 @@
 use std::path::Path;
 use std::process::Output;
 
-use etcd_integration::ctl::{go_available, Ctl, GO_ETCDCTL as GO};
+use etcd_integration::ctl::{go_available, ours, Ctl, GO_ETCDCTL as GO};
 use etcd_integration::EtcdProcess;
 
-fn ours() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_etcdctl"))
-}
-
 /// Runs one etcdctl with `--endpoints <endpoints>` then `args`, feeding `stdin` when given.
-fn run_on(bin: &Path, endpoints: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let ctl = Ctl::with_bin(bin).endpoints(endpoints).args(args);
+fn run_on(bin: impl AsRef<Path>, endpoints: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let ctl = Ctl::with_bin(bin.as_ref()).endpoints(endpoints).args(args);
     match stdin {
         Some(text) => ctl.stdin(text),
         None => ctl,
@@ -508,11 +504,11 @@ fn sync_switches_to_the_members_client_urls() {
     let given = format!("http://localhost:{}", a.client_port);
     let synced = format!("cURL Command: curl -X GET {}/v2/keys/k?", a.client_url());
     let unsynced = format!("cURL Command: curl -X GET {given}/v2/keys/k?");
-    for bin in [ours(), Path::new(GO)] {
-        let out = run_on(bin, &given, &["--debug", "get", "/k"], None);
+    for bin in [ours(), Path::new(GO).to_path_buf()] {
+        let out = run_on(&bin, &given, &["--debug", "get", "/k"], None);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(&synced), "{}: {err}", bin.display());
-        let out = run_on(bin, &given, &["--debug", "--no-sync", "get", "/k"], None);
+        let out = run_on(&bin, &given, &["--debug", "--no-sync", "get", "/k"], None);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(&unsynced), "{}: {err}", bin.display());
     }

@@ -21,34 +21,20 @@ fn assert_lasting(server: &EtcdProcess, key: &str) {
 #[test]
 fn ttl_zero_never_expires() {
     let server = EtcdProcess::start();
-    Ctl::on(&server)
-        .args(["set", "--ttl", "0", "/set", "v"])
-        .success();
-    Ctl::on(&server)
-        .args(["mk", "--ttl", "0", "/mk", "v"])
-        .success();
-    Ctl::on(&server)
-        .args(["mk", "--in-order", "--ttl", "0", "/queue", "job"])
-        .success();
-    Ctl::on(&server)
-        .args(["mkdir", "--ttl", "0", "/mkdir"])
-        .success();
-    Ctl::on(&server)
-        .args(["setdir", "--ttl", "0", "/setdir"])
-        .success();
-    // Keys that had a TTL lose it, as with the Go etcdctl.
-    Ctl::on(&server)
-        .args(["set", "--ttl", "100", "/update", "v"])
-        .success();
-    Ctl::on(&server)
-        .args(["update", "--ttl", "0", "/update", "w"])
-        .success();
-    Ctl::on(&server)
-        .args(["mkdir", "--ttl", "100", "/updatedir"])
-        .success();
-    Ctl::on(&server)
-        .args(["updatedir", "--ttl", "0", "/updatedir"])
-        .success();
+    for args in [
+        &["set", "--ttl", "0", "/set", "v"][..],
+        &["mk", "--ttl", "0", "/mk", "v"],
+        &["mk", "--in-order", "--ttl", "0", "/queue", "job"],
+        &["mkdir", "--ttl", "0", "/mkdir"],
+        &["setdir", "--ttl", "0", "/setdir"],
+        // Keys that had a TTL lose it, as with the Go etcdctl.
+        &["set", "--ttl", "100", "/update", "v"],
+        &["update", "--ttl", "0", "/update", "w"],
+        &["mkdir", "--ttl", "100", "/updatedir"],
+        &["updatedir", "--ttl", "0", "/updatedir"],
+    ] {
+        Ctl::on(&server).args(args).success();
+    }
 
     let dump = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(

@@ -7,15 +7,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use etcd_integration::ctl::{go_available, Ctl, GO_ETCDCTL as GO};
+use etcd_integration::ctl::{go_available, ours, Ctl, GO_ETCDCTL as GO};
 use etcd_integration::{get, request, watchers, EtcdProcess, Options};
 
 /// Polls of a condition, 100 ms apart (hang guard).
 const MAX_POLLS: usize = 600;
-
-fn ours() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_etcdctl"))
-}
 
 fn set(server: &EtcdProcess, key: &str, value: &str) -> u64 {
     let r = request("PUT", &server.keys(key), Some(&format!("value={value}"))).expect("PUT");
@@ -43,7 +39,7 @@ fn wait_for_lines(file: &Path, n: usize) -> Vec<String> {
 /// Runs `exec-watch` (ours or Go's) on a fresh server, makes three changes and returns the
 /// lines the command appended.
 fn exec_watch_lines(bin: &Path, dir: &Path, reference: bool) -> Vec<String> {
-    let server = start(reference).expect("server starts");
+    let server = EtcdProcess::start_ours_or_reference(reference).expect("server starts");
     set(&server, "/other", "x");
     let after = etcd_index(&server).to_string();
     let file = dir.join(format!(
@@ -77,19 +73,6 @@ fn exec_watch_lines(bin: &Path, dir: &Path, reference: bool) -> Vec<String> {
     got
 }
 
-/// A fresh server of ours, or the reference etcd 3.4 (`None`, with a note, when missing).
-fn start(reference: bool) -> Option<EtcdProcess> {
-    if reference {
-        let r = EtcdProcess::start_reference();
-        if r.is_none() {
-            eprintln!("note: reference etcd 3.4 not installed; this comparison is skipped");
-        }
-        r
-    } else {
-        Some(EtcdProcess::start())
-    }
-}
-
 #[test]
 fn exec_watch_runs_the_command_like_the_go_etcdctl() {
     exec_watch_like_go(false);
@@ -105,7 +88,7 @@ fn exec_watch_like_go(reference: bool) {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let mine = exec_watch_lines(ours(), dir.path(), reference);
+    let mine = exec_watch_lines(&ours(), dir.path(), reference);
     assert_eq!(mine.len(), 3, "{mine:?}");
     assert!(
         mine.iter().any(|l| l.starts_with("set /wk/a v9 ")),
@@ -161,7 +144,7 @@ fn watch_resumes_across_a_reference_etcd_restart() {
 }
 
 fn watch_resumes(reference: bool) {
-    let Some(mut server) = start(reference) else {
+    let Some(mut server) = EtcdProcess::start_ours_or_reference(reference) else {
         return;
     };
     set(&server, "/rk", "v0");
@@ -222,7 +205,7 @@ fn watch_fails_when_the_index_left_the_history() {
 #[test]
 fn watch_fails_when_the_index_left_the_reference_etcd_history() {
     // etcd 3.4 keeps the last 1000 events.
-    if let Some(server) = start(true) {
+    if let Some(server) = EtcdProcess::start_ours_or_reference(true) {
         index_cleared(server, 1010);
     }
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{BoundPorts, PORTS_FILE};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -209,19 +210,17 @@ async fn listen(cfg: &mut Config) -> Result<(TcpListener, TcpListener), String> 
     Ok((client, peer))
 }
 
-/// `<data-dir>/ports.json`: `{"client":P,"peer":Q}`, written to a temporary file and renamed so
-/// a reader never sees half of it. Not fsynced: it describes this run only.
+/// `<data-dir>/ports.json` ([`BoundPorts`]), written to a temporary file and renamed so a reader
+/// never sees half of it. Not fsynced: it describes this run only, and a restart rewrites it.
 fn write_ports(data_dir: &std::path::Path, client: u16, peer: u16) -> Result<(), String> {
     let path = data_dir.join(PORTS_FILE);
     let tmp = data_dir.join(format!("{PORTS_FILE}.tmp"));
-    let text = format!("{{\"client\":{client},\"peer\":{peer}}}\n");
-    std::fs::write(&tmp, text)
+    let text = serde_json::to_string(&BoundPorts { client, peer })
+        .map_err(|e| format!("cannot encode the ports: {e}"))?;
+    std::fs::write(&tmp, text + "\n")
         .and_then(|()| std::fs::rename(&tmp, &path))
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
-
-/// The file in the data dir that names the ports this run listens on.
-pub const PORTS_FILE: &str = "ports.json";
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};

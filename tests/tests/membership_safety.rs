@@ -7,19 +7,11 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use etcd_integration::cluster::{Cluster, AGREEMENT_DEADLINE};
-use etcd_integration::{free_port, get, request, EtcdProcess};
+use etcd_integration::cluster::Cluster;
+use etcd_integration::{free_port, get, request, wait_until, EtcdProcess};
 use serde_json::Value;
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + AGREEMENT_DEADLINE;
-    while !ok() {
-        assert!(Instant::now() < deadline, "gave up waiting: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// `method url` with a JSON body, as the members API wants it; returns status and body.
 fn json_request(method: &str, url: &str, body: &str) -> (u16, String) {
@@ -49,7 +41,7 @@ fn own_id(p: &EtcdProcess) -> String {
 /// A write through member `p` succeeded.
 fn writes(p: &EtcdProcess, key: &str) -> bool {
     request("PUT", &p.keys(key), Some("value=1"))
-        .map(|r| r.status == 200 || r.status == 201)
+        .map(|r| r.is_written())
         .unwrap_or(false)
 }
 

@@ -14,14 +14,13 @@
 //! generated tree into a fresh server of ours instead.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use etcd_bench_tools::import;
 use etcd_bench_tools::load::{median, write_load};
-use etcd_integration::{free_port, read_ports, workspace_bin, EtcdProcess, Flavor};
+use etcd_integration::{EtcdProcess, Flavor, Options};
 
 /// Our etcd against etcd 3.4: concurrent writes over HTTP or HTTPS, or an etcdctl import.
 #[derive(Debug, Parser)]
@@ -72,12 +71,10 @@ enum Mode {
     },
 }
 
+/// The test CA and its certificates.
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/ca")
+    etcd_integration::fixture("ca")
 }
-
-/// How long an HTTPS server may take to start before the bench gives up.
-const START_DEADLINE: Duration = Duration::from_secs(60);
 
 /// A rustls client config trusting only the CA in `cacert`.
 fn tls_config(cacert: &Path) -> Arc<rustls::ClientConfig> {
@@ -108,137 +105,48 @@ fn agent(tls: &Option<Arc<rustls::ClientConfig>>) -> ureq::Agent {
     }
 }
 
-/// A server under load: its keys URL prefix and pid (for RSS), whichever way it was started.
+/// A server under load: its keys URL prefix (`http(s)://127.0.0.1:<port>/v2/keys`) and the
+/// process, killed on drop.
 struct Target {
-    /// `http(s)://127.0.0.1:<port>/v2/keys`.
     keys: String,
-    pid: Option<u32>,
-    /// Keeps a harness-started server alive.
-    _process: Option<EtcdProcess>,
-    /// An HTTPS server started here (the harness probes plain HTTP only); killed on drop.
-    child: Option<Child>,
-    _tmp: Option<tempfile::TempDir>,
+    process: EtcdProcess,
 }
 
-impl Drop for Target {
-    fn drop(&mut self) {
-        if let Some(c) = self.child.as_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// Starts `flavor` serving HTTPS with the fixture certificate; `None` when the reference etcd
-/// is not installed.
+/// Starts `flavor` serving HTTPS with the fixture certificate, once `/health` answers through
+/// `tls`; `None` when the reference etcd is not installed.
 fn start_https(flavor: Flavor, tls: &Arc<rustls::ClientConfig>) -> Option<Target> {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    // Ours picks its own ports (`:0`, read back from ports.json); etcd 3.4 cannot.
-    let (mut port, peer_port) = match flavor {
-        Flavor::Ours => (0, 0),
-        Flavor::Reference => (free_port(), free_port()),
+    let crt = fixtures().join("server.crt").display().to_string();
+    let key = fixtures().join("server.key.insecure").display().to_string();
+    let mut process = match flavor {
+        Flavor::Ours => EtcdProcess::start_unready(Options {
+            extra: vec!["-cert-file".into(), crt, "-key-file".into(), key],
+            ..Options::default()
+        }),
+        Flavor::Reference => EtcdProcess::start_reference_unready(
+            &["--cert-file", &crt, "--key-file", &key],
+            "https",
+        )?,
     };
-    let (crt, key) = (
-        fixtures().join("server.crt"),
-        fixtures().join("server.key.insecure"),
-    );
-    let mut cmd = match flavor {
-        Flavor::Ours => {
-            let mut c = Command::new(workspace_bin("etcd"));
-            c.args(["-name", "machine0", "-data-dir"])
-                .arg(tmp.path().join("machine0"))
-                .args(["-addr", &format!("127.0.0.1:{port}")])
-                .args(["-peer-addr", &format!("127.0.0.1:{peer_port}")])
-                .arg("-cert-file")
-                .arg(&crt)
-                .arg("-key-file")
-                .arg(&key);
-            c
-        }
-        Flavor::Reference => {
-            let bin = std::env::var("REFERENCE_ETCD").unwrap_or_else(|_| "/usr/bin/etcd".into());
-            if !Path::new(&bin).exists() {
-                eprintln!("skipping etcd 3.4: not installed");
-                return None;
-            }
-            let client = format!("https://127.0.0.1:{port}");
-            let peer = format!("http://127.0.0.1:{peer_port}");
-            let mut c = Command::new(bin);
-            c.args(["--enable-v2", "--name", "machine0", "--data-dir"])
-                .arg(tmp.path().join("ref.etcd"))
-                .args(["--listen-client-urls", &client])
-                .args(["--advertise-client-urls", &client])
-                .args(["--listen-peer-urls", &peer])
-                .args(["--initial-advertise-peer-urls", &peer])
-                .args(["--initial-cluster", &format!("machine0={peer}")])
-                .args(["--log-level", "warn"])
-                .arg("--cert-file")
-                .arg(&crt)
-                .arg("--key-file")
-                .arg(&key);
-            c
-        }
-    };
-    let log = tmp.path().join("etcd.log");
-    let out = std::fs::File::create(&log).expect("log file");
-    let mut child = cmd
-        .env_remove("ETCD_NAME")
-        .env_remove("ETCD_DATA_DIR")
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().expect("clone log"))
-        .stderr(out)
-        .spawn()
-        .expect("spawn etcd");
-    if flavor == Flavor::Ours {
-        let data_dir = tmp.path().join("machine0");
-        port = read_ports(&data_dir, &mut child, &log)
-            .unwrap_or_else(|| {
-                panic!(
-                    "etcd exited during start: {:?}",
-                    std::fs::read_to_string(&log)
-                )
-            })
-            .0;
-    }
-    let mut t = Target {
-        keys: format!("https://127.0.0.1:{port}/v2/keys"),
-        pid: Some(child.id()),
-        _process: None,
-        child: Some(child),
-        _tmp: Some(tmp),
-    };
-    let health = format!("https://127.0.0.1:{port}/health");
     let probe = agent(&Some(tls.clone()));
-    let started = Instant::now();
-    loop {
-        if let Some(Ok(Some(status))) = t.child.as_mut().map(|c| c.try_wait()) {
-            panic!("{flavor:?} exited during start: {status}");
-        }
-        if let Ok(r) = probe.get(&health).call() {
-            if r.into_string().unwrap_or_default().contains("true") {
-                return Some(t);
-            }
-        }
-        assert!(
-            started.elapsed() < START_DEADLINE,
-            "{flavor:?} did not become healthy over HTTPS"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    process.wait_ready_by(|p| {
+        let health = format!("https://127.0.0.1:{}/health", p.client_port);
+        probe
+            .get(&health)
+            .call()
+            .is_ok_and(|r| r.into_string().unwrap_or_default().contains("true"))
+    });
+    Some(Target {
+        keys: format!("https://127.0.0.1:{}/v2/keys", process.client_port),
+        process,
+    })
 }
 
-/// Starts `flavor` over plain HTTP through the harness.
+/// Starts `flavor` over plain HTTP, once healthy.
 fn start_http(flavor: Flavor) -> Option<Target> {
-    let p = match flavor {
-        Flavor::Ours => EtcdProcess::start(),
-        Flavor::Reference => EtcdProcess::start_reference()?,
-    };
+    let process = EtcdProcess::start_ours_or_reference(flavor == Flavor::Reference)?;
     Some(Target {
-        keys: p.keys(""),
-        pid: p.pid(),
-        _process: Some(p),
-        child: None,
-        _tmp: None,
+        keys: process.keys(""),
+        process,
     })
 }
 
@@ -280,7 +188,7 @@ fn run_load(
         writes_per_sec: f.writes_per_sec,
         p50_ms: f.p50_ms,
         p99_ms: f.p99_ms,
-        rss_mib: server.pid.map(rss_mib).unwrap_or(0.0),
+        rss_mib: server.process.pid().map(rss_mib).unwrap_or(0.0),
     }
 }
 
