@@ -35,6 +35,9 @@ pub enum Failure {
     BadArgs(String),
     /// A message printed as is, exit 1 (`/k: is a directory`).
     Plain(String),
+    /// The command already explained the failure itself (as the Go tool does for some member
+    /// errors); nothing more is printed, exit 1.
+    Reported,
     /// `cluster-health` already printed its verdict; exit 5.
     Unhealthy,
 }
@@ -47,7 +50,7 @@ impl Failure {
             Failure::Etcd { .. } | Failure::Server(_) => ExitCode::ServerError,
             Failure::Connection(_) if synced => ExitCode::BadConnection,
             Failure::Connection(_) => ExitCode::ServerError,
-            Failure::BadArgs(_) | Failure::Plain(_) => ExitCode::BadArgs,
+            Failure::BadArgs(_) | Failure::Plain(_) | Failure::Reported => ExitCode::BadArgs,
             Failure::Unhealthy => ExitCode::ClusterNotHealthy,
         }
     }
@@ -69,6 +72,7 @@ mod tests {
         assert_eq!(Failure::Connection(vec![]).exit_code(true) as u8, 2);
         assert_eq!(Failure::Connection(vec![]).exit_code(false) as u8, 4);
         assert_eq!(Failure::BadArgs("x".into()).exit_code(true) as u8, 1);
+        assert_eq!(Failure::Reported.exit_code(true) as u8, 1);
         assert_eq!(Failure::Unhealthy.exit_code(true) as u8, 5);
         assert_eq!(ExitCode::Success as u8, 0);
     }

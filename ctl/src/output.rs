@@ -185,10 +185,8 @@ impl Printer {
                 s
             }
             Failure::Server(msg) | Failure::BadArgs(msg) => format!("Error:  {msg}"),
-            // Already explained on stdout (as the Go tool does for some member errors).
-            Failure::Plain(msg) if msg.is_empty() => return,
             Failure::Plain(msg) => msg.clone(),
-            Failure::Unhealthy => return,
+            Failure::Reported | Failure::Unhealthy => return,
         };
         if self.colour.stderr && self.format != Format::Json {
             eprintln!("{}", text.red());

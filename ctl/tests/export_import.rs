@@ -2,19 +2,9 @@
 //! (empty ones too), hidden keys named with --include-hidden, and TTLs.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
+use etcd_integration::ctl::Ctl;
 use etcd_integration::{get, request, EtcdProcess};
-
-fn etcdctl(server: &EtcdProcess, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_etcdctl"))
-        .env("NO_COLOR", "1")
-        .arg("--endpoints")
-        .arg(server.client_url())
-        .args(args)
-        .output()
-        .expect("run etcdctl")
-}
 
 fn put(server: &EtcdProcess, key: &str, form: &str) {
     let r = request("PUT", &server.keys(key), Some(form)).expect("PUT");
@@ -33,7 +23,7 @@ const HIDDEN: &[&str] = &[
 fn export(server: &EtcdProcess) -> serde_json::Value {
     let mut args = vec!["export", "/"];
     args.extend_from_slice(HIDDEN);
-    let out = etcdctl(server, &args);
+    let out = Ctl::on(server).args(&args).output();
     assert!(out.status.success(), "export: {out:?}");
     // No progress bar off a terminal: stderr holds only the note that hidden keys not named
     // were left out.
@@ -71,19 +61,6 @@ fn shape(dump: &serde_json::Value) -> Vec<(String, Option<String>, bool, bool)> 
     v
 }
 
-/// A fresh server of ours, or the reference etcd 3.4 (`None`, with a note, when missing).
-fn start(reference: bool) -> Option<EtcdProcess> {
-    if reference {
-        let r = EtcdProcess::start_reference();
-        if r.is_none() {
-            eprintln!("note: reference etcd 3.4 not installed; this test is skipped");
-        }
-        r
-    } else {
-        Some(EtcdProcess::start())
-    }
-}
-
 #[test]
 fn export_then_import_recreates_the_tree() {
     round_trip(false, false);
@@ -101,7 +78,7 @@ fn a_tree_moves_from_the_reference_etcd_to_ours() {
 
 /// Builds a tree on one server, exports it, imports it into a fresh one, compares.
 fn round_trip(from_reference: bool, to_reference: bool) {
-    let Some(a) = start(from_reference) else {
+    let Some(a) = EtcdProcess::start_ours_or_reference(from_reference) else {
         return;
     };
     put(&a, "/app/a", "value=1");
@@ -131,8 +108,12 @@ fn round_trip(from_reference: bool, to_reference: bool) {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("dump.json");
     std::fs::write(&file, serde_json::to_vec(&before).expect("encode")).expect("write");
-    let Some(b) = start(to_reference) else { return };
-    let out = etcdctl(&b, &["import", file.to_str().expect("utf-8 path")]);
+    let Some(b) = EtcdProcess::start_ours_or_reference(to_reference) else {
+        return;
+    };
+    let out = Ctl::on(&b)
+        .args(["import", file.to_str().expect("utf-8 path")])
+        .output();
     assert!(out.status.success(), "import: {out:?}");
     assert_eq!(shape(&export(&b)), want);
 
@@ -144,10 +125,9 @@ fn round_trip(from_reference: bool, to_reference: bool) {
         .is_some_and(|t| t > 0 && t <= 300));
 
     // Importing again overwrites keys and keeps directories (with their TTLs).
-    let again = etcdctl(
-        &b,
-        &["import", "--jobs", "4", file.to_str().expect("utf-8")],
-    );
+    let again = Ctl::on(&b)
+        .args(["import", "--jobs", "4", file.to_str().expect("utf-8")])
+        .output();
     assert!(again.status.success(), "re-import: {again:?}");
     assert_eq!(shape(&export(&b)), want);
 }
@@ -158,9 +138,13 @@ fn import_refuses_a_file_that_is_not_an_export() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("x.json");
     std::fs::write(&file, "{\"nodes\":[]}").expect("write");
-    let out = etcdctl(&a, &["import", file.to_str().expect("utf-8")]);
+    let out = Ctl::on(&a)
+        .args(["import", file.to_str().expect("utf-8")])
+        .output();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let missing = etcdctl(&a, &["import", "/nonexistent/dump.json"]);
+    let missing = Ctl::on(&a)
+        .args(["import", "/nonexistent/dump.json"])
+        .output();
     assert_eq!(missing.status.code(), Some(1), "{missing:?}");
     assert!(Path::new(&file).exists());
 }
@@ -168,7 +152,7 @@ fn import_refuses_a_file_that_is_not_an_export() {
 #[test]
 fn export_of_a_missing_directory_is_an_etcd_error() {
     let a = EtcdProcess::start();
-    let out = etcdctl(&a, &["export", "/nothing"]);
+    let out = Ctl::on(&a).args(["export", "/nothing"]).output();
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("Error:  100: "));
 }
@@ -184,7 +168,9 @@ fn import_reports_the_nodes_it_could_not_write() {
         r#"{"format":"etcdctl-export/1","root":"/","nodes":[{"key":"/taken","value":"v"},{"key":"/fine","value":"ok"}]}"#,
     )
     .expect("write");
-    let out = etcdctl(&a, &["import", file.to_str().expect("utf-8")]);
+    let out = Ctl::on(&a)
+        .args(["import", file.to_str().expect("utf-8")])
+        .output();
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/taken: 102: "), "{err}");

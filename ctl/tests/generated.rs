@@ -4,17 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use etcd_integration::ctl::Ctl;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 fn etcdctl(args: &[&str]) -> Vec<u8> {
-    let out = Command::new(env!("CARGO_BIN_EXE_etcdctl"))
-        .args(args)
-        .output()
-        .expect("run etcdctl");
-    assert!(out.status.success(), "etcdctl {args:?} failed: {out:?}");
-    out.stdout
+    Ctl::ours().args(args).success().stdout
 }
 
 fn assert_same(committed: &Path, generated: &[u8]) {

@@ -3,102 +3,32 @@
 //! member dies carries on through the next endpoint from the last index it saw.
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
-use std::io::{BufRead, BufReader};
-use std::sync::mpsc::channel;
+use etcd_integration::ctl::{go_available, ours, Ctl, GO_ETCDCTL as GO};
+use etcd_integration::{reference_available, request, EtcdProcess};
 
-use etcd_integration::{free_port, reference_available, request, tool_available};
-
-const GO: &str = "/usr/bin/etcdctl";
-/// Polls for the cluster to become healthy, 100 ms apart (hang guard).
+/// Polls of a condition, 100 ms apart (hang guard).
 const MAX_POLLS: usize = 600;
 
-/// Three etcd 3.4 processes forming one cluster; killed on drop.
-struct Cluster {
-    children: Vec<Child>,
-    client_urls: Vec<String>,
-    _dir: tempfile::TempDir,
+/// Three etcd 3.4 members forming one cluster, every one healthy (killed when the handles
+/// drop), and their client URLs.
+fn start_cluster() -> (Vec<EtcdProcess>, Vec<String>) {
+    let members = EtcdProcess::start_reference_cluster(3).expect("checked: etcd 3.4 installed");
+    let urls = members.iter().map(|m| m.client_url()).collect();
+    (members, urls)
 }
 
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn start_cluster() -> Cluster {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
-    let initial = ports
-        .iter()
-        .enumerate()
-        .map(|(i, (_, p))| format!("m{i}=http://127.0.0.1:{p}"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let mut children = Vec::new();
-    let mut client_urls = Vec::new();
-    for (i, (c, p)) in ports.iter().enumerate() {
-        let client = format!("http://127.0.0.1:{c}");
-        let peer = format!("http://127.0.0.1:{p}");
-        let child = Command::new("/usr/bin/etcd")
-            .args(["--enable-v2", "--name", &format!("m{i}"), "--data-dir"])
-            .arg(dir.path().join(format!("m{i}")))
-            .args([
-                "--listen-client-urls",
-                &client,
-                "--advertise-client-urls",
-                &client,
-            ])
-            .args([
-                "--listen-peer-urls",
-                &peer,
-                "--initial-advertise-peer-urls",
-                &peer,
-            ])
-            .args(["--initial-cluster", &initial, "--log-level", "error"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn etcd");
-        children.push(child);
-        client_urls.push(client);
-    }
-    let cluster = Cluster {
-        children,
-        client_urls,
-        _dir: dir,
-    };
-    for _ in 0..MAX_POLLS {
-        if health(
-            Path::new(env!("CARGO_BIN_EXE_etcdctl")),
-            &cluster.client_urls[0],
-        )
-        .status
-        .success()
-        {
-            return cluster;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("the etcd 3.4 cluster never became healthy");
-}
-
-fn health(bin: &Path, endpoint: &str) -> Output {
-    Command::new(bin)
-        .env("ETCDCTL_API", "2")
-        .env("NO_COLOR", "1")
-        .args(["--endpoints", endpoint, "cluster-health"])
+fn health(bin: impl AsRef<Path>, endpoint: &str) -> Output {
+    Ctl::with_bin(bin.as_ref())
+        .endpoints(endpoint)
+        .args(["cluster-health"])
         .output()
-        .expect("run etcdctl")
 }
 
 fn assert_same_health(endpoint: &str) -> Output {
-    let mine = health(Path::new(env!("CARGO_BIN_EXE_etcdctl")), endpoint);
+    let mine = health(ours(), endpoint);
     let theirs = health(Path::new(GO), endpoint);
     // Members are listed in the same order by both; compare line sets in case of ties.
     let lines = |o: &Output| {
@@ -120,22 +50,21 @@ fn assert_same_health(endpoint: &str) -> Output {
 
 #[test]
 fn cluster_health_matches_the_go_etcdctl_healthy_and_degraded() {
-    if !tool_available(Path::new(GO).exists(), "the Go etcdctl") || !reference_available() {
+    if !go_available() || !reference_available() {
         return;
     }
-    let mut cluster = start_cluster();
-    let ok = assert_same_health(&cluster.client_urls[0]);
+    let (mut members, urls) = start_cluster();
+    let ok = assert_same_health(&urls[0]);
     assert!(String::from_utf8_lossy(&ok.stdout).ends_with("cluster is healthy\n"));
 
-    let _ = cluster.children[2].kill();
-    let _ = cluster.children[2].wait();
+    members[2].kill9();
     // If the dead member led, the others say unhealthy until they elect a new leader; compare
     // the steady state, not the election.
-    wait_for_leader_other_than(&cluster.client_urls[0], &cluster.client_urls[2]);
-    for url in &cluster.client_urls[..2] {
+    wait_for_leader_other_than(&urls[0], &urls[2]);
+    for url in &urls[..2] {
         wait_until_healthy(url);
     }
-    let degraded = assert_same_health(&cluster.client_urls[0]);
+    let degraded = assert_same_health(&urls[0]);
     assert_eq!(degraded.status.code(), Some(5));
     let text = String::from_utf8_lossy(&degraded.stdout);
     assert!(text.ends_with("cluster is degraded\n"), "{text}");
@@ -147,44 +76,30 @@ fn a_watch_fails_over_to_the_next_member() {
     if !reference_available() {
         return;
     }
-    let mut cluster = start_cluster();
+    let (mut members, urls) = start_cluster();
     let put = |value: &str| {
-        let url = format!("{}/v2/keys/fk", cluster.client_urls[1]);
+        let url = format!("{}/v2/keys/fk", urls[1]);
         let r = request("PUT", &url, Some(&format!("value={value}"))).expect("PUT");
         assert!(r.status < 300, "{r:?}");
         r.etcd_index()
     };
     let after = put("v0").to_string();
-    let endpoints = format!("{},{}", cluster.client_urls[0], cluster.client_urls[1]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_etcdctl"))
-        .args(["--endpoints", &endpoints, "--no-sync", "watch", "--forever"])
+    let endpoints = format!("{},{}", urls[0], urls[1]);
+    let watch = Ctl::ours()
+        .endpoints(&endpoints)
+        .args(["--no-sync", "watch", "--forever"])
         .args(["--after-index", &after, "/fk"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn etcdctl");
-    let stdout = child.stdout.take().expect("stdout piped");
-    let (tx, lines) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let next = || lines.recv_timeout(Duration::from_secs(60)).expect("a line");
+        .spawn();
+    let next = || watch.next_line();
     put("v1");
     assert_eq!(next(), "v1");
     // The member the watch is connected to dies; the change made meanwhile is not missed.
-    let _ = cluster.children[0].kill();
-    let _ = cluster.children[0].wait();
-    wait_for_leader_other_than(&cluster.client_urls[1], &cluster.client_urls[0]);
+    members[0].kill9();
+    wait_for_leader_other_than(&urls[1], &urls[0]);
     put("v2");
     put("v3");
     assert_eq!(next(), "v2");
     assert_eq!(next(), "v3");
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// Waits until the member at `ask` knows a leader that is not `dead` (writes work again).

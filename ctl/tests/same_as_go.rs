@@ -2,47 +2,20 @@
 //! servers (ours, and the reference etcd 3.4 when installed), print the same stdout and exit
 //! with the same codes. JSON output is compared as JSON.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use etcd_integration::{tool_available, EtcdProcess};
-
-const GO: &str = "/usr/bin/etcdctl";
-
-fn ours() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_etcdctl"))
-}
-
-fn go_available() -> bool {
-    tool_available(
-        Path::new(GO).exists(),
-        "the Go etcdctl (apt-get install etcd-client)",
-    )
-}
+use etcd_integration::ctl::{go_available, ours, Ctl, GO_ETCDCTL as GO};
+use etcd_integration::EtcdProcess;
 
 /// Runs one etcdctl with `--endpoints <endpoints>` then `args`, feeding `stdin` when given.
-fn run_on(bin: &Path, endpoints: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(bin);
-    cmd.env("ETCDCTL_API", "2")
-        .env("NO_COLOR", "1")
-        .env_remove("ETCDCTL_ENDPOINTS")
-        .arg("--endpoints")
-        .arg(endpoints)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
-    let mut child = cmd.spawn().expect("run etcdctl");
-    if let Some(text) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin piped");
-        pipe.write_all(text.as_bytes()).expect("write stdin");
+fn run_on(bin: impl AsRef<Path>, endpoints: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let ctl = Ctl::with_bin(bin.as_ref()).endpoints(endpoints).args(args);
+    match stdin {
+        Some(text) => ctl.stdin(text),
+        None => ctl,
     }
-    child.wait_with_output().expect("wait for etcdctl")
+    .output()
 }
 
 /// Stdout as text, or as parsed JSON lines when every line is JSON (so field order and
@@ -538,11 +511,11 @@ fn sync_switches_to_the_members_client_urls() {
     let given = format!("http://localhost:{}", a.client_port);
     let synced = format!("cURL Command: curl -X GET {}/v2/keys/k?", a.client_url());
     let unsynced = format!("cURL Command: curl -X GET {given}/v2/keys/k?");
-    for bin in [ours(), Path::new(GO)] {
-        let out = run_on(bin, &given, &["--debug", "get", "/k"], None);
+    for bin in [ours(), Path::new(GO).to_path_buf()] {
+        let out = run_on(&bin, &given, &["--debug", "get", "/k"], None);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(&synced), "{}: {err}", bin.display());
-        let out = run_on(bin, &given, &["--debug", "--no-sync", "get", "/k"], None);
+        let out = run_on(&bin, &given, &["--debug", "--no-sync", "get", "/k"], None);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(&unsynced), "{}: {err}", bin.display());
     }

@@ -1,33 +1,18 @@
 //! What a script meets: failures that say what is wrong, fail fast, exit with the Go
 //! etcdctl's codes and write to stderr, never half an import.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use etcd_integration::cluster::Cluster;
+use etcd_integration::ctl::{stderr, Ctl};
 use etcd_integration::{get, EtcdProcess};
 
 fn etcdctl(endpoint: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_etcdctl"))
-        .env("NO_COLOR", "1")
-        .args(["--endpoints", endpoint])
+    Ctl::ours()
+        .endpoints(endpoint)
         .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run etcdctl");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    child.wait_with_output().expect("etcdctl ends")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+        .stdin(stdin)
+        .output()
 }
 
 #[test]

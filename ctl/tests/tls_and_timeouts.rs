@@ -4,21 +4,14 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::process::{Command, Output};
 
-use etcd_integration::{free_port, reference_available, tool_available};
-
-/// Polls of the HTTPS server's health, 100 ms apart (hang guard).
-const MAX_POLLS: usize = 600;
+use etcd_integration::ctl::Ctl;
+use etcd_integration::{reference_available, tool_available, EtcdProcess};
 
 fn etcdctl(args: &[&str], env: &[(&str, &Path)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_etcdctl"));
-    cmd.env("NO_COLOR", "1").args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run etcdctl")
+    let with_env = |c: Ctl, (k, v): &(&str, &Path)| c.env(k, v);
+    env.iter().fold(Ctl::ours().args(args), with_env).output()
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -101,64 +94,31 @@ fn make_pki(dir: &Path) {
     }
 }
 
-/// The reference etcd on HTTPS with client-certificate auth; killed on drop.
-struct TlsEtcd {
-    child: Child,
-    url: String,
-}
-
-impl Drop for TlsEtcd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_tls_etcd(dir: &Path) -> TlsEtcd {
-    let (client, peer) = (free_port(), free_port());
-    let url = format!("https://127.0.0.1:{client}");
+/// The reference etcd on HTTPS with client-certificate auth, once `etcdctl ls` gets through;
+/// its `https://` URL beside it.
+fn start_tls_etcd(dir: &Path) -> (EtcdProcess, String) {
     let p = |f: &str| dir.join(f).display().to_string();
-    let child = Command::new("/usr/bin/etcd")
-        .args(["--enable-v2", "--name", "tls0", "--data-dir"])
-        .arg(dir.join("data"))
-        .args([
-            "--listen-client-urls",
-            &url,
-            "--advertise-client-urls",
-            &url,
-        ])
-        .args(["--listen-peer-urls", &format!("http://127.0.0.1:{peer}")])
-        .args([
-            "--initial-advertise-peer-urls",
-            &format!("http://127.0.0.1:{peer}"),
-        ])
-        .args([
-            "--initial-cluster",
-            &format!("tls0=http://127.0.0.1:{peer}"),
-        ])
-        .args([
-            "--cert-file",
-            &p("server.pem"),
-            "--key-file",
-            &p("server.key"),
-        ])
-        .args(["--trusted-ca-file", &p("ca.pem"), "--client-cert-auth"])
-        .args(["--log-level", "error"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn etcd");
-    let server = TlsEtcd { child, url };
+    let (cert, key, ca) = (p("server.pem"), p("server.key"), p("ca.pem"));
+    let tls = [
+        "--cert-file",
+        &cert,
+        "--key-file",
+        &key,
+        "--trusted-ca-file",
+        &ca,
+        "--client-cert-auth",
+    ];
+    let mut server =
+        EtcdProcess::start_reference_unready(&tls, "https").expect("checked: etcd 3.4 installed");
+    let url = format!("https://127.0.0.1:{}", server.client_port);
     let env_owned = tls_env(dir);
     let env: Vec<(&str, &Path)> = env_owned.iter().map(|(k, v)| (*k, v.as_path())).collect();
-    for _ in 0..MAX_POLLS {
-        let out = etcdctl(&["--endpoints", &server.url, "--no-sync", "ls", "/"], &env);
-        if out.status.success() {
-            return server;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("the HTTPS etcd never answered");
+    server.wait_ready_by(|_| {
+        etcdctl(&["--endpoints", &url, "--no-sync", "ls", "/"], &env)
+            .status
+            .success()
+    });
+    (server, url)
 }
 
 fn tls_env(dir: &Path) -> Vec<(&'static str, PathBuf)> {
@@ -180,10 +140,10 @@ fn client_certificates_reach_an_https_etcd() {
     make_pki(dir);
     let env_owned = tls_env(dir);
     let env: Vec<(&str, &Path)> = env_owned.iter().map(|(k, v)| (*k, v.as_path())).collect();
-    let server = start_tls_etcd(dir);
+    let (_server, url) = start_tls_etcd(dir);
 
     // Through the environment, with the member-list sync on.
-    let set = etcdctl(&["--endpoints", &server.url, "set", "/tls", "yes"], &env);
+    let set = etcdctl(&["--endpoints", &url, "set", "/tls", "yes"], &env);
     assert!(set.status.success(), "{set:?}");
     assert_eq!(String::from_utf8_lossy(&set.stdout), "yes\n");
 
@@ -193,7 +153,7 @@ fn client_certificates_reach_an_https_etcd() {
     let get = etcdctl(
         &[
             "--endpoints",
-            &server.url,
+            &url,
             "--ca-file",
             &ca,
             "--cert-file",
@@ -212,7 +172,7 @@ fn client_certificates_reach_an_https_etcd() {
     let anon = etcdctl(
         &[
             "--endpoints",
-            &server.url,
+            &url,
             "--no-sync",
             "--ca-file",
             &ca,
@@ -226,7 +186,7 @@ fn client_certificates_reach_an_https_etcd() {
     let untrusted = etcdctl(
         &[
             "--endpoints",
-            &server.url,
+            &url,
             "--no-sync",
             "--cert-file",
             &cert,

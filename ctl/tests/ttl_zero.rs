@@ -2,22 +2,10 @@
 //! and for `import` of a node whose `ttl` is 0: etcd itself takes `ttl=0` as "expire now", so
 //! sending it deleted the key a moment later.
 
-use std::process::{Command, Output};
 use std::time::Duration;
 
+use etcd_integration::ctl::Ctl;
 use etcd_integration::{get, EtcdProcess};
-
-fn etcdctl(server: &EtcdProcess, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_etcdctl"))
-        .env("NO_COLOR", "1")
-        .arg("--endpoints")
-        .arg(server.client_url())
-        .args(args)
-        .output()
-        .expect("run etcdctl");
-    assert!(out.status.success(), "etcdctl {args:?}: {out:?}");
-    out
-}
 
 /// The node at `key`, which must exist and have no TTL.
 fn assert_lasting(server: &EtcdProcess, key: &str) {
@@ -33,19 +21,20 @@ fn assert_lasting(server: &EtcdProcess, key: &str) {
 #[test]
 fn ttl_zero_never_expires() {
     let server = EtcdProcess::start();
-    etcdctl(&server, &["set", "--ttl", "0", "/set", "v"]);
-    etcdctl(&server, &["mk", "--ttl", "0", "/mk", "v"]);
-    etcdctl(
-        &server,
+    for args in [
+        &["set", "--ttl", "0", "/set", "v"][..],
+        &["mk", "--ttl", "0", "/mk", "v"],
         &["mk", "--in-order", "--ttl", "0", "/queue", "job"],
-    );
-    etcdctl(&server, &["mkdir", "--ttl", "0", "/mkdir"]);
-    etcdctl(&server, &["setdir", "--ttl", "0", "/setdir"]);
-    // Keys that had a TTL lose it, as with the Go etcdctl.
-    etcdctl(&server, &["set", "--ttl", "100", "/update", "v"]);
-    etcdctl(&server, &["update", "--ttl", "0", "/update", "w"]);
-    etcdctl(&server, &["mkdir", "--ttl", "100", "/updatedir"]);
-    etcdctl(&server, &["updatedir", "--ttl", "0", "/updatedir"]);
+        &["mkdir", "--ttl", "0", "/mkdir"],
+        &["setdir", "--ttl", "0", "/setdir"],
+        // Keys that had a TTL lose it, as with the Go etcdctl.
+        &["set", "--ttl", "100", "/update", "v"],
+        &["update", "--ttl", "0", "/update", "w"],
+        &["mkdir", "--ttl", "100", "/updatedir"],
+        &["updatedir", "--ttl", "0", "/updatedir"],
+    ] {
+        Ctl::on(&server).args(args).success();
+    }
 
     let dump = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(
@@ -55,7 +44,9 @@ fn ttl_zero_never_expires() {
             {"key":"/imported-dir","dir":true,"ttl":0}]}"#,
     )
     .unwrap();
-    etcdctl(&server, &["import", dump.path().to_str().unwrap()]);
+    Ctl::on(&server)
+        .args(["import", dump.path().to_str().unwrap()])
+        .success();
 
     // A key sent with ttl=0 is expired by the next tick of the leader; give it several.
     std::thread::sleep(Duration::from_millis(2500));

@@ -4,82 +4,14 @@
 //!
 //! Waits are bounded loops (a hang guard, not a timing assertion).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
-use etcd_integration::{get, request, tool_available, EtcdProcess, Options};
+use etcd_integration::ctl::{go_available, ours, Ctl, GO_ETCDCTL as GO};
+use etcd_integration::{get, request, watchers, EtcdProcess, Options};
 
-const GO: &str = "/usr/bin/etcdctl";
-/// How long a test waits for one expected line or file change before failing (hang guard).
-const HANG_GUARD: Duration = Duration::from_secs(60);
 /// Polls of a condition, 100 ms apart (hang guard).
 const MAX_POLLS: usize = 600;
-
-fn ours() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_etcdctl"))
-}
-
-/// A running etcdctl whose stdout and stderr lines arrive on channels; killed on drop.
-struct Running {
-    child: Child,
-    stdout: Receiver<String>,
-    stderr: Receiver<String>,
-}
-
-impl Running {
-    fn start(bin: &Path, endpoint: &str, args: &[&str]) -> Running {
-        let mut child = Command::new(bin)
-            .env("ETCDCTL_API", "2")
-            .env("NO_COLOR", "1")
-            .arg("--endpoints")
-            .arg(endpoint)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn etcdctl");
-        let stdout = lines(child.stdout.take().expect("stdout piped"));
-        let stderr = lines(child.stderr.take().expect("stderr piped"));
-        Running {
-            child,
-            stdout,
-            stderr,
-        }
-    }
-
-    fn next_line(&self) -> String {
-        self.stdout
-            .recv_timeout(HANG_GUARD)
-            .expect("etcdctl printed a line")
-    }
-
-    fn stderr_so_far(&self) -> String {
-        self.stderr.try_iter().collect::<Vec<_>>().join("\n")
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn lines(r: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(r).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
 
 fn set(server: &EtcdProcess, key: &str, value: &str) -> u64 {
     let r = request("PUT", &server.keys(key), Some(&format!("value={value}"))).expect("PUT");
@@ -89,19 +21,6 @@ fn set(server: &EtcdProcess, key: &str, value: &str) -> u64 {
 
 fn etcd_index(server: &EtcdProcess) -> u64 {
     get(&server.keys("/")).expect("GET /").etcd_index()
-}
-
-/// Waits until the server has at least one watcher registered.
-fn wait_for_watcher(server: &EtcdProcess) {
-    for _ in 0..MAX_POLLS {
-        if let Ok(r) = get(&server.url("/v2/stats/store")) {
-            if r.status == 200 && r.json()["watchers"].as_u64().unwrap_or(0) > 0 {
-                return;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("no watcher registered; log:\n{}", server.log());
 }
 
 /// Waits until `file` has `n` lines and returns them.
@@ -120,7 +39,7 @@ fn wait_for_lines(file: &Path, n: usize) -> Vec<String> {
 /// Runs `exec-watch` (ours or Go's) on a fresh server, makes three changes and returns the
 /// lines the command appended.
 fn exec_watch_lines(bin: &Path, dir: &Path, reference: bool) -> Vec<String> {
-    let server = start(reference).expect("server starts");
+    let server = EtcdProcess::start_ours_or_reference(reference).expect("server starts");
     set(&server, "/other", "x");
     let after = etcd_index(&server).to_string();
     let file = dir.join(format!(
@@ -131,10 +50,9 @@ fn exec_watch_lines(bin: &Path, dir: &Path, reference: bool) -> Vec<String> {
         "echo \"$ETCD_WATCH_ACTION $ETCD_WATCH_KEY $ETCD_WATCH_VALUE $ETCD_WATCH_MODIFIED_INDEX\" >> {}",
         file.display()
     );
-    let _w = Running::start(
-        bin,
-        &server.client_url(),
-        &[
+    let _w = Ctl::with_bin(bin)
+        .endpoints(&server.client_url())
+        .args([
             "exec-watch",
             "--recursive",
             "--after-index",
@@ -144,8 +62,8 @@ fn exec_watch_lines(bin: &Path, dir: &Path, reference: bool) -> Vec<String> {
             "sh",
             "-c",
             &script,
-        ],
-    );
+        ])
+        .spawn();
     set(&server, "/wk/a", "v9");
     set(&server, "/wk/b", "two%20words");
     request("DELETE", &server.keys("/wk/a"), None).expect("DELETE");
@@ -153,19 +71,6 @@ fn exec_watch_lines(bin: &Path, dir: &Path, reference: bool) -> Vec<String> {
     // The Go tool runs the commands concurrently, so their order may vary there.
     got.sort();
     got
-}
-
-/// A fresh server of ours, or the reference etcd 3.4 (`None`, with a note, when missing).
-fn start(reference: bool) -> Option<EtcdProcess> {
-    if reference {
-        let r = EtcdProcess::start_reference();
-        if r.is_none() {
-            eprintln!("note: reference etcd 3.4 not installed; this comparison is skipped");
-        }
-        r
-    } else {
-        Some(EtcdProcess::start())
-    }
 }
 
 #[test]
@@ -183,7 +88,7 @@ fn exec_watch_like_go(reference: bool) {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let mine = exec_watch_lines(ours(), dir.path(), reference);
+    let mine = exec_watch_lines(&ours(), dir.path(), reference);
     assert_eq!(mine.len(), 3, "{mine:?}");
     assert!(
         mine.iter().any(|l| l.starts_with("set /wk/a v9 ")),
@@ -197,7 +102,7 @@ fn exec_watch_like_go(reference: bool) {
         mine.iter().any(|l| l.starts_with("delete /wk/a  ")),
         "{mine:?}"
     );
-    if tool_available(Path::new(GO).exists(), "the Go etcdctl") {
+    if go_available() {
         assert_eq!(mine, exec_watch_lines(Path::new(GO), dir.path(), reference));
     }
 }
@@ -208,10 +113,9 @@ fn exec_watch_goes_on_after_a_failing_command() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("runs");
     let script = format!("echo $ETCD_WATCH_VALUE >> {}; exit 3", file.display());
-    let w = Running::start(
-        ours(),
-        &server.client_url(),
-        &[
+    let w = Ctl::with_bin(ours())
+        .endpoints(&server.client_url())
+        .args([
             "exec-watch",
             "--after-index",
             "1",
@@ -220,8 +124,8 @@ fn exec_watch_goes_on_after_a_failing_command() {
             "sh",
             "-c",
             &script,
-        ],
-    );
+        ])
+        .spawn();
     set(&server, "/k", "one");
     wait_for_lines(&file, 1);
     set(&server, "/k", "two");
@@ -240,20 +144,19 @@ fn watch_resumes_across_a_reference_etcd_restart() {
 }
 
 fn watch_resumes(reference: bool) {
-    let Some(mut server) = start(reference) else {
+    let Some(mut server) = EtcdProcess::start_ours_or_reference(reference) else {
         return;
     };
     set(&server, "/rk", "v0");
     let after = etcd_index(&server).to_string();
-    let w = Running::start(
-        ours(),
-        &server.client_url(),
-        &["watch", "--forever", "--after-index", &after, "/rk"],
-    );
+    let w = Ctl::with_bin(ours())
+        .endpoints(&server.client_url())
+        .args(["watch", "--forever", "--after-index", &after, "/rk"])
+        .spawn();
     set(&server, "/rk", "v1");
     assert_eq!(w.next_line(), "v1");
     server.restart();
-    wait_for_watcher(&server);
+    watchers::wait_for_at_least(&server, 1);
     set(&server, "/rk", "v2");
     set(&server, "/rk", "v3");
     assert_eq!(w.next_line(), "v2");
@@ -269,10 +172,9 @@ fn exec_watch_resumes_across_a_server_restart() {
     let file = dir.path().join("runs");
     let script = format!("echo $ETCD_WATCH_VALUE >> {}", file.display());
     let after = set(&server, "/ek", "v0").to_string();
-    let _w = Running::start(
-        ours(),
-        &server.client_url(),
-        &[
+    let _w = Ctl::with_bin(ours())
+        .endpoints(&server.client_url())
+        .args([
             "exec-watch",
             "--after-index",
             &after,
@@ -281,12 +183,12 @@ fn exec_watch_resumes_across_a_server_restart() {
             "sh",
             "-c",
             &script,
-        ],
-    );
+        ])
+        .spawn();
     set(&server, "/ek", "v1");
     wait_for_lines(&file, 1);
     server.restart();
-    wait_for_watcher(&server);
+    watchers::wait_for_at_least(&server, 1);
     set(&server, "/ek", "v2");
     assert_eq!(wait_for_lines(&file, 2), ["v1", "v2"]);
 }
@@ -303,7 +205,7 @@ fn watch_fails_when_the_index_left_the_history() {
 #[test]
 fn watch_fails_when_the_index_left_the_reference_etcd_history() {
     // etcd 3.4 keeps the last 1000 events.
-    if let Some(server) = start(true) {
+    if let Some(server) = EtcdProcess::start_ours_or_reference(true) {
         index_cleared(server, 1010);
     }
 }
@@ -315,11 +217,10 @@ fn index_cleared(server: EtcdProcess, fillers: usize) {
     for i in 0..fillers {
         set(&server, "/filler", &i.to_string());
     }
-    let out = Command::new(ours())
-        .args(["--endpoints", &server.client_url()])
+    let out = Ctl::ours()
+        .endpoints(&server.client_url())
         .args(["watch", "--forever", "--after-index", "1", "/h"])
-        .output()
-        .expect("run etcdctl");
+        .output();
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     assert!(out.stdout.is_empty(), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
@@ -332,8 +233,11 @@ fn index_cleared(server: EtcdProcess, fillers: usize) {
 #[test]
 fn recursive_watch_skips_directory_events() {
     let server = EtcdProcess::start();
-    let w = Running::start(ours(), &server.client_url(), &["watch", "-r", "/d"]);
-    wait_for_watcher(&server);
+    let w = Ctl::with_bin(ours())
+        .endpoints(&server.client_url())
+        .args(["watch", "-r", "/d"])
+        .spawn();
+    watchers::wait_for_at_least(&server, 1);
     let r = request("PUT", &server.keys("/d/sub"), Some("dir=true")).expect("mkdir");
     assert_eq!(r.status, 201, "{r:?}");
     set(&server, "/d/k", "v");
@@ -345,12 +249,11 @@ fn recursive_watch_skips_directory_events() {
 fn after_index_zero_waits_for_the_next_change() {
     let server = EtcdProcess::start();
     set(&server, "/z", "old");
-    let w = Running::start(
-        ours(),
-        &server.client_url(),
-        &["watch", "--after-index", "0", "/z"],
-    );
-    wait_for_watcher(&server);
+    let w = Ctl::with_bin(ours())
+        .endpoints(&server.client_url())
+        .args(["watch", "--after-index", "0", "/z"])
+        .spawn();
+    watchers::wait_for_at_least(&server, 1);
     set(&server, "/z", "new");
     assert_eq!(w.next_line(), "new");
 }
@@ -358,21 +261,20 @@ fn after_index_zero_waits_for_the_next_change() {
 #[test]
 fn watch_without_a_server_fails_at_once() {
     let dead = format!("http://127.0.0.1:{}", etcd_integration::free_port());
-    let out = Command::new(ours())
-        .args(["--endpoints", &dead, "--no-sync", "watch", "/k"])
-        .output()
-        .expect("run etcdctl");
+    let out = Ctl::ours()
+        .endpoints(&dead)
+        .args(["--no-sync", "watch", "/k"])
+        .output();
     assert_eq!(out.status.code(), Some(4));
 }
 
 #[test]
 fn cluster_health_forever_keeps_checking() {
     let server = EtcdProcess::start();
-    let h = Running::start(
-        ours(),
-        &server.client_url(),
-        &["cluster-health", "--forever"],
-    );
+    let h = Ctl::with_bin(ours())
+        .endpoints(&server.client_url())
+        .args(["cluster-health", "--forever"])
+        .spawn();
     assert!(h.next_line().starts_with("member "));
     assert_eq!(h.next_line(), "cluster is healthy");
     assert_eq!(h.next_line(), "");

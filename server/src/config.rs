@@ -240,6 +240,14 @@ impl TlsFiles {
     }
 }
 
+/// `http://h:0` → `http://h:<port>`; any other URL is returned as it is.
+fn with_port_for_zero(url: &str, port: u16) -> String {
+    match url.strip_suffix(":0") {
+        Some(base) => format!("{base}:{port}"),
+        None => url.to_string(),
+    }
+}
+
 /// `http://127.0.0.1:4001` → `127.0.0.1:4001`; a bare host:port stays.
 fn host_port(s: &str) -> String {
     let s = s.split(',').next().unwrap_or(s).trim();
@@ -352,6 +360,14 @@ impl Config {
             peer_tls,
         })
     }
+
+    /// Puts the bound ports into the advertised URLs that ask for port 0 (`-addr host:0`); an
+    /// advertised URL with a real port stays, as a proxy or NAT may stand in front of the
+    /// listener.
+    pub fn advertise_bound_ports(&mut self, client_port: u16, peer_port: u16) {
+        self.client_url = with_port_for_zero(&self.client_url, client_port);
+        self.peer_url = with_port_for_zero(&self.peer_url, peer_port);
+    }
 }
 
 #[cfg(test)]
@@ -361,6 +377,27 @@ mod tests {
     fn parse(args: &[&str]) -> Config {
         let argv = normalise_args(args.iter().map(|s| s.to_string()));
         Config::from_flags(Flags::try_parse_from(argv).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn port_zero_advertises_the_bound_port() {
+        let mut c = parse(&["etcd", "-addr", "127.0.0.1:0", "-peer-addr", "127.0.0.1:0"]);
+        assert_eq!(c.bind_addr, "127.0.0.1:0");
+        assert_eq!(c.peer_bind_addr, "127.0.0.1:0");
+        c.advertise_bound_ports(40001, 40002);
+        assert_eq!(c.client_url, "http://127.0.0.1:40001");
+        assert_eq!(c.peer_url, "http://127.0.0.1:40002");
+        // A real advertised port stays even when the listener took port 0.
+        let mut c = parse(&[
+            "etcd",
+            "-peer-addr",
+            "127.0.0.1:7010",
+            "-peer-bind-addr",
+            "127.0.0.1:0",
+        ]);
+        c.advertise_bound_ports(40001, 40002);
+        assert_eq!(c.peer_url, "http://127.0.0.1:7010");
+        assert_eq!(c.client_url, "http://127.0.0.1:4001");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::{BoundPorts, PORTS_FILE};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -22,7 +23,7 @@ pub const BACKUP_MARKER: &str = "backup";
 /// Runs the server until SIGINT or SIGTERM, or until the raft loop ends (this member was
 /// removed, storage failed, a panic); returns why the loop ended. Errors are start-up
 /// failures, worded for humans.
-pub fn run(cfg: Config) -> Result<raft::LoopExit, String> {
+pub fn run(mut cfg: Config) -> Result<raft::LoopExit, String> {
     // TLS files are checked before anything touches the data dir; with TLS asked for we never
     // fall back to plain HTTP.
     let client_tls =
@@ -63,6 +64,11 @@ pub fn run(cfg: Config) -> Result<raft::LoopExit, String> {
         .tcp_nodelay(true)
         .build()
         .map_err(|e| format!("cannot build the peer client: {e}"))?;
+
+    // Both ports are bound before the join and before raft starts: with `-addr host:0` the
+    // advertised URLs (sent to the cluster when joining, written into the member table when
+    // bootstrapping) must carry the ports the OS gave us.
+    let (client, peer) = runtime.block_on(listen(&mut cfg))?;
 
     // A data dir that already holds a member restarts it; -peers only matters for a new one.
     let (id, mode, joined) = match storage.member() {
@@ -148,12 +154,6 @@ pub fn run(cfg: Config) -> Result<raft::LoopExit, String> {
         transport,
     };
     let result = runtime.block_on(async move {
-        let client = TcpListener::bind(&cfg.bind_addr)
-            .await
-            .map_err(|e| format!("cannot listen for clients on {}: {e}", cfg.bind_addr))?;
-        let peer = TcpListener::bind(&cfg.peer_bind_addr)
-            .await
-            .map_err(|e| format!("cannot listen for peers on {}: {e}", cfg.peer_bind_addr))?;
         tracing::info!(
             name = %cfg.name,
             id = %format!("{id:016x}"),
@@ -207,6 +207,45 @@ pub fn run(cfg: Config) -> Result<raft::LoopExit, String> {
     let exit = raft_thread.join();
     drop(runtime);
     result.map(|()| exit)
+}
+
+/// Binds the client and peer ports, advertises the bound ports where `-addr`/`-peer-addr` asked
+/// for port 0, and writes both ports to `<data-dir>/ports.json` for whoever started us.
+async fn listen(cfg: &mut Config) -> Result<(TcpListener, TcpListener), String> {
+    let client = TcpListener::bind(&cfg.bind_addr)
+        .await
+        .map_err(|e| format!("cannot listen for clients on {}: {e}", cfg.bind_addr))?;
+    let peer = TcpListener::bind(&cfg.peer_bind_addr)
+        .await
+        .map_err(|e| format!("cannot listen for peers on {}: {e}", cfg.peer_bind_addr))?;
+    let port = |l: &TcpListener| {
+        l.local_addr()
+            .map(|a| a.port())
+            .map_err(|e| format!("cannot read a listening port: {e}"))
+    };
+    let (client_port, peer_port) = (port(&client)?, port(&peer)?);
+    cfg.advertise_bound_ports(client_port, peer_port);
+    write_ports(&cfg.data_dir, client_port, peer_port)?;
+    tracing::info!(
+        client_port,
+        peer_port,
+        client = %cfg.client_url,
+        peer = %cfg.peer_url,
+        "listening"
+    );
+    Ok((client, peer))
+}
+
+/// `<data-dir>/ports.json` ([`BoundPorts`]), written to a temporary file and renamed so a reader
+/// never sees half of it. Not fsynced: it describes this run only, and a restart rewrites it.
+fn write_ports(data_dir: &std::path::Path, client: u16, peer: u16) -> Result<(), String> {
+    let path = data_dir.join(PORTS_FILE);
+    let tmp = data_dir.join(format!("{PORTS_FILE}.tmp"));
+    let text = serde_json::to_string(&BoundPorts { client, peer })
+        .map_err(|e| format!("cannot encode the ports: {e}"))?;
+    std::fs::write(&tmp, text + "\n")
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 async fn wait_for_signal() {

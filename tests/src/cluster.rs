@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::proxy::{Faults, Proxy};
-use crate::{free_port, get, request, EtcdProcess, Options, Reply};
+use crate::{get, request, EtcdProcess, Options, Reply};
 
 /// How long the harness waits for a cluster to agree on something before failing the test.
 pub const AGREEMENT_DEADLINE: Duration = Duration::from_secs(60);
@@ -52,11 +52,11 @@ impl Cluster {
     pub fn add_member(&mut self) -> usize {
         let i = self.members.len();
         let name = format!("machine{}", i + 1);
-        let (client_port, peer_port) = (free_port(), free_port());
+        // The member picks its own ports (`:0`); a proxy in front of it starts first, as the
+        // member advertises the proxy's port, and forwards once the member has bound its own.
         let advertised = self.faults.as_ref().map(|faults| {
             let id = Arc::new(Mutex::new(String::new()));
-            let target: SocketAddr = format!("127.0.0.1:{peer_port}").parse().expect("addr");
-            let proxy = Proxy::start(target, id.clone(), faults.clone());
+            let proxy = Proxy::start(id.clone(), faults.clone());
             let port = proxy.port;
             self.proxies.push((proxy, id));
             port
@@ -70,9 +70,12 @@ impl Cluster {
             name: name.clone(),
             extra,
             data_dir: Some(self.dir.path().join(&name)),
-            ports: Some((client_port, peer_port)),
             advertised_peer_port: advertised,
+            ..Options::default()
         });
+        if let Some((proxy, _)) = self.proxies.get(i) {
+            proxy.set_target(SocketAddr::from(([127, 0, 0, 1], p.peer_port)));
+        }
         p.wait_ready();
         self.members.push(p);
         if let Some((_, id)) = self.proxies.get(i) {
@@ -153,6 +156,21 @@ impl Cluster {
             &self.members[i].keys(key),
             Some(&format!("value={value}")),
         )
+    }
+
+    /// `PUT /v2/keys<key>` with `value=<value>` on member `i`, which must be acknowledged
+    /// (fails the test with the reply otherwise).
+    pub fn put_acked(&self, i: usize, key: &str, value: &str) -> Reply {
+        let r = self
+            .put(i, key, value)
+            .unwrap_or_else(|e| panic!("PUT {key} on member {i}: {e}"));
+        assert!(
+            r.is_written(),
+            "PUT {key} on member {i}: {} {}",
+            r.status,
+            r.body
+        );
+        r
     }
 
     /// Waits until every running member has applied the same index (read locally through

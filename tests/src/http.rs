@@ -23,6 +23,11 @@ impl Reply {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Whether a write was acknowledged: 201 for a new node, 200 for a replaced one.
+    pub fn is_written(&self) -> bool {
+        self.status == 200 || self.status == 201
+    }
+
     /// The body parsed as JSON (panics with the body on failure: tests want to see it).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body)

@@ -5,12 +5,16 @@
 //! `X-Raft-From` header on kept-alive connections that each belong to one sender, so the proxy
 //! reads the first request's headers and knows, per connection, who talks to whom. Cutting a
 //! link drops its open connections and refuses new ones; healing lets them through again.
+//!
+//! A proxy starts before its member, whose port it must advertise, and learns where to forward
+//! once the member has bound its own port ([`Proxy::set_target`]); until then it drops what
+//! arrives, and raft's senders retry.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::Duration;
 
@@ -49,33 +53,46 @@ impl Faults {
     }
 }
 
-/// One member's proxy: listens on `port`, forwards to `target`.
+/// One member's proxy: listens on `port`, forwards to its target once set.
 pub struct Proxy {
     /// The port members reach the target through.
     pub port: u16,
+    target: Arc<OnceLock<SocketAddr>>,
     stop: Arc<AtomicBool>,
 }
 
 impl Proxy {
-    /// Starts a proxy in front of `target`, whose raft id (hex) becomes known later through
-    /// `target_id` (empty until set).
-    pub fn start(target: SocketAddr, target_id: Arc<Mutex<String>>, faults: Arc<Faults>) -> Proxy {
+    /// Starts a proxy whose target's address becomes known through [`Proxy::set_target`] and
+    /// whose target's raft id (hex) through `target_id` (empty until set).
+    pub fn start(target_id: Arc<Mutex<String>>, faults: Arc<Faults>) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().expect("proxy addr").port();
         let stop = Arc::new(AtomicBool::new(false));
-        let stopping = stop.clone();
+        let target = Arc::new(OnceLock::new());
+        let (stopping, forward_to) = (stop.clone(), target.clone());
         thread::spawn(move || {
             for conn in listener.incoming() {
                 if stopping.load(Ordering::Relaxed) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
+                // Not known yet: the connection closes and its sender tries again later.
+                let Some(target) = forward_to.get().copied() else {
+                    continue;
+                };
                 let faults = faults.clone();
                 let to = parse_id(&target_id.lock().unwrap());
                 thread::spawn(move || relay(conn, target, to, &faults));
             }
         });
-        Proxy { port, stop }
+        Proxy { port, target, stop }
+    }
+
+    /// Where to forward from now on: the port the member behind the proxy bound. Set once; a
+    /// restarted member listens on the same port.
+    pub fn set_target(&self, target: SocketAddr) {
+        let current = *self.target.get_or_init(|| target);
+        assert_eq!(current, target, "a proxy's target never moves");
     }
 }
 

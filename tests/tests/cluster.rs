@@ -5,19 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use etcd_integration::cluster::{Cluster, AGREEMENT_DEADLINE};
-use etcd_integration::{get, request, EtcdProcess, Options};
+use etcd_integration::cluster::Cluster;
+use etcd_integration::ctl::{stdout, Ctl};
+use etcd_integration::{ca_fixture, free_port, get, request, wait_until, EtcdProcess, Options};
 use serde_json::{json, Value};
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + AGREEMENT_DEADLINE;
-    while !ok() {
-        assert!(Instant::now() < deadline, "gave up waiting: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 fn value_on(p: &EtcdProcess, key: &str) -> Option<String> {
     get(&p.keys(key))
@@ -30,28 +23,25 @@ fn value_on(p: &EtcdProcess, key: &str) -> Option<String> {
 #[test]
 fn seed_clustering_walkthrough() {
     let dir = tempfile::tempdir().unwrap();
-    let ports: Vec<(u16, u16)> = (0..3)
-        .map(|_| (etcd_integration::free_port(), etcd_integration::free_port()))
-        .collect();
-    let start = |i: usize| {
+    let mut machines: Vec<EtcdProcess> = Vec::new();
+    for i in 0..3 {
         let mut extra = Vec::new();
-        if i > 0 {
-            extra = vec!["-peers".into(), format!("127.0.0.1:{}", ports[0].1)];
+        if let Some(first) = machines.first() {
+            extra = vec!["-peers".into(), format!("127.0.0.1:{}", first.peer_port)];
         }
-        EtcdProcess::start_unready(Options {
+        let mut m = EtcdProcess::start_unready(Options {
             name: format!("machine{}", i + 1),
             extra,
             data_dir: Some(dir.path().join(format!("machines/machine{}", i + 1))),
-            ports: Some(ports[i]),
-            advertised_peer_port: None,
-        })
-    };
-    let mut machines: Vec<EtcdProcess> = Vec::new();
-    for i in 0..3 {
-        let mut m = start(i);
+            ..Options::default()
+        });
         m.wait_ready();
         machines.push(m);
     }
+    let ports: Vec<(u16, u16)> = machines
+        .iter()
+        .map(|m| (m.client_port, m.peer_port))
+        .collect();
     let client = |i: usize| format!("http://127.0.0.1:{}", ports[i].0);
     let peer = |i: usize| format!("http://127.0.0.1:{}", ports[i].1);
 
@@ -97,7 +87,9 @@ fn seed_clustering_walkthrough() {
     for m in machines.iter_mut() {
         m.stop();
     }
-    let mut machines: Vec<EtcdProcess> = (0..3).map(start).collect();
+    for m in machines.iter_mut() {
+        m.restart_unready();
+    }
     for m in machines.iter_mut() {
         m.wait_ready();
     }
@@ -173,7 +165,7 @@ fn a_partitioned_minority_cannot_write_and_catches_up() {
     let others: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
     wait_until("the majority elects a new leader and writes", || {
         c.put(others[0], "/majority", "2")
-            .map(|r| r.status == 200 || r.status == 201)
+            .map(|r| r.is_written())
             .unwrap_or(false)
     });
     wait_until("the other majority member applies the write", || {
@@ -221,7 +213,7 @@ fn acknowledged_writes_survive_repeated_leader_crashes() {
                     let value = format!("{w}.{n}");
                     let url = format!("{}{key}", urls[n % urls.len()]);
                     if let Ok(r) = request("PUT", &url, Some(&format!("value={value}"))) {
-                        if r.status == 201 || r.status == 200 {
+                        if r.is_written() {
                             let index = r.json()["node"]["modifiedIndex"].as_u64().unwrap();
                             acked
                                 .lock()
@@ -363,22 +355,14 @@ fn even_and_larger_clusters_work() {
     );
 }
 
-fn fixture(name: &str) -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/ca")
-        .join(name)
-        .display()
-        .to_string()
-}
-
 /// Peer links over mutual TLS: the cluster works and advertises https; a machine whose
 /// certificate another CA signed cannot join.
 #[test]
 fn members_talk_over_mutual_tls_and_refuse_a_foreign_certificate() {
     let (cert, key, ca) = (
-        fixture("server.crt"),
-        fixture("server.key.insecure"),
-        fixture("ca.crt"),
+        ca_fixture("server.crt"),
+        ca_fixture("server.key.insecure"),
+        ca_fixture("ca.crt"),
     );
     let tls = [
         "-peer-cert-file",
@@ -404,7 +388,10 @@ fn members_talk_over_mutual_tls_and_refuse_a_foreign_certificate() {
         .body
         .starts_with("https://"));
 
-    let (foreign, foreign_key) = (fixture("foreign.crt"), fixture("foreign.key.insecure"));
+    let (foreign, foreign_key) = (
+        ca_fixture("foreign.crt"),
+        ca_fixture("foreign.key.insecure"),
+    );
     let mut intruder = EtcdProcess::start_unready(Options {
         name: "intruder".into(),
         extra: vec![
@@ -458,16 +445,9 @@ fn followers_serve_writes_quorum_reads_and_watches() {
 #[test]
 fn etcdctl_adds_a_member_that_then_starts_and_removes_it() {
     let c = Cluster::start(1, &[]);
-    let ctl = |args: &[&str]| {
-        let out = std::process::Command::new(etcd_integration::workspace_bin("etcdctl"))
-            .args(["--endpoints", &c.members[0].client_url()])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "etcdctl {args:?}: {out:?}");
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let (client_port, peer_port) = (etcd_integration::free_port(), etcd_integration::free_port());
+    let ctl = |args: &[&str]| stdout(&Ctl::on(&c.members[0]).args(args).success());
+    // Named before the member starts (`member add` takes its URL), so picked here.
+    let peer_port = free_port();
     let peer = format!("http://127.0.0.1:{peer_port}");
     let added = ctl(&["member", "add", "machine2", &peer]);
     assert!(added.contains("Added member named machine2"), "{added}");
@@ -479,7 +459,7 @@ fn etcdctl_adds_a_member_that_then_starts_and_removes_it() {
             "-peers".into(),
             format!("127.0.0.1:{}", c.members[0].peer_port),
         ],
-        ports: Some((client_port, peer_port)),
+        ports: Some((0, peer_port)),
         ..Options::default()
     });
     let list = ctl(&["member", "list"]);

@@ -1,33 +1,55 @@
 //! `-config FILE`: etcd 0.2's TOML file, overridden by `ETCD_*` variables, overridden by
 //! flags; a bad file stops the start naming its line.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use etcd_integration::{free_port, get, workspace_bin};
+use etcd_integration::{get, read_ports, workspace_bin};
 
 /// A server started by hand (the harness passes -name and the ports as flags, which would
 /// hide the file); killed on drop.
-struct Server(Child);
+struct Server {
+    child: Child,
+    log: PathBuf,
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
-fn spawn(args: &[&str], env: &[(&str, &str)]) -> Server {
+impl Server {
+    /// The client and peer ports it bound (the file asks for port 0), read from the data dir
+    /// the file names.
+    fn ports(&mut self, dir: &Path) -> (u16, u16) {
+        read_ports(&dir.join("data"), &mut self.child, &self.log).unwrap_or_else(|| {
+            panic!(
+                "etcd exited during start: {}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            )
+        })
+    }
+}
+
+/// Starts etcd with `args` and `env` (and no other `ETCD_*` variable), logging into `dir`.
+fn spawn(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut cmd = Command::new(workspace_bin("etcd"));
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ETCD_")) {
         cmd.env_remove(k);
     }
+    let log = dir.join("etcd.log");
+    let out = std::fs::File::create(&log).expect("log file");
     cmd.args(args)
         .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    Server(cmd.spawn().expect("start etcd"))
+        .stdout(out.try_clone().expect("clone log"))
+        .stderr(out);
+    Server {
+        child: cmd.spawn().expect("start etcd"),
+        log,
+    }
 }
 
 /// `GET /v2/stats/self` once the server on `port` is healthy.
@@ -54,11 +76,12 @@ fn allowed_origin(port: u16, origin: &str) -> Option<String> {
     r.header("Access-Control-Allow-Origin").map(String::from)
 }
 
-fn write_config(dir: &Path, client: u16, peer: u16, extra: &str) -> String {
+/// `dir/etcd.conf`, listening on ports the server picks (`:0`), with its data dir `dir/data`.
+fn write_config(dir: &Path, extra: &str) -> String {
     let path = dir.join("etcd.conf");
     let text = format!(
-        "name = \"from-file\"\ndata_dir = \"{}\"\naddr = \"127.0.0.1:{client}\"\n\
-         cors = [\"http://file.example\"]\n{extra}\n[peer]\naddr = \"127.0.0.1:{peer}\"\n",
+        "name = \"from-file\"\ndata_dir = \"{}\"\naddr = \"127.0.0.1:0\"\n\
+         cors = [\"http://file.example\"]\n{extra}\n[peer]\naddr = \"127.0.0.1:0\"\n",
         dir.join("data").display()
     );
     std::fs::write(&path, text).expect("write config");
@@ -68,9 +91,9 @@ fn write_config(dir: &Path, client: u16, peer: u16, extra: &str) -> String {
 #[test]
 fn the_file_configures_a_server_started_with_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
-    let (client, peer) = (free_port(), free_port());
-    let conf = write_config(dir.path(), client, peer, "snapshot_count = 3");
-    let _s = spawn(&["-config", &conf], &[]);
+    let conf = write_config(dir.path(), "snapshot_count = 3");
+    let mut s = spawn(dir.path(), &["-config", &conf], &[]);
+    let (client, peer) = s.ports(dir.path());
     assert_eq!(stats_self(client)["name"], "from-file");
     assert!(
         dir.path().join("data").join("log").exists(),
@@ -89,15 +112,16 @@ fn the_file_configures_a_server_started_with_nothing_else() {
 #[test]
 fn an_environment_variable_beats_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let (client, peer) = (free_port(), free_port());
-    let conf = write_config(dir.path(), client, peer, "");
-    let _s = spawn(
+    let conf = write_config(dir.path(), "");
+    let mut s = spawn(
+        dir.path(),
         &["-config", &conf],
         &[
             ("ETCD_NAME", "from-env"),
             ("ETCD_CORS", "http://env.example"),
         ],
     );
+    let (client, _) = s.ports(dir.path());
     assert_eq!(stats_self(client)["name"], "from-env");
     assert_eq!(allowed_origin(client, "http://file.example"), None);
     assert_eq!(
@@ -109,9 +133,9 @@ fn an_environment_variable_beats_the_file() {
 #[test]
 fn a_flag_beats_the_environment_and_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let (client, peer) = (free_port(), free_port());
-    let conf = write_config(dir.path(), client, peer, "");
-    let _s = spawn(
+    let conf = write_config(dir.path(), "");
+    let mut s = spawn(
+        dir.path(),
         &[
             "-config",
             &conf,
@@ -125,6 +149,7 @@ fn a_flag_beats_the_environment_and_the_file() {
             ("ETCD_CORS", "http://env.example"),
         ],
     );
+    let (client, _) = s.ports(dir.path());
     assert_eq!(stats_self(client)["name"], "from-flag");
     assert_eq!(allowed_origin(client, "http://env.example"), None);
     assert_eq!(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use etcd_integration::cluster::Cluster;
-use etcd_integration::{get, request, EtcdProcess, Options};
+use etcd_integration::{fixture, get, request, EtcdProcess, Options};
 use serde_json::Value;
 
 /// Levels of the deepest key the 8 KiB key limit allows: `/a` is two bytes a level.
@@ -189,12 +189,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
-}
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures")
-        .join(name)
 }
 
 /// Starts our binary on a copy of a fixture data dir.

@@ -4,6 +4,7 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
+use etcd_integration::watchers::{self, count as watchers};
 use etcd_integration::{get, http, request, EtcdProcess};
 use serde_json::Value;
 
@@ -11,20 +12,6 @@ fn put(s: &EtcdProcess, key_and_query: &str, form: &str) -> Value {
     request("PUT", &s.keys(key_and_query), Some(form))
         .unwrap()
         .json()
-}
-
-fn watchers(s: &EtcdProcess) -> u64 {
-    get(&s.url("/v2/stats/store")).unwrap().json()["watchers"]
-        .as_u64()
-        .unwrap()
-}
-
-fn wait_for_watchers(s: &EtcdProcess, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while watchers(s) != n {
-        assert!(Instant::now() < deadline, "watchers never reached {n}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -56,7 +43,7 @@ fn deleting_a_directory_wakes_watchers_inside_it() {
         .iter()
         .map(|k| http::open("GET", &format!("{}?wait=true", s.keys(k))).unwrap())
         .collect();
-    wait_for_watchers(&s, 3);
+    watchers::wait_for(&s, 3);
     request("DELETE", &format!("{}?recursive=true", s.keys("/d")), None).unwrap();
     for resp in opened {
         let ev: Value = serde_json::from_str(&resp.into_string().unwrap()).unwrap();
@@ -71,7 +58,7 @@ fn recursive_watch_skips_hidden_keys_but_a_direct_watch_fires() {
     let s = EtcdProcess::start();
     let root = http::open("GET", &format!("{}?wait=true&recursive=true", s.keys("/"))).unwrap();
     let hidden = http::open("GET", &format!("{}?wait=true", s.keys("/_x"))).unwrap();
-    wait_for_watchers(&s, 2);
+    watchers::wait_for(&s, 2);
     put(&s, "/_x", "value=secret");
     let ev: Value = serde_json::from_str(&hidden.into_string().unwrap()).unwrap();
     assert_eq!(ev["node"]["key"], "/_x");
@@ -88,7 +75,7 @@ fn stream_watch_sends_one_line_per_event_and_disconnect_frees_it() {
     let s = EtcdProcess::start();
     let resp = http::open("GET", &format!("{}?wait=true&stream=true", s.keys("/s"))).unwrap();
     assert_eq!(resp.header("transfer-encoding"), Some("chunked"));
-    wait_for_watchers(&s, 1);
+    watchers::wait_for(&s, 1);
     put(&s, "/s", "value=1");
     put(&s, "/s", "value=2");
     let mut reader = resp.into_reader();
@@ -168,7 +155,7 @@ fn refresh_moves_the_ttl_without_waking_watchers() {
     let s = EtcdProcess::start();
     put(&s, "/r", "value=v&ttl=5");
     let w = http::open("GET", &format!("{}?wait=true", s.keys("/r"))).unwrap();
-    wait_for_watchers(&s, 1);
+    watchers::wait_for(&s, 1);
     let v = put(&s, "/r?refresh=true&prevExist=true", "ttl=50");
     assert_eq!(v["action"], "update");
     assert_eq!(v["node"]["value"], "v");
@@ -229,10 +216,10 @@ fn other_endpoints() {
 fn an_idle_watch_is_freed_when_its_client_goes_away() {
     let s = EtcdProcess::start();
     let resp = http::open("GET", &format!("{}?wait=true", s.keys("/never"))).unwrap();
-    wait_for_watchers(&s, 1);
+    watchers::wait_for(&s, 1);
     drop(resp);
     // No event ever comes for /never: the server must notice the closed connection itself.
-    wait_for_watchers(&s, 0);
+    watchers::wait_for(&s, 0);
 }
 
 #[test]

@@ -1,32 +1,13 @@
 //! The Go `etcdctl` in v2 mode (Debian `etcd-client`, `ETCDCTL_API=2`) against our server.
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-use etcd_integration::{request, EtcdProcess};
-
-const GO_ETCDCTL: &str = "/usr/bin/etcdctl";
-
-fn available() -> bool {
-    etcd_integration::tool_available(
-        Path::new(GO_ETCDCTL).exists(),
-        "the Go etcdctl (apt-get install etcd-client)",
-    )
-}
+use etcd_integration::ctl::{go_available as available, stdout, Ctl};
+use etcd_integration::{request, watchers, EtcdProcess};
 
 fn ctl(s: &EtcdProcess, args: &[&str]) -> Output {
-    Command::new(GO_ETCDCTL)
-        .env("ETCDCTL_API", "2")
-        .arg("--endpoints")
-        .arg(s.client_url())
-        .args(args)
-        .output()
-        .expect("run etcdctl")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    Ctl::go().endpoints(&s.client_url()).args(args).output()
 }
 
 #[test]
@@ -88,19 +69,15 @@ fn go_etcdctl_watch_and_exec_watch() {
         return;
     }
     let s = EtcdProcess::start();
-    let watcher = Command::new(GO_ETCDCTL)
-        .env("ETCDCTL_API", "2")
-        .args(["--endpoints", &s.client_url(), "watch", "/wk"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let watcher = Ctl::go()
+        .endpoints(&s.client_url())
+        .args(["watch", "/wk"])
+        .spawn();
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("env.txt");
-    let mut exec = Command::new(GO_ETCDCTL)
-        .env("ETCDCTL_API", "2")
+    let exec = Ctl::go()
+        .endpoints(&s.client_url())
         .args([
-            "--endpoints",
-            &s.client_url(),
             "exec-watch",
             // The Go etcdctl reads `<key> -- <cmd>` only when a flag precedes them (without
             // one it expects `<cmd> <key>`), so pass one.
@@ -111,23 +88,14 @@ fn go_etcdctl_watch_and_exec_watch() {
             "-c",
             &format!("env | grep ETCD_WATCH >> {}", file.display()),
         ])
-        .spawn()
-        .unwrap();
+        .spawn();
     // Both watchers must be registered before the write they are waiting for.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while etcd_integration::get(&s.url("/v2/stats/store"))
-        .unwrap()
-        .json()["watchers"]
-        != 2
-    {
-        assert!(Instant::now() < deadline, "watchers never registered");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    watchers::wait_for(&s, 2);
     let set = request("PUT", &s.keys("/wk"), Some("value=v9")).unwrap();
     let index = set.etcd_index();
-    let out = watcher.wait_with_output().unwrap();
-    assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "v9\n");
+    let (status, lines) = watcher.finish();
+    assert!(status.success());
+    assert_eq!(lines, ["v9"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     let env = loop {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
@@ -137,8 +105,7 @@ fn go_etcdctl_watch_and_exec_watch() {
         assert!(Instant::now() < deadline, "exec-watch never ran: {text:?}");
         std::thread::sleep(Duration::from_millis(50));
     };
-    let _ = exec.kill();
-    let _ = exec.wait();
+    drop(exec);
     assert!(env.contains("ETCD_WATCH_ACTION=set"), "{env}");
     assert!(env.contains("ETCD_WATCH_KEY=/wk"), "{env}");
     assert!(env.contains("ETCD_WATCH_VALUE=v9"), "{env}");

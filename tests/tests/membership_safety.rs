@@ -7,33 +7,35 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use etcd_integration::cluster::{Cluster, AGREEMENT_DEADLINE};
-use etcd_integration::{free_port, get, request, request_json, EtcdProcess};
+use etcd_integration::cluster::Cluster;
+use etcd_integration::{free_port, get, request, wait_until, EtcdProcess};
 use serde_json::Value;
 
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + AGREEMENT_DEADLINE;
-    while !ok() {
-        assert!(Instant::now() < deadline, "gave up waiting: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// `method url` with a JSON body; the status and body (status 0 and the error when the
-/// request got no answer at all).
+/// `method url` with a JSON body, as the members API wants it; returns status and body.
 fn json_request(method: &str, url: &str, body: &str) -> (u16, String) {
-    match request_json(method, url, body) {
-        Ok(r) => (r.status, r.body),
-        Err(e) => (0, e),
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .build();
+    let res = agent
+        .request(method, url)
+        .set("Content-Type", "application/json")
+        .send_string(body);
+    match res {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => {
+            let status = r.status();
+            (status, r.into_string().unwrap_or_default())
+        }
+        Err(e) => (0, e.to_string()),
     }
 }
 
 /// A write through member `p` succeeded.
 fn writes(p: &EtcdProcess, key: &str) -> bool {
     request("PUT", &p.keys(key), Some("value=1"))
-        .map(|r| r.status == 200 || r.status == 201)
+        .map(|r| r.is_written())
         .unwrap_or(false)
 }
 

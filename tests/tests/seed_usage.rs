@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use etcd_integration::{curl_json, get, EtcdProcess};
+use etcd_integration::{curl_json, watchers, EtcdProcess};
 use serde_json::{json, Value};
 
 fn curl_background(url: &str) -> Child {
@@ -13,14 +13,6 @@ fn curl_background(url: &str) -> Child {
         .stdout(Stdio::piped())
         .spawn()
         .expect("curl is installed")
-}
-
-fn wait_watchers(s: &EtcdProcess, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while get(&s.url("/v2/stats/store")).unwrap().json()["watchers"] != n {
-        assert!(Instant::now() < deadline, "watch never registered");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn index(v: &Value) -> u64 {
@@ -79,7 +71,7 @@ fn seed_usage_section_in_order() {
     );
     // Waiting for a change.
     let mut watcher = curl_background(&format!("{}?wait=true", k("/foo")));
-    wait_watchers(&s, 1);
+    watchers::wait_for(&s, 1);
     let set = curl_json(&[&k("/foo"), "-XPUT", "-d", "value=bar"]);
     assert_eq!(set["node"]["modifiedIndex"], 7);
     let out = watcher.stdout.take().map(|mut o| {

@@ -242,15 +242,7 @@ fn a_machine_joins_through_a_flooded_peer_port() {
     let slow = SlowLoris::start(peer, SLOW_CONNECTIONS);
     // Joining needs new peer connections: to the flooded port and back.
     let joined = c.add_member();
-    let r = c
-        .put(joined, "/after-join", "v")
-        .expect("PUT on the new member");
-    assert!(
-        r.status == 200 || r.status == 201,
-        "{} {}",
-        r.status,
-        r.body
-    );
+    c.put_acked(joined, "/after-join", "v");
     c.wait_converged();
     wait_all_closed(idle, "idle peer", || c.members[0].log());
     drop(slow);

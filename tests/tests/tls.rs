@@ -3,14 +3,13 @@
 //! misconfiguration, and certificate rotation without a restart.
 //!
 //! Commands run from the workspace root so that the README's `./fixtures/ca/...` paths are
-//! used verbatim. The harness's `EtcdProcess` probes readiness over plain HTTP, so these tests
-//! start the binary themselves and probe over HTTPS.
+//! used verbatim; readiness is probed over HTTPS with curl.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use etcd_integration::{free_port, tool_available, workspace_bin};
+use etcd_integration::{tool_available, workspace_bin, EtcdProcess, Options};
 
 /// Upper bound for a server to start (or to exit on a bad flag); a hang is a failure.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -49,81 +48,42 @@ fn json(out: &Output) -> serde_json::Value {
     })
 }
 
-/// A running `etcd` of ours serving HTTPS; killed on drop.
-struct TlsEtcd {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-    _tmp: tempfile::TempDir,
-}
+/// A running `etcd` of ours serving HTTPS, started by the harness from the workspace root;
+/// killed on drop.
+struct TlsEtcd(EtcdProcess);
 
 impl TlsEtcd {
-    /// Starts `etcd -name machine0 -data-dir <tmp>/machine0 -addr .. -peer-addr .. <args>` from
-    /// the workspace root and waits until `/health` answers over HTTPS with `probe` (curl
-    /// arguments that get through the handshake).
+    /// Starts `etcd -f <args>` (name, data dir and ports from the harness) from the workspace
+    /// root and waits until `/health` answers over HTTPS with `probe` (curl arguments that get
+    /// through the handshake).
     fn start(args: &[&str], probe: &[&str]) -> TlsEtcd {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let log = tmp.path().join("etcd.log");
-        let out = std::fs::File::create(&log).expect("log file");
-        let child = Command::new(workspace_bin("etcd"))
-            .current_dir(root())
-            .args(["-f", "-name", "machine0", "-data-dir"])
-            .arg(tmp.path().join("machine0"))
-            .args(["-addr", &format!("127.0.0.1:{port}")])
-            .args(["-peer-addr", &format!("127.0.0.1:{}", free_port())])
-            .args(args)
-            .env_remove("ETCD_NAME")
-            .env_remove("ETCD_DATA_DIR")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("clone log"))
-            .stderr(out)
-            .spawn()
-            .expect("spawn etcd");
-        let mut p = TlsEtcd {
-            child,
-            port,
-            log,
-            _tmp: tmp,
-        };
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(status)) = p.child.try_wait() {
-                panic!("etcd exited during start ({status}): {}", p.log());
-            }
+        let mut extra = vec!["-f".to_string()];
+        extra.extend(args.iter().map(|a| a.to_string()));
+        let mut p = EtcdProcess::start_unready(Options {
+            extra,
+            current_dir: Some(root()),
+            ..Options::default()
+        });
+        p.wait_ready_by(|p| {
+            let url = format!("https://127.0.0.1:{}/health", p.client_port);
             let mut a: Vec<&str> = probe.to_vec();
-            let url = p.url("/health");
             a.push(&url);
             let out = curl(&a);
-            if out.status.success() && String::from_utf8_lossy(&out.stdout).contains("true") {
-                return p;
-            }
-            assert!(
-                started.elapsed() < DEADLINE,
-                "etcd did not become healthy over HTTPS: {}",
-                p.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("true")
+        });
+        TlsEtcd(p)
     }
 
     fn url(&self, path: &str) -> String {
-        format!("https://127.0.0.1:{}{path}", self.port)
+        format!("https://127.0.0.1:{}{path}", self.0.client_port)
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.0.log()
     }
 
     fn running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-}
-
-impl Drop for TlsEtcd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        !self.0.has_exited()
     }
 }
 
@@ -175,7 +135,10 @@ fn seed_https_walkthrough() {
     assert!(!out.status.success(), "foreign CA trusted our server");
 
     // Plain HTTP on the HTTPS port never gets an answer from the store.
-    let out = curl(&[&format!("http://127.0.0.1:{}/v2/keys/foo", etcd.port)]);
+    let out = curl(&[&format!(
+        "http://127.0.0.1:{}/v2/keys/foo",
+        etcd.0.client_port
+    )]);
     assert!(
         !String::from_utf8_lossy(&out.stdout).contains("\"bar\""),
         "plain HTTP was served: {out:?}"
@@ -257,8 +220,7 @@ fn run_to_exit(args: &[&str]) -> (std::process::ExitStatus, String) {
         .current_dir(root())
         .args(["-name", "machine0", "-data-dir"])
         .arg(tmp.path().join("machine0"))
-        .args(["-addr", &format!("127.0.0.1:{}", free_port())])
-        .args(["-peer-addr", &format!("127.0.0.1:{}", free_port())])
+        .args(["-addr", "127.0.0.1:0", "-peer-addr", "127.0.0.1:0"])
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -445,7 +407,7 @@ fn certificate_rotation_without_restart() {
     // SIGHUP forces a re-read; it must not stop the server.
     // SAFETY: kill(2) on the pid of a child we own, with a valid signal.
     unsafe {
-        libc::kill(etcd.child.id() as i32, libc::SIGHUP);
+        libc::kill(etcd.0.pid().expect("running") as i32, libc::SIGHUP);
     }
     let out = curl(&[
         "--cacert",

@@ -16,7 +16,7 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 fn put(p: &EtcdProcess, key: &str, value: &str) -> u64 {
     let r = request("PUT", &p.keys(key), Some(&format!("value={value}"))).unwrap();
-    assert!(r.status == 200 || r.status == 201, "PUT {key}: {}", r.body);
+    assert!(r.is_written(), "PUT {key}: {}", r.body);
     r.json()["node"]["modifiedIndex"].as_u64().unwrap()
 }
 

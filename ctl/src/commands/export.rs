@@ -322,6 +322,7 @@ fn describe(f: &Failure) -> String {
         Failure::Etcd { body, .. } => body.to_string(),
         Failure::Connection(e) => e.join("; "),
         Failure::Server(m) | Failure::BadArgs(m) | Failure::Plain(m) => m.clone(),
+        Failure::Reported => "failed".into(),
         Failure::Unhealthy => "unhealthy".into(),
     }
 }

@@ -70,7 +70,7 @@ pub fn run(cmd: &MemberCmd, client: &Client) -> Result<(), Failure> {
                     "Failed to get leader:  {}",
                     server_message(r.status, &r.body)
                 );
-                return Err(Failure::Plain(String::new()));
+                return Err(Failure::Reported);
             }
             let leader: Member = serde_json::from_str(&r.body)
                 .map_err(|e| Failure::Plain(format!("unexpected leader: {e}")))?;

@@ -125,11 +125,9 @@ async fn try_join(
         .map_err(|e| {
             // A certificate the peer refuses (or that we refuse) will not get better by
             // retrying: say so at once.
-            let detail = format!("{e:?}");
-            if is_certificate_problem(&detail) {
-                Attempt::Refused(format!("TLS handshake failed: {detail}"))
-            } else {
-                Attempt::Failed(e.to_string())
+            match certificate_problem(&e) {
+                Some(tls) => Attempt::Refused(format!("TLS handshake failed: {tls}")),
+                None => Attempt::Failed(e.to_string()),
             }
         })?;
     let status = resp.status();
@@ -166,17 +164,45 @@ async fn try_join(
     })
 }
 
-/// Whether a connection error says a certificate was refused (rustls' alert and error names).
-fn is_certificate_problem(detail: &str) -> bool {
-    [
-        "BadCertificate",
-        "UnknownCA",
-        "CertificateRequired",
-        "InvalidCertificate",
-        "UnknownIssuer",
-    ]
-    .iter()
-    .any(|needle| detail.contains(needle))
+/// The rustls error in `err`'s source chain when it says a certificate was refused, by us or
+/// by the peer. rustls errors reach us inside the `io::Error` a TLS stream reports, whose own
+/// `source()` skips the error it wraps, so each `io::Error` is opened too.
+fn certificate_problem<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::Error> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
+            e.downcast_ref::<std::io::Error>()?
+                .get_ref()?
+                .downcast_ref::<rustls::Error>()
+        });
+        if let Some(tls) = tls.filter(|t| refuses_a_certificate(t)) {
+            return Some(tls);
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// Whether a TLS error is about a certificate: ours refused by the peer (an alert), or the
+/// peer's refused by us.
+fn refuses_a_certificate(e: &rustls::Error) -> bool {
+    use rustls::AlertDescription as Alert;
+    match e {
+        rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => true,
+        rustls::Error::AlertReceived(alert) => matches!(
+            alert,
+            Alert::BadCertificate
+                | Alert::UnsupportedCertificate
+                | Alert::CertificateRevoked
+                | Alert::CertificateExpired
+                | Alert::CertificateUnknown
+                | Alert::UnknownCA
+                | Alert::CertificateRequired
+        ),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -190,10 +216,46 @@ mod tests {
         assert_eq!(peer_url("http://h:1/", true), "http://h:1");
     }
 
+    /// An error that wraps another, as reqwest's and hyper's errors do.
+    #[derive(Debug)]
+    struct Wrapped(Box<dyn std::error::Error + Send + Sync>);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("request failed")
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&*self.0)
+        }
+    }
+
+    fn through_a_tls_stream(e: rustls::Error) -> Wrapped {
+        Wrapped(Box::new(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            e,
+        )))
+    }
+
     #[test]
-    fn certificate_refusals_are_told_apart() {
-        assert!(is_certificate_problem("AlertReceived(UnknownCA)"));
-        assert!(is_certificate_problem("InvalidCertificate(UnknownIssuer)"));
-        assert!(!is_certificate_problem("ConnectionRefused"));
+    fn certificate_refusals_are_found_in_the_source_chain() {
+        let refused = through_a_tls_stream(rustls::Error::AlertReceived(
+            rustls::AlertDescription::UnknownCA,
+        ));
+        assert!(certificate_problem(&refused).is_some());
+        let untrusted = through_a_tls_stream(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ));
+        assert!(certificate_problem(&Wrapped(Box::new(untrusted))).is_some());
+        let other_tls = through_a_tls_stream(rustls::Error::AlertReceived(
+            rustls::AlertDescription::HandshakeFailure,
+        ));
+        assert!(certificate_problem(&other_tls).is_none());
+        let refused_connection = Wrapped(Box::new(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
+        assert!(certificate_problem(&refused_connection).is_none());
     }
 }

@@ -2,45 +2,31 @@
 //! spread over every member (fsync on), and the time from a leader's `kill -9` to the next
 //! acknowledged write.
 //!
-//! `cargo build --release --bins && ./target/release/cluster-bench --clients 64 --requests 10000 --kills 10`
+//! `./build && cargo run --release -p etcd-bench-tools --bin cluster-bench -- --clients 64
+//! --requests 10000 --kills 10`
 
 use std::time::{Duration, Instant};
 
+use clap::Parser;
+use etcd_bench_tools::load::{median, write_load};
 use etcd_integration::cluster::Cluster;
-use etcd_integration::load::{median, write_load};
 use etcd_integration::{get, EtcdProcess};
 
+/// Our etcd against etcd 3.4 as clusters: writes spread over every member, then leader kills.
+#[derive(Debug, Parser)]
 struct Args {
+    /// Concurrent clients, spread over the members.
+    #[arg(long, default_value_t = 64)]
     clients: usize,
+    /// Writes, shared by the clients (0 skips the write load).
+    #[arg(long, default_value_t = 10_000)]
     requests: usize,
+    /// Leader kills; the table shows the median time to the next acknowledged write.
+    #[arg(long, default_value_t = 10)]
     kills: usize,
+    /// Members per cluster.
+    #[arg(long, default_value_t = 3)]
     members: usize,
-}
-
-fn parse_args() -> Args {
-    let mut a = Args {
-        clients: 64,
-        requests: 10_000,
-        kills: 10,
-        members: 3,
-    };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    for pair in argv.chunks(2) {
-        let v = pair.get(1).and_then(|v| v.parse().ok());
-        match (pair[0].as_str(), v) {
-            ("--clients", Some(v)) => a.clients = v,
-            ("--requests", Some(v)) => a.requests = v,
-            ("--kills", Some(v)) => a.kills = v,
-            ("--members", Some(v)) => a.members = v,
-            _ => {
-                eprintln!(
-                    "usage: cluster-bench [--clients N] [--requests N] [--kills N] [--members N]"
-                );
-                std::process::exit(1);
-            }
-        }
-    }
-    a
 }
 
 /// Writes/s, p50 and p99 in ms, with clients spread over every member.
@@ -110,7 +96,7 @@ fn failover_ms(members: &mut [EtcdProcess], kills: usize) -> Vec<f64> {
 }
 
 fn main() {
-    let args = parse_args();
+    let args = Args::parse();
     let mut ours = Cluster::start(args.members, &[]);
     let (ow, o50, o99) = if args.requests > 0 {
         load(&ours.members, args.clients, args.requests)
