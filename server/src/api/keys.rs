@@ -1,4 +1,4 @@
-//! `/v2/keys`: turns a request into a store read, a watch, or a replicated [`Command`].
+//! `/v2/keys`: turns a request into a store read, a watch, or a replicated [`KeyCommand`].
 
 use std::sync::atomic::Ordering;
 

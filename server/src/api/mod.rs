@@ -1,5 +1,5 @@
 //! The client HTTP API. A warp filter only extracts (method, path, query, headers, a bounded
-//! body); [`dispatch`] routes by path string, because etcd keys may contain empty segments,
+//! body); `dispatch` routes by path string, because etcd keys may contain empty segments,
 //! dots and escapes that a segment router would reject or redirect.
 
 pub mod admin;

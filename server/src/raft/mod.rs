@@ -145,7 +145,7 @@ pub struct RaftStatus {
     pub receive_rate_milli: AtomicU64,
     /// Whether this member is the leader.
     pub is_leader: std::sync::atomic::AtomicBool,
-    /// Whether the store has caught up and may answer reads (see [`serving`]): set once by
+    /// Whether the store has caught up and may answer reads (see the `serving` module): set once by
     /// the raft loop, never cleared; handlers wait on it through [`RaftHandle::wait_serving`].
     pub serving: tokio::sync::watch::Sender<bool>,
 }

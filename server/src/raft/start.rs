@@ -41,7 +41,7 @@ pub enum StartError {
 }
 
 /// Recovers the state machine from storage and starts the raft thread, which takes its
-/// requests from `inbox` (whose mailbox the network already holds). See [`prepare`].
+/// requests from `inbox` (whose mailbox the network already holds). See `prepare`.
 pub fn start<S: LogStore>(
     cfg: RaftConfig,
     storage: S,
