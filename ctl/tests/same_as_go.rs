@@ -587,3 +587,26 @@ fn auth_commands_match_against_the_reference_etcd() {
         );
     }
 }
+
+/// The Go etcdctl's user, role and auth commands against our server answer as they do against
+/// etcd 3.4: our /v2/auth serves what the Go client expects.
+#[test]
+fn the_go_etcdctl_auth_commands_work_against_our_server() {
+    if !go_available() {
+        return;
+    }
+    let Some(reference) = EtcdProcess::start_reference() else {
+        return;
+    };
+    let server = EtcdProcess::start();
+    for args in AUTH_SCRIPT {
+        let on_ours = run_on(Path::new(GO), &server.client_url(), args, None);
+        let on_reference = run_on(Path::new(GO), &reference.client_url(), args, None);
+        assert_same(args, &on_ours, &on_reference);
+        assert_eq!(
+            String::from_utf8_lossy(&on_ours.stderr),
+            String::from_utf8_lossy(&on_reference.stderr),
+            "Go etcdctl {args:?}: stderr"
+        );
+    }
+}

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::AuthCommand;
 use crate::store::KeyPath;
 use crate::time::Timestamp;
 
@@ -24,6 +25,8 @@ pub enum Command {
     Key(KeyCommand),
     /// A change to the cluster's member table.
     Cluster(ClusterCommand),
+    /// A change to users, roles or the auth switch (passwords hashed already).
+    Auth(AuthCommand),
 }
 
 /// A change to the key space: what [`crate::store::Store::apply`] applies.
@@ -114,6 +117,7 @@ impl Command {
         match self {
             Command::Key(k) => serde_json::to_writer(&mut out, k),
             Command::Cluster(c) => serde_json::to_writer(&mut out, c),
+            Command::Auth(a) => serde_json::to_writer(&mut out, a),
         }
         .expect("a Command always serialises");
         out
@@ -129,6 +133,7 @@ impl Command {
                     .or_else(|key_err| {
                         serde_json::from_slice(rest)
                             .map(Command::Cluster)
+                            .or_else(|_| serde_json::from_slice(rest).map(Command::Auth))
                             .map_err(|_| DecodeError(key_err.to_string()))
                     })
             }
@@ -141,7 +146,7 @@ impl Command {
     pub fn key(&self) -> Option<&str> {
         match self {
             Command::Key(k) => k.key(),
-            Command::Cluster(_) => None,
+            Command::Cluster(_) | Command::Auth(_) => None,
         }
     }
 }

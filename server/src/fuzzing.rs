@@ -68,17 +68,18 @@ pub fn snapshot(data: &[u8]) {
     if data.first() == Some(&b'{') && data.len() > 4096 {
         return;
     }
-    if let Ok((store, members)) = crate::state::restore_snapshot(data, 100) {
+    if let Ok(restored) = crate::state::restore_snapshot(data, 100) {
         let state = crate::state::StoreState {
-            store,
-            members,
+            store: restored.store,
+            members: restored.members,
             hub: Default::default(),
+            auth: restored.auth,
         };
         let saved = state.snapshot();
-        let (again, again_members) =
-            crate::state::restore_snapshot(&saved, 100).expect("a saved snapshot restores");
-        assert!(again.save() == state.store.save(), "store round trip");
-        assert_eq!(again_members, state.members);
+        let again = crate::state::restore_snapshot(&saved, 100).expect("a saved snapshot restores");
+        assert!(again.store.save() == state.store.save(), "store round trip");
+        assert_eq!(again.members, state.members);
+        assert_eq!(again.auth, state.auth);
     }
 }
 
@@ -130,6 +131,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         store: crate::store::Store::new(100),
         members: Default::default(),
         hub: Default::default(),
+        auth: Default::default(),
     };
     for c in &commands {
         let _ = state.apply_command(c);

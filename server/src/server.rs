@@ -152,6 +152,7 @@ pub fn run(mut cfg: Config) -> Result<raft::LoopExit, String> {
         }),
         counters: Arc::new(ApiCounters::default()),
         transport,
+        verifier: Arc::default(),
     };
     let result = runtime.block_on(async move {
         tracing::info!(

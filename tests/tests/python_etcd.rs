@@ -106,3 +106,72 @@ fn python_etcd_client_works_against_our_server() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines, expected, "stderr:\n{stderr}");
 }
+
+/// python-etcd with `username`/`password` once auth is on (it sends HTTP Basic credentials):
+/// a user with a role reads and writes its keys, is refused others, and a client without
+/// credentials is refused once the guest role lost its permissions.
+const AUTH_SCRIPT: &str = r#"
+import sys, json, urllib.request, base64, etcd
+port = int(sys.argv[1])
+base = 'http://127.0.0.1:%d' % port
+def put(path, body, creds=None):
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method='PUT')
+    req.add_header('Content-Type', 'application/json')
+    if creds:
+        req.add_header('Authorization', 'Basic ' + base64.b64encode(creds.encode()).decode())
+    urllib.request.urlopen(req).read()
+put('/v2/auth/users/root', {'user': 'root', 'password': 'rootpw'})
+put('/v2/auth/roles/app', {'role': 'app', 'permissions': {'kv': {'read': ['/app/*'], 'write': ['/app/*']}}})
+put('/v2/auth/users/py', {'user': 'py', 'password': 'pypw', 'roles': ['app']})
+put('/v2/auth/enable', {})
+put('/v2/auth/roles/guest', {'role': 'guest', 'revoke': {'kv': {'read': ['/*'], 'write': ['/*']}}}, 'root:rootpw')
+c = etcd.Client(host='127.0.0.1', port=port, username='py', password='pypw')
+c.write('/app/x', 'v1')
+print('read', c.read('/app/x').value)
+try:
+    c.write('/other', 'no')
+    print('write-outside allowed')
+except etcd.EtcdException as e:
+    print('write-outside refused')
+anon = etcd.Client(host='127.0.0.1', port=port)
+try:
+    anon.read('/app/x')
+    print('anonymous allowed')
+except etcd.EtcdException as e:
+    print('anonymous refused')
+wrong = etcd.Client(host='127.0.0.1', port=port, username='py', password='nope')
+try:
+    wrong.read('/app/x')
+    print('wrong password allowed')
+except etcd.EtcdException as e:
+    print('wrong password refused')
+"#;
+
+#[test]
+fn python_etcd_with_username_and_password() {
+    if !python_etcd_available() {
+        return;
+    }
+    let s = EtcdProcess::start();
+    let out = Command::new("python3")
+        .args(["-c", AUTH_SCRIPT, &s.client_port.to_string()])
+        .output()
+        .expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "python-etcd script failed:\n{stdout}\n{stderr}"
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "read v1",
+            "write-outside refused",
+            "anonymous refused",
+            "wrong password refused"
+        ],
+        "stderr:\n{stderr}"
+    );
+}

@@ -25,6 +25,7 @@ pub async fn handle(
     raw_key: &str,
     query: &str,
     form_body: Option<&str>,
+    caller: Option<super::auth::Caller>,
 ) -> Response {
     if method == Method::OPTIONS {
         return reply::with_body(200, "text/plain; charset=utf-8", String::new());
@@ -37,6 +38,26 @@ pub async fn handle(
         Ok(v) => v,
         Err(e) => return reply::error(&e),
     };
+    if let Some(c) = &caller {
+        // etcd matches the path as sent: `/v2/keys/dir/` (with its slash) is what a `/dir/*`
+        // pattern names. Here the cleaned key, so no `..` or `//` slips past a pattern.
+        let target = if raw_key.ends_with('/') && key.as_str() != "/" {
+            format!("{}/", key.as_str())
+        } else {
+            key.as_str().to_string()
+        };
+        if !st
+            .raft
+            .state
+            .may(c.name(), &target, !is_get, params.recursive)
+        {
+            return reply::error(&EtcdError::new(
+                ErrorCode::Unauthorized,
+                "Insufficient credentials",
+                0,
+            ));
+        }
+    }
     // Local reads and watches answer from this member's store: not before it caught up. A
     // quorum read waits for the cluster's commit index anyway.
     if is_get && (params.wait || !params.quorum) {
@@ -48,7 +69,7 @@ pub async fn handle(
         if params.wait {
             watch::handle(&st, &key, &params).await
         } else {
-            get(&st, &key, &params).await
+            get(&st, &key, &params, caller.as_ref()).await
         }
     } else {
         let now = Timestamp::now();
@@ -155,7 +176,12 @@ fn delete_command(key: KeyPath, p: &KeyParams, now: Timestamp) -> KeyCommand {
     }
 }
 
-async fn get(st: &AppState, key: &KeyPath, p: &KeyParams) -> Response {
+async fn get(
+    st: &AppState,
+    key: &KeyPath,
+    p: &KeyParams,
+    caller: Option<&super::auth::Caller>,
+) -> Response {
     if p.quorum {
         if let Err(e) = st.raft.read_index().await {
             return reply::error(&e);
@@ -164,7 +190,12 @@ async fn get(st: &AppState, key: &KeyPath, p: &KeyParams) -> Response {
     // The answer is copied out (values shared, nothing rendered) and rendered here, outside
     // the state lock the raft loop needs to apply writes.
     match st.raft.state.get(key, p.recursive, Timestamp::now()) {
-        Ok(view) => {
+        Ok(mut view) => {
+            // A listing never shows what the caller may not read.
+            if let Some(c) = caller.filter(|c| !st.raft.state.is_root(c.name())) {
+                let auth = st.raft.state.auth();
+                view.retain_children(|child| auth.may(c.name(), child, false, false));
+            }
             st.counters.gets_success.fetch_add(1, Ordering::Relaxed);
             let index = view.index();
             let body = if view.len() > RENDER_ELSEWHERE_NODES {

@@ -3,6 +3,7 @@
 //! dots and escapes that a segment router would reject or redirect.
 
 pub mod admin;
+pub mod auth;
 pub mod body;
 pub mod keys;
 pub mod membership;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub counters: Arc<ApiCounters>,
     /// The peer transport (its follower statistics, the cluster id).
     pub transport: Arc<Transport>,
+    /// Credentials verified so far (see [`crate::auth::credentials`]).
+    pub verifier: Arc<crate::auth::credentials::Verifier>,
 }
 
 /// The whole client API as one filter.
@@ -218,6 +221,13 @@ async fn dispatch(
     headers: &HeaderMap,
     body: Bytes,
 ) -> Response {
+    // `None` while auth is off: nothing is checked, as in etcd.
+    let caller = auth::identify(&st, headers).await;
+    if let Some(rest) = path.strip_prefix("/v2/auth") {
+        if rest.is_empty() || rest.starts_with('/') {
+            return auth::handle(&st, &method, rest, caller.as_ref(), &body).await;
+        }
+    }
     if let Some(rest) = path.strip_prefix("/v2/keys") {
         if rest.is_empty() || rest.starts_with('/') {
             // Go parses a form body only for PUT and POST, and only urlencoded ones.
@@ -236,7 +246,7 @@ async fn dispatch(
             } else {
                 None
             };
-            return keys::handle(st, method, rest, query, form_body.as_deref()).await;
+            return keys::handle(st, method, rest, query, form_body.as_deref(), caller).await;
         }
     }
     if method == Method::OPTIONS {
@@ -244,6 +254,14 @@ async fn dispatch(
     }
     if let Some(rest) = path.strip_prefix("/v2/members") {
         if rest.is_empty() || rest.starts_with('/') {
+            // Anyone may list the members; changing them takes the root role (etcd's
+            // hasWriteRootAccess).
+            let reads = method == Method::GET || method == Method::HEAD;
+            if let Some(c) = caller.as_ref().filter(|_| !reads) {
+                if !st.raft.state.is_root(c.name()) {
+                    return auth::insufficient();
+                }
+            }
             let ct = headers.get("content-type").and_then(|v| v.to_str().ok());
             return admin::members(&st, &method, rest, ct, &body).await;
         }

@@ -68,6 +68,16 @@ impl AuthError {
     }
 }
 
+impl From<common::EtcdError> for AuthError {
+    /// A cluster failure (no leader, a timeout, stopping) on the way to applying a change.
+    fn from(e: common::EtcdError) -> AuthError {
+        AuthError::plain(
+            e.code.http_status(),
+            &format!("{}: {}", e.code.message(), e.cause),
+        )
+    }
+}
+
 /// One replicated change to users, roles or the switch. Passwords arrive hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AuthCommand {

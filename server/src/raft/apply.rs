@@ -57,10 +57,17 @@ impl<S: LogStore> RaftLoop<S> {
                                 continue;
                             }
                         };
+                        if let Command::Auth(a) = &cmd {
+                            let res = st.apply_auth(a);
+                            if let Some(id) = caller {
+                                answers.push((id, Answer::Auth(res)));
+                            }
+                            continue;
+                        }
                         let res = st.apply_command(&cmd);
                         match cmd {
                             Command::Key(KeyCommand::Expire { .. }) => self.expire_in_flight = None,
-                            Command::Key(_) => {}
+                            Command::Key(_) | Command::Auth(_) => {}
                             Command::Cluster(_) => members_changed = true,
                         }
                         if let Some(id) = caller {
@@ -181,13 +188,14 @@ impl<S: LogStore> RaftLoop<S> {
         // Read it before the log is replaced: an unreadable snapshot stops this member with
         // its log intact (the leader sends it again after a restart), never half-installed.
         let data = self.node.store().received_snapshot_data(&snap)?;
-        let (store, members) = restore_snapshot(&data, self.cfg.history_size)
+        let restored = restore_snapshot(&data, self.cfg.history_size)
             .map_err(|e| StorageFailure::Corrupt(format!("snapshot from leader: {e}")))?;
         self.node.mut_store().install_snapshot(&snap)?;
         {
             let mut st = self.state.write();
-            st.store = store;
-            st.members = members;
+            st.store = restored.store;
+            st.members = restored.members;
+            st.auth = restored.auth;
             // Its watchers never saw the events inside the snapshot: they re-read and re-watch.
             st.clear_watchers();
         }

@@ -240,6 +240,18 @@ impl<S: LogStore> RaftLoop<S> {
                     Err(e) => reply.fail(raft_refused(e)),
                 }
             }
+            Request::ProposeAuth { cmd, reply } => {
+                let id = self.pending.next_id();
+                let ctx = encode_context(self.id, id);
+                let reply = ProposalReply::Auth(reply);
+                match self
+                    .node
+                    .propose(ctx, crate::command::Command::Auth(cmd).encode())
+                {
+                    Ok(()) => self.pending.add_proposal(id, reply, now),
+                    Err(e) => reply.fail(raft_refused(e)),
+                }
+            }
             Request::ConfChange { reply, .. }
                 if self.node.raft.state == StateRole::Leader
                     && self.node.raft.has_pending_conf() =>
@@ -475,6 +487,7 @@ impl<S: LogStore> RaftLoop<S> {
 fn caller_gone(req: &Request) -> bool {
     match req {
         Request::Propose { reply, .. } => reply.is_closed(),
+        Request::ProposeAuth { reply, .. } => reply.is_closed(),
         Request::ConfChange { reply, .. } => reply.is_closed(),
         Request::ReadIndex { reply } => reply.is_closed(),
         _ => false,
@@ -486,6 +499,7 @@ fn reject(req: Request, code: ErrorCode, cause: &str) {
     let err = EtcdError::new(code, cause, 0);
     match req {
         Request::Propose { reply, .. } => ProposalReply::Write(reply).fail(err),
+        Request::ProposeAuth { reply, .. } => ProposalReply::Auth(reply).fail(err),
         Request::ConfChange { reply, .. } => ProposalReply::Change(reply).fail(err),
         Request::ReadIndex { reply } => {
             let _ = reply.send(Err(err));

@@ -107,6 +107,11 @@ pub(crate) enum Request {
         cmd: Command,
         reply: oneshot::Sender<Result<Vec<Event>, EtcdError>>,
     },
+    /// A change to users, roles or the auth switch.
+    ProposeAuth {
+        cmd: crate::auth::AuthCommand,
+        reply: oneshot::Sender<Result<crate::auth::AuthAnswer, crate::auth::AuthError>>,
+    },
     ReadIndex {
         reply: oneshot::Sender<Result<(), EtcdError>>,
     },
@@ -315,6 +320,17 @@ impl RaftHandle {
     pub async fn propose(&self, cmd: Command) -> Result<Vec<Event>, EtcdError> {
         self.ask(|reply| Request::Propose { cmd, reply })
             .instrument(tracing::debug_span!("propose"))
+            .await
+    }
+
+    /// Proposes a change to users, roles or the auth switch and waits until it is applied
+    /// here; returns its answer (etcd's wording of what was refused).
+    pub async fn propose_auth(
+        &self,
+        cmd: crate::auth::AuthCommand,
+    ) -> Result<crate::auth::AuthAnswer, crate::auth::AuthError> {
+        self.ask(|reply| Request::ProposeAuth { cmd, reply })
+            .instrument(tracing::info_span!("auth change"))
             .await
     }
 

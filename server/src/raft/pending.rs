@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use common::{ErrorCode, EtcdError};
 use tokio::sync::oneshot;
 
+use crate::auth::{AuthAnswer, AuthError};
 use crate::cluster::MembershipError;
 use crate::store::Event;
 
@@ -51,6 +52,8 @@ pub enum ProposalReply {
     Write(oneshot::Sender<Result<Vec<Event>, EtcdError>>),
     /// A proposed conf change.
     Change(oneshot::Sender<Result<Vec<Event>, MembershipError>>),
+    /// A proposed change to users, roles or the auth switch.
+    Auth(oneshot::Sender<Result<AuthAnswer, AuthError>>),
 }
 
 /// What an applied entry answers its proposer.
@@ -59,6 +62,8 @@ pub enum Answer {
     Write(Result<Vec<Event>, EtcdError>),
     /// A conf change's registry events, or why it did not happen.
     Change(Result<Vec<Event>, MembershipError>),
+    /// An auth change's answer.
+    Auth(Result<AuthAnswer, AuthError>),
 }
 
 impl ProposalReply {
@@ -70,6 +75,9 @@ impl ProposalReply {
             }
             ProposalReply::Change(r) => {
                 let _ = r.send(Err(MembershipError::Cluster(e)));
+            }
+            ProposalReply::Auth(r) => {
+                let _ = r.send(Err(e.into()));
             }
         }
     }
@@ -83,6 +91,9 @@ impl ProposalReply {
                 let _ = r.send(res);
             }
             (ProposalReply::Change(r), Answer::Change(res)) => {
+                let _ = r.send(res);
+            }
+            (ProposalReply::Auth(r), Answer::Auth(res)) => {
                 let _ = r.send(res);
             }
             (reply, _) => reply.fail(EtcdError::new(

@@ -15,7 +15,7 @@ use super::serving::CatchUp;
 use super::{Env, Inbox, RaftConfig, RaftHandle, StartMode, REQUEST_TIMEOUT};
 use crate::cluster::{new_cluster_id, ChangeContext, MemberRecord};
 use crate::seeded::SplitMix64;
-use crate::state::{restore_snapshot, shared};
+use crate::state::{restore_snapshot, shared, Restored};
 use crate::storage::{LogStore, MemberIdentity, StorageFailure};
 use crate::store::Store;
 use crate::time::Timestamp;
@@ -91,10 +91,14 @@ pub(crate) fn prepare<S: LogStore>(
             }
         },
     };
-    let (store, members) = match storage.snapshot_data()? {
+    let restored = match storage.snapshot_data()? {
         Some(bytes) => restore_snapshot(&bytes, cfg.history_size)
             .map_err(|e| StartError::Snapshot(e.to_string()))?,
-        None => (Store::new(cfg.history_size), Default::default()),
+        None => Restored {
+            store: Store::new(cfg.history_size),
+            members: Default::default(),
+            auth: Default::default(),
+        },
     };
     let applied = storage.snapshot_metadata().index;
 
@@ -119,7 +123,7 @@ pub(crate) fn prepare<S: LogStore>(
     let node = RawNode::new(&raft_cfg, storage, &logger)?;
     let catch_up = CatchUp::new(node.raft.raft_log.committed);
 
-    let state = shared(store, members);
+    let state = shared(restored.store, restored.members, restored.auth);
     let status = inbox.mailbox.status.clone();
     status.applied_index.store(applied, Ordering::Relaxed);
     let handle = RaftHandle {

@@ -16,6 +16,7 @@ pub use watch::{Registration, WatchStart};
 use common::EtcdError;
 use raft::eraftpb::ConfChangeType;
 
+use crate::auth::{AuthAnswer, AuthCommand, AuthError, AuthState};
 use crate::cluster::{ChangeContext, MemberRecord, Members};
 use crate::command::{ClusterCommand, Command, KeyCommand};
 use crate::store::{Event, KeyPath, RestoreError, Store};
@@ -25,6 +26,10 @@ use crate::watch::WatchHub;
 /// First byte of a snapshot holding the member table and the store (a store alone, as older
 /// snapshots were, starts with `{`).
 const SNAPSHOT_WITH_MEMBERS: u8 = 2;
+/// First byte of a snapshot holding the member table, the users and roles, and the store.
+/// Written only once auth holds something, so members of a version without auth still read
+/// the snapshots of a cluster that never used it (a rolling upgrade).
+const SNAPSHOT_WITH_AUTH: u8 = 3;
 
 /// The store, the members and the watchers.
 pub struct StoreState {
@@ -34,6 +39,18 @@ pub struct StoreState {
     pub members: Members,
     /// Live watchers.
     pub hub: WatchHub,
+    /// Users, roles and whether auth is on.
+    pub auth: AuthState,
+}
+
+/// A state read back from snapshot bytes.
+pub struct Restored {
+    /// The v2 store.
+    pub store: Store,
+    /// The member table.
+    pub members: Members,
+    /// Users and roles.
+    pub auth: AuthState,
 }
 
 /// How a membership change ended when applied.
@@ -58,9 +75,17 @@ impl StoreState {
                 client_urls,
                 now,
             }) => self.publish(*id, name, peer_urls, client_urls, *now),
+            // Auth changes answer through apply_auth; a caller that hands one here learns
+            // nothing, and nothing in the store changes.
+            Command::Auth(_) => Vec::new(),
         };
         self.hub.notify(&events);
         Ok(events)
+    }
+
+    /// Applies a change to users, roles or the auth switch.
+    pub fn apply_auth(&mut self, cmd: &AuthCommand) -> Result<AuthAnswer, AuthError> {
+        self.auth.apply(cmd)
     }
 
     /// Ends every watcher with error 400: the store was just replaced by a snapshot, whose
@@ -195,42 +220,73 @@ impl StoreState {
         self.store.apply(&cmd).unwrap_or_default()
     }
 
-    /// The state as snapshot bytes: a format byte, the member table's length and JSON, then
-    /// the store's own bytes.
+    /// The state as snapshot bytes: a format byte, the member table's length and JSON, (once
+    /// auth holds anything) the auth state's length and JSON, then the store's own bytes.
     pub fn snapshot(&self) -> Vec<u8> {
         let members = serde_json::to_vec(&self.members).expect("members always serialise");
+        let auth = (self.auth != AuthState::default())
+            .then(|| serde_json::to_vec(&self.auth).expect("auth always serialises"));
         let store = self.store.save();
-        let mut out = Vec::with_capacity(5 + members.len() + store.len());
-        out.push(SNAPSHOT_WITH_MEMBERS);
+        let mut out = Vec::with_capacity(9 + members.len() + store.len());
+        out.push(if auth.is_some() {
+            SNAPSHOT_WITH_AUTH
+        } else {
+            SNAPSHOT_WITH_MEMBERS
+        });
         out.extend_from_slice(&(members.len() as u32).to_be_bytes());
         out.extend_from_slice(&members);
+        if let Some(auth) = auth {
+            out.extend_from_slice(&(auth.len() as u32).to_be_bytes());
+            out.extend_from_slice(&auth);
+        }
         out.extend_from_slice(&store);
         out
     }
 }
 
+/// Splits a 4-byte big-endian length and that many bytes off the front of `bytes`.
+fn length_prefixed(bytes: &[u8]) -> Result<(&[u8], &[u8]), RestoreError> {
+    let bad = || RestoreError::new("snapshot is truncated");
+    let len_bytes: [u8; 4] = bytes
+        .get(..4)
+        .ok_or_else(bad)?
+        .try_into()
+        .map_err(|_| bad())?;
+    let len = u32::from_be_bytes(len_bytes) as usize;
+    let end = 4usize.checked_add(len).ok_or_else(bad)?;
+    let part = bytes.get(4..end).ok_or_else(bad)?;
+    Ok((part, &bytes[end..]))
+}
+
 /// Reads [`StoreState::snapshot`] bytes (or a bare store snapshot of an older data dir).
-pub fn restore_snapshot(
-    bytes: &[u8],
-    history_size: usize,
-) -> Result<(Store, Members), RestoreError> {
-    match bytes.split_first() {
-        Some((&SNAPSHOT_WITH_MEMBERS, rest)) => {
-            let bad = || RestoreError::new("snapshot is truncated");
-            let len_bytes: [u8; 4] = rest
-                .get(..4)
-                .ok_or_else(bad)?
-                .try_into()
-                .map_err(|_| bad())?;
-            let len = u32::from_be_bytes(len_bytes) as usize;
-            let members_bytes = rest.get(4..4 + len).ok_or_else(bad)?;
-            let members: Members = serde_json::from_slice(members_bytes)
-                .map_err(|e| RestoreError::new(format!("snapshot members: {e}")))?;
-            let store = Store::restore(&rest[4 + len..], history_size)?;
-            Ok((store, members))
+pub fn restore_snapshot(bytes: &[u8], history_size: usize) -> Result<Restored, RestoreError> {
+    let with_auth = match bytes.split_first() {
+        Some((&SNAPSHOT_WITH_MEMBERS, _)) => false,
+        Some((&SNAPSHOT_WITH_AUTH, _)) => true,
+        _ => {
+            return Ok(Restored {
+                store: Store::restore(bytes, history_size)?,
+                members: Members::default(),
+                auth: AuthState::default(),
+            })
         }
-        _ => Ok((Store::restore(bytes, history_size)?, Members::default())),
-    }
+    };
+    let (members_bytes, rest) = length_prefixed(&bytes[1..])?;
+    let members: Members = serde_json::from_slice(members_bytes)
+        .map_err(|e| RestoreError::new(format!("snapshot members: {e}")))?;
+    let (auth, rest) = if with_auth {
+        let (auth_bytes, rest) = length_prefixed(rest)?;
+        let auth = serde_json::from_slice(auth_bytes)
+            .map_err(|e| RestoreError::new(format!("snapshot users and roles: {e}")))?;
+        (auth, rest)
+    } else {
+        (AuthState::default(), rest)
+    };
+    Ok(Restored {
+        store: Store::restore(rest, history_size)?,
+        members,
+        auth,
+    })
 }
 
 #[cfg(test)]
@@ -260,6 +316,7 @@ mod tests {
             store: Store::new(100),
             members: Members::default(),
             hub: WatchHub::default(),
+            auth: AuthState::default(),
         }
     }
 
@@ -356,10 +413,14 @@ mod tests {
             1,
             &ctx(Some(record(1, "machine1"))),
         );
-        let (store, members) = restore_snapshot(&st.snapshot(), 100).unwrap();
+        let Restored { store, members, .. } = restore_snapshot(&st.snapshot(), 100).unwrap();
         assert_eq!(members, st.members);
         assert_eq!(store.save(), st.store.save());
-        let (old, none) = restore_snapshot(&st.store.save(), 100).unwrap();
+        let Restored {
+            store: old,
+            members: none,
+            ..
+        } = restore_snapshot(&st.store.save(), 100).unwrap();
         assert_eq!(old.index(), 1);
         assert!(none.is_empty());
         assert!(restore_snapshot(&[2, 0, 0], 100).is_err());
@@ -371,7 +432,7 @@ mod tests {
         let bytes = include_bytes!(
             "../../../fixtures/datadir-v0.3.0/machine0/snap/0000000000000002-0000000000000028.snap"
         );
-        let (store, members) = restore_snapshot(bytes, 100).unwrap();
+        let Restored { store, members, .. } = restore_snapshot(bytes, 100).unwrap();
         assert!(!members.is_empty());
         assert_eq!(store.index(), 39);
         let ev = store
@@ -382,7 +443,9 @@ mod tests {
             store.next_expiration().is_some(),
             "TTL keys keep their expiry"
         );
-        let (again, _) = restore_snapshot(&st_snapshot(store, members), 100).unwrap();
+        let again = restore_snapshot(&st_snapshot(store, members), 100)
+            .unwrap()
+            .store;
         assert_eq!(again.index(), 39);
     }
 
@@ -391,6 +454,7 @@ mod tests {
             store,
             members,
             hub: WatchHub::default(),
+            auth: AuthState::default(),
         }
         .snapshot()
     }

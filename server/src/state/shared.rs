@@ -9,6 +9,7 @@ use common::EtcdError;
 
 use super::watch::{Registration, WatchStart};
 use super::StoreState;
+use crate::auth::{AuthState, UserRecord};
 use crate::cluster::Members;
 use crate::store::{KeyPath, ReadView, Store, WriteStats};
 use crate::time::Timestamp;
@@ -29,11 +30,12 @@ pub struct StoreStats {
 }
 
 /// Wraps a restored state for sharing.
-pub fn shared(store: Store, members: Members) -> SharedState {
+pub fn shared(store: Store, members: Members, auth: AuthState) -> SharedState {
     SharedState(Arc::new(RwLock::new(StoreState {
         store,
         members,
         hub: WatchHub::default(),
+        auth,
     })))
 }
 
@@ -96,6 +98,32 @@ impl SharedState {
     /// A copy of the member table (a handful of records).
     pub fn members(&self) -> Members {
         self.read().members.clone()
+    }
+
+    /// Whether auth is on (one read lock: every request asks).
+    pub fn auth_enabled(&self) -> bool {
+        self.read().auth.enabled
+    }
+
+    /// A user's record (its password hash, to check credentials against).
+    pub fn auth_user(&self, name: &str) -> Option<UserRecord> {
+        self.read().auth.user(name)
+    }
+
+    /// Whether `user` (`None`: no credentials) may read or write `key` (see
+    /// [`AuthState::may`]).
+    pub fn may(&self, user: Option<&str>, key: &str, write: bool, recursive: bool) -> bool {
+        self.read().auth.may(user, key, write, recursive)
+    }
+
+    /// Whether `user` holds the root role (everyone does while auth is off).
+    pub fn is_root(&self, user: Option<&str>) -> bool {
+        self.read().auth.is_root(user)
+    }
+
+    /// A copy of the users and roles (small), for `/v2/auth` listings.
+    pub fn auth(&self) -> AuthState {
+        self.read().auth.clone()
     }
 
     /// The write counters and the watcher count.

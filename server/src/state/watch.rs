@@ -186,7 +186,7 @@ mod tests {
     use crate::time::Timestamp;
 
     fn state_with(history: usize, keys: &[&str]) -> SharedState {
-        let st = shared(Store::new(history), Members::default());
+        let st = shared(Store::new(history), Members::default(), Default::default());
         for k in keys {
             let cmd = Command::Key(KeyCommand::Set {
                 key: (*k).into(),

@@ -107,6 +107,29 @@ impl ReadView {
         });
     }
 
+    /// Drops the listed children (and all below them) whose full key `keep` refuses: a
+    /// listing never shows what the caller may not read.
+    pub fn retain_children(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        let mut names = String::with_capacity(self.names.len());
+        let mut entries = Vec::with_capacity(self.entries.len());
+        let mut dropping = false;
+        for i in 0..self.entries.len() {
+            let depth = self.entries[i].depth;
+            if depth == 1 {
+                dropping = !keep(&super::path::join(&self.key, self.name(i)));
+            }
+            if depth >= 1 && dropping {
+                continue;
+            }
+            names.push_str(self.name(i));
+            let mut e = self.entries[i].clone();
+            e.name_end = names.len();
+            entries.push(e);
+        }
+        self.names = names;
+        self.entries = entries;
+    }
+
     /// The store's index when read.
     pub fn index(&self) -> u64 {
         self.index
