@@ -51,8 +51,6 @@ pub struct Metrics {
     pub snapshot_duration: Histogram,
     /// Watchers waiting.
     pub watchers: IntGauge,
-    /// Keys (and directories) in the store.
-    pub keys: IntGauge,
     /// Bytes sent to peers, by peer id.
     pub peer_sent_bytes: IntCounterVec,
     /// Bytes received from peers, by peer id.
@@ -128,8 +126,6 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
     )
     .expect("metric registers once"),
     watchers: register_int_gauge!("etcd_store_watchers", "Watchers waiting.")
-        .expect("metric registers once"),
-    keys: register_int_gauge!("etcd_store_keys", "Keys and directories in the store.")
         .expect("metric registers once"),
     peer_sent_bytes: register_int_counter_vec!(
         "etcd_network_peer_sent_bytes_total",

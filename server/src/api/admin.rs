@@ -219,6 +219,18 @@ fn parse_peer_urls(content_type: Option<&str>, body: &[u8]) -> Result<Vec<String
 
 /// `/v2/members[/<id>|/leader]`: list, add (as a learner that is promoted once caught up),
 /// update peer URLs, remove.
+/// `GET /metrics`: every figure, in Prometheus' text format; the store's gauges are read now.
+pub fn metrics(st: &AppState) -> Response {
+    let stats = st.raft.state.stats();
+    let m = &crate::metrics::METRICS;
+    m.watchers.set(stats.watchers as i64);
+    reply::with_body(
+        200,
+        "text/plain; version=0.0.4; charset=utf-8",
+        crate::metrics::render(),
+    )
+}
+
 pub async fn members(
     st: &AppState,
     method: &Method,

@@ -89,6 +89,9 @@ pub fn routes(
              headers: HeaderMap,
              body,
              st: AppState| async move {
+                let started = Instant::now();
+                let watch = query.contains("wait=true");
+                let method_name = method.as_str().to_string();
                 let mut resp = match read_body(body, &headers).await {
                     // The permit holds the body's bytes in the budget until it is answered.
                     Ok((body, _permit)) => {
@@ -97,6 +100,12 @@ pub fn routes(
                     Err(e) => reply::error(&e),
                 };
                 add_cors(&st, &headers, &mut resp);
+                crate::metrics::record_request(
+                    &method_name,
+                    resp.status().as_u16(),
+                    started.elapsed(),
+                    watch,
+                );
                 resp
             },
         )
@@ -284,6 +293,7 @@ async fn dispatch(
     };
     match path {
         "/version" => get_only(|_| admin::version()),
+        "/metrics" => get_only(admin::metrics),
         "/health" => get_only(admin::health),
         "/v2/machines" | "/v2/peers" => get_only(admin::machines_list),
         "/v2/leader" => get_only(admin::leader),

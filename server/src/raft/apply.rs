@@ -28,6 +28,10 @@ impl<S: LogStore> RaftLoop<S> {
         if entries.is_empty() {
             return Ok(());
         }
+        let _timer = crate::metrics::METRICS.apply_duration.start_timer();
+        crate::metrics::METRICS
+            .proposals_applied
+            .inc_by(entries.len() as u64);
         let mut answers = Vec::new();
         let mut members_changed = false;
         let mut removed_self = false;
@@ -212,6 +216,7 @@ impl<S: LogStore> RaftLoop<S> {
         if !wanted && self.applied.saturating_sub(last) < self.cfg.snapshot_count.max(1) {
             return Ok(());
         }
+        let _timer = crate::metrics::METRICS.snapshot_duration.start_timer();
         let data = {
             let st = self.state.read();
             st.snapshot()
@@ -219,6 +224,7 @@ impl<S: LogStore> RaftLoop<S> {
         let keep = MAX_ENTRIES_KEPT_AFTER_SNAPSHOT.min(self.cfg.snapshot_count / 2);
         let applied = self.applied;
         self.node.mut_store().save_snapshot(applied, &data, keep)?;
+        crate::metrics::METRICS.snapshots.inc();
         tracing::info!(index = applied, bytes = data.len(), "saved snapshot");
         Ok(())
     }

@@ -338,6 +338,9 @@ impl<S: LogStore> RaftLoop<S> {
             }
         }
         self.pending.sweep(now);
+        crate::metrics::METRICS
+            .proposals_pending
+            .set(self.pending.len() as i64);
     }
 
     /// Handles one `Ready` in raft-rs's six steps and nothing else: messages, snapshot,
@@ -358,9 +361,15 @@ impl<S: LogStore> RaftLoop<S> {
         // 3. Committed entries (already durable).
         self.apply(rd.take_committed_entries())?;
         // 4. Persist entries and hard state (the one fsync of the turn).
+        let persisting = std::time::Instant::now();
         self.node
             .mut_store()
             .persist(rd.entries(), rd.hs(), rd.must_sync())?;
+        if rd.must_sync() {
+            crate::metrics::METRICS
+                .fsync_duration
+                .observe(persisting.elapsed().as_secs_f64());
+        }
         // 5. Messages that may only leave once persisted (votes, append responses).
         self.send(rd.take_persisted_messages());
         // 6. Advance, and the light ready's commit, messages and entries.
@@ -412,6 +421,11 @@ impl<S: LogStore> RaftLoop<S> {
                 term = self.node.raft.term,
                 "leader changed"
             );
+        }
+        let m = &crate::metrics::METRICS;
+        m.has_leader.set(i64::from(leader != 0));
+        if leader != before && leader != 0 {
+            m.leader_changes.inc();
         }
         self.status.leader_id.store(leader, Ordering::Relaxed);
         self.status

@@ -69,6 +69,7 @@ pub enum Answer {
 impl ProposalReply {
     /// Tells the caller the cluster failed it (no leader, a timeout, stopping).
     pub fn fail(self, e: EtcdError) {
+        crate::metrics::METRICS.proposals_failed.inc();
         match self {
             ProposalReply::Write(r) => {
                 let _ = r.send(Err(e));

@@ -294,6 +294,11 @@ impl PeerTask {
 
     async fn send_batch(&self, batch: &[Message]) -> Outcome {
         let body = wire::encode_batch(batch);
+        let to = format!("{:x}", self.to);
+        let m = &crate::metrics::METRICS;
+        m.peer_sent_bytes
+            .with_label_values(&[&to])
+            .inc_by(body.len() as u64);
         let started = Instant::now();
         let res = self
             .request("/raft")
@@ -301,6 +306,11 @@ impl PeerTask {
             .body(body)
             .send()
             .await;
+        if res.is_ok() {
+            m.peer_round_trip
+                .with_label_values(&[&to])
+                .observe(started.elapsed().as_secs_f64());
+        }
         self.outcome(res, started, batch.len())
     }
 

@@ -126,6 +126,10 @@ impl Transport {
     /// Decodes a batch of raft messages from member `from` (admitted) and hands them to raft:
     /// all or nothing, since a request with one forged message is not a member's.
     pub fn receive_batch(&self, from: u64, body: &[u8]) -> Result<(), Refusal> {
+        crate::metrics::METRICS
+            .peer_received_bytes
+            .with_label_values(&[&format!("{from:x}")])
+            .inc_by(body.len() as u64);
         let msgs = wire::decode_batch(body).map_err(|why| Refusal::new(400, why))?;
         msgs.iter()
             .try_for_each(|m| self.check_message(from, m, false))
