@@ -237,16 +237,6 @@ pub fn restore_snapshot(
 mod tests {
     use super::*;
 
-    fn record(id: u64, name: &str) -> MemberRecord {
-        MemberRecord {
-            id,
-            name: name.into(),
-            peer_urls: vec![format!("http://127.0.0.1:700{id}")],
-            client_urls: vec![format!("http://127.0.0.1:400{id}")],
-            learner: false,
-        }
-    }
-
     fn ctx(member: Option<MemberRecord>) -> ChangeContext {
         ChangeContext {
             member,
@@ -269,13 +259,13 @@ mod tests {
         let r = st.apply_member_change(
             ConfChangeType::AddNode,
             1,
-            &ctx(Some(record(1, "machine1"))),
+            &ctx(Some(MemberRecord::loopback(1, "machine1"))),
         );
         assert!(matches!(r, MemberChangeOutcome::Applied(ref e) if e[0].index == 1));
         let r = st.apply_member_change(
             ConfChangeType::AddLearnerNode,
             2,
-            &ctx(Some(record(2, "machine2"))),
+            &ctx(Some(MemberRecord::loopback(2, "machine2"))),
         );
         assert!(matches!(r, MemberChangeOutcome::Applied(ref e) if e[0].index == 2));
         assert!(st.members.get(2).unwrap().learner);
@@ -305,11 +295,11 @@ mod tests {
         st.apply_member_change(
             ConfChangeType::AddNode,
             1,
-            &ctx(Some(record(1, "machine1"))),
+            &ctx(Some(MemberRecord::loopback(1, "machine1"))),
         );
         let dup = MemberRecord {
             id: 5,
-            ..record(1, "machine1")
+            ..MemberRecord::loopback(1, "machine1")
         };
         let r = st.apply_member_change(ConfChangeType::AddLearnerNode, 5, &ctx(Some(dup)));
         assert!(matches!(r, MemberChangeOutcome::Refused(_)));
@@ -332,7 +322,7 @@ mod tests {
     #[test]
     fn publishing_the_same_urls_writes_nothing() {
         let mut st = state();
-        let mut unnamed = record(3, "");
+        let mut unnamed = MemberRecord::loopback(3, "");
         unnamed.client_urls.clear();
         st.apply_member_change(ConfChangeType::AddLearnerNode, 3, &ctx(Some(unnamed)));
         assert_eq!(st.store.index(), 0, "an unstarted member is not registered");
@@ -354,7 +344,7 @@ mod tests {
         st.apply_member_change(
             ConfChangeType::AddNode,
             1,
-            &ctx(Some(record(1, "machine1"))),
+            &ctx(Some(MemberRecord::loopback(1, "machine1"))),
         );
         let (store, members) = restore_snapshot(&st.snapshot(), 100).unwrap();
         assert_eq!(members, st.members);
