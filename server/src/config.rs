@@ -87,6 +87,18 @@ pub struct Flags {
     /// Force a new configuration: discard the data dir's existing state (data loss!).
     #[arg(short = 'f', long = "force")]
     pub force: bool,
+    /// Recovery after losing quorum: start this data dir (a member's, or a copy made by
+    /// `etcdctl backup`) as a new one-member cluster holding every key committed in it, with
+    /// a new cluster id; others then join it with -peers. Uncommitted entries are dropped.
+    /// A one-time rewrite: started with it again, a member still alone is left as it is, but
+    /// once others have joined it would drop them again; remove the flag once it runs.
+    #[arg(
+        long = "force-new-cluster",
+        env = "ETCD_FORCE_NEW_CLUSTER",
+        conflicts_with = "force",
+        action = clap::ArgAction::SetTrue
+    )]
+    pub force_new_cluster: bool,
     /// Comma-separated origins allowed for CORS (`*` for any).
     #[arg(long, env = "ETCD_CORS")]
     pub cors: Option<String>,
@@ -204,6 +216,8 @@ pub struct Config {
     pub peers: Vec<String>,
     /// Discard existing state.
     pub force: bool,
+    /// Rewrite the data dir as a new one-member cluster before starting (`-force-new-cluster`).
+    pub force_new_cluster: bool,
     /// CORS origins.
     pub cors: Vec<String>,
     /// Snapshot interval.
@@ -344,6 +358,7 @@ impl Config {
             peer_bind_addr: bind_of(f.peer_bind_addr.as_deref(), &peer_addr),
             peers,
             force: f.force,
+            force_new_cluster: f.force_new_cluster,
             cors,
             snapshot_count: f.snapshot_count.max(1),
             heartbeat: Duration::from_millis(f.peer_heartbeat_timeout),
@@ -429,6 +444,17 @@ mod tests {
         assert_eq!(c.client_url, "http://127.0.0.1:4002");
         assert_eq!(c.peers, vec!["127.0.0.1:7001"]);
         assert!(c.force);
+    }
+
+    #[test]
+    fn force_new_cluster_is_a_switch_that_excludes_force() {
+        assert!(parse(&["etcd", "-force-new-cluster"]).force_new_cluster);
+        assert!(!parse(&["etcd"]).force_new_cluster);
+        let argv = normalise_args(["etcd", "-force-new-cluster", "-f"].map(String::from));
+        assert!(
+            Flags::try_parse_from(argv).is_err(),
+            "-f would wipe what it recovers"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use crate::api::{self, ApiCounters, AppState, ServerInfo};
 use crate::cluster::member_id;
 use crate::config::Config;
-use crate::raft::{self, RaftConfig, StartMode};
+use crate::raft::{self, RaftConfig, Recovery, Standalone, StartMode};
 use crate::storage::RaftStorage;
 use crate::time::{SystemClock, Timestamp};
 use crate::tls::{self, ServerTls, Side};
@@ -38,7 +38,8 @@ pub fn run(mut cfg: Config) -> Result<raft::LoopExit, String> {
         .map_err(|e| format!("cannot create data dir {}: {e}", cfg.data_dir.display()))?;
     // A copy made by `etcdctl backup` holds its member's identity: started as is, it would be
     // a second instance of that member. It starts only as a new cluster.
-    if cfg.data_dir.join(BACKUP_MARKER).exists() {
+    let backup_marker = cfg.data_dir.join(BACKUP_MARKER);
+    if backup_marker.exists() && !cfg.force_new_cluster {
         return Err(format!(
             "data dir {} is a backup made by 'etcdctl backup'; start it with -force-new-cluster, \
              as a new one-member cluster holding its keys",
@@ -50,7 +51,7 @@ pub fn run(mut cfg: Config) -> Result<raft::LoopExit, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let storage = RaftStorage::open(&cfg.data_dir)
+    let mut storage = RaftStorage::open(&cfg.data_dir)
         .map_err(|e| format!("cannot open data dir {}: {e}", cfg.data_dir.display()))?;
     // Members present their peer certificate and trust -peer-ca-file on every peer link.
     let mut peer_client = reqwest::Client::builder();
@@ -69,6 +70,17 @@ pub fn run(mut cfg: Config) -> Result<raft::LoopExit, String> {
     // advertised URLs (sent to the cluster when joining, written into the member table when
     // bootstrapping) must carry the ports the OS gave us.
     let (client, peer) = runtime.block_on(listen(&mut cfg))?;
+    if cfg.force_new_cluster {
+        // After the ports are bound: the member table records the URLs this member serves.
+        let me = Standalone {
+            name: cfg.name.clone(),
+            peer_url: cfg.peer_url.clone(),
+            client_url: cfg.client_url.clone(),
+            history_size: cfg.history_size,
+            backup_marker: backup_marker.exists().then_some(backup_marker),
+        };
+        force_new_cluster(&mut storage, &me, &cfg.data_dir)?;
+    }
 
     // A data dir that already holds a member restarts it; -peers only matters for a new one.
     let (id, mode, joined) = match storage.member() {
@@ -208,6 +220,39 @@ pub fn run(mut cfg: Config) -> Result<raft::LoopExit, String> {
     let exit = raft_thread.join();
     drop(runtime);
     result.map(|()| exit)
+}
+
+/// `-force-new-cluster`: rewrites the data dir as a new one-member cluster of `me`, and says
+/// what it did.
+fn force_new_cluster(
+    storage: &mut RaftStorage,
+    me: &Standalone,
+    data_dir: &std::path::Path,
+) -> Result<(), String> {
+    let done = raft::force_new_cluster(storage, me, Timestamp::now())
+        .map_err(|e| format!("cannot recover data dir {}: {e}", data_dir.display()))?;
+    match done {
+        Recovery::AlreadyAlone => tracing::info!(
+            "-force-new-cluster: the data dir already is a one-member cluster of this member; \
+             nothing to do (the flag may be removed)"
+        ),
+        Recovery::Recovered {
+            index,
+            etcd_index,
+            dropped_entries,
+            dropped_members,
+            cluster_id,
+        } => tracing::warn!(
+            raft_index = index,
+            etcd_index,
+            dropped_uncommitted_entries = dropped_entries,
+            removed_members = ?dropped_members,
+            cluster_id = %format!("{cluster_id:016x}"),
+            "-force-new-cluster: started over as a new one-member cluster holding every \
+             committed key; remove the flag for later restarts"
+        ),
+    }
+    Ok(())
 }
 
 /// Binds the client and peer ports, advertises the bound ports where `-addr`/`-peer-addr` asked

@@ -114,6 +114,41 @@ pub fn fixture(name: &str) -> PathBuf {
         .unwrap_or_else(|e| panic!("fixture {}: {e}", p.display()))
 }
 
+/// Copies the directory tree `from` into `to` (created): a fixture data dir, or a member's
+/// data dir kept for later.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("create {}: {e}", to.display()));
+    let entries =
+        std::fs::read_dir(from).unwrap_or_else(|e| panic!("read {}: {e}", from.display()));
+    for entry in entries {
+        let entry = entry.expect("directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .unwrap_or_else(|e| panic!("copy {}: {e}", entry.path().display()));
+        }
+    }
+}
+
+/// Drops every `ttl` of a JSON answer (it counts down with the clock; `expiration` stays
+/// exact), to compare answers given at different times.
+pub fn without_ttls(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(o) => {
+                o.remove("ttl");
+                stack.extend(o.values_mut());
+            }
+            Value::Array(a) => stack.extend(a.iter_mut()),
+            _ => {}
+        }
+    }
+}
+
 /// `fixtures/ca/<name>` (the test CA and its certificates) as a command-line argument.
 pub fn ca_fixture(name: &str) -> String {
     fixture(&format!("ca/{name}")).display().to_string()

@@ -2,13 +2,12 @@
 //! transfer to a joining member and recursive GETs; data dirs of 0.3.0 still start; a big
 //! recursive GET does not hold up writes.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use etcd_integration::cluster::Cluster;
-use etcd_integration::{fixture, get, request, EtcdProcess, Options};
+use etcd_integration::{copy_dir, fixture, get, request, without_ttls, EtcdProcess, Options};
 use serde_json::Value;
 
 /// Levels of the deepest key the 8 KiB key limit allows: `/a` is two bytes a level.
@@ -178,19 +177,6 @@ fn a_member_joining_by_snapshot_gets_the_deepest_tree() {
     );
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// Starts our binary on a copy of a fixture data dir.
 fn start_on_fixture(fixture_dir: &str, member: &str) -> (EtcdProcess, tempfile::TempDir) {
     let tmp = tempfile::tempdir().unwrap();
@@ -202,21 +188,6 @@ fn start_on_fixture(fixture_dir: &str, member: &str) -> (EtcdProcess, tempfile::
         ..Options::default()
     });
     (p, tmp)
-}
-
-/// Drops every `ttl` (it counts down with the clock; `expiration` stays exact).
-fn without_ttls(v: &mut Value) {
-    let mut stack = vec![v];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::Object(o) => {
-                o.remove("ttl");
-                stack.extend(o.values_mut());
-            }
-            Value::Array(a) => stack.extend(a.iter_mut()),
-            _ => {}
-        }
-    }
 }
 
 #[test]

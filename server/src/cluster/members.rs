@@ -72,6 +72,21 @@ impl MemberRecord {
     }
 }
 
+#[cfg(test)]
+impl MemberRecord {
+    /// For tests: voter `id` named `name`, on loopback ports `700<id>` (peer) and `400<id>`
+    /// (client).
+    pub(crate) fn loopback(id: u64, name: &str) -> MemberRecord {
+        MemberRecord {
+            id,
+            name: name.into(),
+            peer_urls: vec![format!("http://127.0.0.1:700{id}")],
+            client_urls: vec![format!("http://127.0.0.1:400{id}")],
+            learner: false,
+        }
+    }
+}
+
 /// Every member, the removed ids, and the cluster's id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Members {
@@ -97,6 +112,12 @@ impl Members {
         if self.cluster_id == 0 {
             self.cluster_id = id;
         }
+    }
+
+    /// Replaces the cluster id, for `-force-new-cluster` only: the data dir becomes a new
+    /// cluster, and the old members' messages, which carry the old id, must never reach it.
+    pub fn renew_cluster_id(&mut self, id: u64) {
+        self.cluster_id = id;
     }
 
     /// A member by id.

@@ -18,3 +18,12 @@ pub(super) fn on_propose(cmd: &Command) {
         panic!("debug failpoint {RAFT_PANIC} triggered");
     }
 }
+
+/// Aborts the process (a crash, with no clean-up) when the failpoint armed is `step`: the
+/// steps of `-force-new-cluster` name theirs.
+pub(super) fn crash_at(step: &str) {
+    if std::env::var(ENV).is_ok_and(|v| v == step) {
+        eprintln!("debug failpoint {step} triggered: aborting");
+        std::process::abort();
+    }
+}

@@ -92,20 +92,17 @@ pub(super) struct ConfApplied {
     pub removed_self: bool,
 }
 
-/// Applies a committed conf-change entry: first to the member table, which may refuse it the
-/// same way on every member (a duplicate, an unknown member, the last voter), then, if taken,
-/// to raft's configuration.
-pub(super) fn apply_conf_change_entry<S: LogStore>(
-    node: &mut RawNode<S>,
+/// Applies a committed conf change to the member table alone, which may refuse it the same
+/// way on every member (a duplicate, an unknown member, the last voter). The raft loop then
+/// applies a taken change to raft's configuration too; a replay before raft starts (see
+/// `standalone`) stops here.
+pub(super) fn apply_to_table(
     st: &mut StoreState,
-    e: &Entry,
-    me: u64,
-) -> Result<ConfApplied, StorageFailure> {
-    let mut cc = ConfChange::default();
-    cc.merge_from_bytes(&e.data)
-        .map_err(|err| StorageFailure::Corrupt(err.to_string()))?;
+    cc: &ConfChange,
+    index: u64,
+) -> MemberChangeOutcome {
     let ctx = ChangeContext::decode(&cc.context).unwrap_or_else(|why| {
-        tracing::warn!(index = e.index, "{why}");
+        tracing::warn!(index, "{why}");
         ChangeContext::at(Timestamp(0))
     });
     let change = cc.get_change_type();
@@ -119,7 +116,25 @@ pub(super) fn apply_conf_change_entry<S: LogStore>(
         },
         _ => st.apply_member_change(change, cc.node_id, &ctx),
     };
-    match outcome {
+    if matches!(outcome, MemberChangeOutcome::Applied(_)) && change == ConfChangeType::RemoveNode {
+        st.members.record_removal_index(cc.node_id, index);
+    }
+    outcome
+}
+
+/// Applies a committed conf-change entry: first to the member table ([`apply_to_table`]),
+/// then, if taken, to raft's configuration.
+pub(super) fn apply_conf_change_entry<S: LogStore>(
+    node: &mut RawNode<S>,
+    st: &mut StoreState,
+    e: &Entry,
+    me: u64,
+) -> Result<ConfApplied, StorageFailure> {
+    let mut cc = ConfChange::default();
+    cc.merge_from_bytes(&e.data)
+        .map_err(|err| StorageFailure::Corrupt(err.to_string()))?;
+    let change = cc.get_change_type();
+    match apply_to_table(st, &cc, e.index) {
         MemberChangeOutcome::Applied(events) => {
             tracing::info!(
                 index = e.index,
@@ -135,9 +150,6 @@ pub(super) fn apply_conf_change_entry<S: LogStore>(
                 ),
             }
             let removed = change == ConfChangeType::RemoveNode;
-            if removed {
-                st.members.record_removal_index(cc.node_id, e.index);
-            }
             Ok(ConfApplied {
                 res: Ok(events),
                 members_changed: true,

@@ -14,7 +14,9 @@
 //! - `leader`: what the leader does on its ticks (expiry, promotion), and this member's
 //!   publication of its own record;
 //! - `membership`, `pending`, `serving`, `exit`: conf changes, waiting callers, read gating,
-//!   how the loop ends.
+//!   how the loop ends;
+//! - `standalone`: `-force-new-cluster`, the data dir rewritten as a one-member cluster
+//!   before the loop starts.
 
 mod apply;
 mod driver;
@@ -26,6 +28,7 @@ mod logging;
 mod membership;
 mod pending;
 mod serving;
+mod standalone;
 mod start;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,6 +53,7 @@ use crate::transport::{Network, PeerReport, PeerSink};
 pub(crate) use driver::RaftLoop;
 pub use exit::{LoopExit, RaftThread};
 pub use serving::{CATCH_UP_READ_RETRY, CATCH_UP_WAIT};
+pub use standalone::{force_new_cluster, Recovery, RecoveryError, Standalone};
 #[cfg(any(test, feature = "sim"))]
 pub(crate) use start::prepare;
 pub use start::{start, StartError};

@@ -75,9 +75,12 @@ impl StoreState {
                 client_urls,
                 now,
             }) => self.publish(*id, name, peer_urls, client_urls, *now),
-            // Auth changes answer through apply_auth; a caller that hands one here learns
-            // nothing, and nothing in the store changes.
-            Command::Auth(_) => Vec::new(),
+            // An auth change touches no key; the raft loop calls apply_auth to get its answer,
+            // a replay (-force-new-cluster) comes here and needs only the effect.
+            Command::Auth(a) => {
+                let _ = self.auth.apply(a);
+                Vec::new()
+            }
         };
         self.hub.notify(&events);
         Ok(events)
@@ -293,16 +296,6 @@ pub fn restore_snapshot(bytes: &[u8], history_size: usize) -> Result<Restored, R
 mod tests {
     use super::*;
 
-    fn record(id: u64, name: &str) -> MemberRecord {
-        MemberRecord {
-            id,
-            name: name.into(),
-            peer_urls: vec![format!("http://127.0.0.1:700{id}")],
-            client_urls: vec![format!("http://127.0.0.1:400{id}")],
-            learner: false,
-        }
-    }
-
     fn ctx(member: Option<MemberRecord>) -> ChangeContext {
         ChangeContext {
             member,
@@ -326,13 +319,13 @@ mod tests {
         let r = st.apply_member_change(
             ConfChangeType::AddNode,
             1,
-            &ctx(Some(record(1, "machine1"))),
+            &ctx(Some(MemberRecord::loopback(1, "machine1"))),
         );
         assert!(matches!(r, MemberChangeOutcome::Applied(ref e) if e[0].index == 1));
         let r = st.apply_member_change(
             ConfChangeType::AddLearnerNode,
             2,
-            &ctx(Some(record(2, "machine2"))),
+            &ctx(Some(MemberRecord::loopback(2, "machine2"))),
         );
         assert!(matches!(r, MemberChangeOutcome::Applied(ref e) if e[0].index == 2));
         assert!(st.members.get(2).unwrap().learner);
@@ -362,11 +355,11 @@ mod tests {
         st.apply_member_change(
             ConfChangeType::AddNode,
             1,
-            &ctx(Some(record(1, "machine1"))),
+            &ctx(Some(MemberRecord::loopback(1, "machine1"))),
         );
         let dup = MemberRecord {
             id: 5,
-            ..record(1, "machine1")
+            ..MemberRecord::loopback(1, "machine1")
         };
         let r = st.apply_member_change(ConfChangeType::AddLearnerNode, 5, &ctx(Some(dup)));
         assert!(matches!(r, MemberChangeOutcome::Refused(_)));
@@ -389,7 +382,7 @@ mod tests {
     #[test]
     fn publishing_the_same_urls_writes_nothing() {
         let mut st = state();
-        let mut unnamed = record(3, "");
+        let mut unnamed = MemberRecord::loopback(3, "");
         unnamed.client_urls.clear();
         st.apply_member_change(ConfChangeType::AddLearnerNode, 3, &ctx(Some(unnamed)));
         assert_eq!(st.store.index(), 0, "an unstarted member is not registered");
@@ -411,7 +404,7 @@ mod tests {
         st.apply_member_change(
             ConfChangeType::AddNode,
             1,
-            &ctx(Some(record(1, "machine1"))),
+            &ctx(Some(MemberRecord::loopback(1, "machine1"))),
         );
         let Restored { store, members, .. } = restore_snapshot(&st.snapshot(), 100).unwrap();
         assert_eq!(members, st.members);

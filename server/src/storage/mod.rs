@@ -9,6 +9,7 @@
 //! machine restarts from that snapshot and replays the log after it, conf changes included,
 //! so raft's configuration and the member table always describe the same index.
 
+mod fresh_start;
 mod log_integrity;
 mod log_store;
 mod snapshot;
@@ -92,6 +93,15 @@ pub struct MemberIdentity {
     pub id: u64,
     /// The `-name` the member was created with.
     pub name: String,
+}
+
+impl MemberIdentity {
+    /// The stored form: `id` (big endian) then `name`.
+    fn encode(&self) -> Vec<u8> {
+        let mut v = self.id.to_be_bytes().to_vec();
+        v.extend_from_slice(self.name.as_bytes());
+        v
+    }
 }
 
 /// raft-engine backed `raft::Storage`.
@@ -207,9 +217,7 @@ impl RaftStorage {
         bootstrap: &[Entry],
     ) -> Result<(), StorageFailure> {
         let mut batch = LogBatch::default();
-        let mut v = me.id.to_be_bytes().to_vec();
-        v.extend_from_slice(me.name.as_bytes());
-        batch.put(GROUP, KEY_MEMBER.to_vec(), v)?;
+        batch.put(GROUP, KEY_MEMBER.to_vec(), me.encode())?;
         if let Some(last) = bootstrap.last() {
             batch.add_entries::<EntryExt>(GROUP, bootstrap)?;
             let hs = HardState {
@@ -396,6 +404,20 @@ impl RaftStorage {
         let mut hard_state = self.hard_state.clone();
         hard_state.term = hard_state.term.max(meta.term);
         hard_state.commit = meta.index;
+        self.replace_log_with_snapshot(identity, meta, hard_state)
+    }
+
+    /// Wipes the log and records, in the same raft-engine write, the state that starts from
+    /// snapshot `meta` (whose file is in place): the identity, the truncation mark, the
+    /// metadata and the hard state. Applied in order and atomically: a crash leaves either the
+    /// old log or the new state, never a data dir without its identity. Then removes every
+    /// other snapshot file.
+    fn replace_log_with_snapshot(
+        &mut self,
+        identity: Vec<u8>,
+        meta: &SnapshotMetadata,
+        hard_state: HardState,
+    ) -> Result<(), StorageFailure> {
         let mut batch = LogBatch::default();
         batch.add_command(GROUP, raft_engine::Command::Clean);
         batch.put(GROUP, KEY_MEMBER.to_vec(), identity)?;
@@ -507,8 +529,8 @@ mod tests {
     use super::*;
     use raft::Storage as _;
 
-    /// A data dir initialised for member 7, as `start` does before anything else.
-    fn identified(dir: &Path) -> RaftStorage {
+    /// A data dir initialised for member 7 (`m`), as `start` does before anything else.
+    pub(super) fn identified(dir: &Path) -> RaftStorage {
         let mut s = RaftStorage::open(dir).unwrap();
         let me = MemberIdentity {
             id: 7,
@@ -518,7 +540,8 @@ mod tests {
         s
     }
 
-    fn entry(index: u64, term: u64) -> Entry {
+    /// Entry `index` of `term`, its data naming its index.
+    pub(super) fn entry(index: u64, term: u64) -> Entry {
         Entry {
             index,
             term,
