@@ -48,17 +48,24 @@ pub async fn identify(st: &AppState, headers: &HeaderMap) -> Option<Caller> {
     let Some((name, password)) = header.to_str().ok().and_then(parse_basic) else {
         return Some(Caller::Refused);
     };
-    let Some(user) = st.raft.state.auth_user(&name) else {
-        return Some(Caller::Refused);
-    };
     let verifier = st.verifier.clone();
-    let ok = if verifier.remembers(&name, &user.password, &password) {
-        true
-    } else {
-        let (n, hash) = (name.clone(), user.password.clone());
-        tokio::task::spawn_blocking(move || verifier.verify(&n, &hash, &password))
-            .await
-            .unwrap_or(false)
+    // The fast path: a pair verified before, checked against the hash where it is stored.
+    let checked = st.raft.state.with_password_hash(&name, |hash| {
+        if verifier.remembers(&name, hash, &password) {
+            None
+        } else {
+            Some(hash.to_string())
+        }
+    });
+    let ok = match checked {
+        None => return Some(Caller::Refused),
+        Some(None) => true,
+        Some(Some(hash)) => {
+            let n = name.clone();
+            tokio::task::spawn_blocking(move || verifier.verify(&n, &hash, &password))
+                .await
+                .unwrap_or(false)
+        }
     };
     Some(if ok {
         Caller::User(name)

@@ -192,7 +192,7 @@ async fn get(
     match st.raft.state.get(key, p.recursive, Timestamp::now()) {
         Ok(mut view) => {
             // A listing never shows what the caller may not read.
-            if let Some(c) = caller.filter(|c| !st.raft.state.is_root(c.name())) {
+            if let Some(c) = caller.filter(|c| view.len() > 1 && !st.raft.state.is_root(c.name())) {
                 let auth = st.raft.state.auth();
                 view.retain_children(|child| auth.may(c.name(), child, false, false));
             }

@@ -299,6 +299,11 @@ impl AuthState {
         Some(u)
     }
 
+    /// A user's stored bcrypt hash.
+    pub fn password_hash(&self, name: &str) -> Option<&str> {
+        self.users.get(name).map(|u| u.password.as_str())
+    }
+
     /// Every user name, sorted.
     pub fn user_names(&self) -> Vec<String> {
         self.users.keys().cloned().collect()
@@ -325,8 +330,8 @@ impl AuthState {
     pub fn is_root(&self, user: Option<&str>) -> bool {
         !self.enabled
             || user
-                .and_then(|u| self.user(u))
-                .is_some_and(|u| u.role_names().iter().any(|r| r == ROOT))
+                .and_then(|u| self.users.get(u))
+                .is_some_and(|u| u.user == ROOT || u.roles.iter().flatten().any(|r| r == ROOT))
     }
 
     /// Whether `user` may read (or write) `key`, and with `recursive` everything under it,
@@ -338,14 +343,19 @@ impl AuthState {
         }
         let Some(user) = user else {
             // etcd checks the guest role with the simple match, recursive or not.
-            return self.role(GUEST).is_some_and(|r| r.may(key, write));
+            return self.roles.get(GUEST).is_some_and(|r| r.may(key, write));
         };
-        let Some(user) = self.user(user) else {
+        // Every request asks this: lookups only, no copies.
+        let Some(user) = self.users.get(user) else {
             return false;
         };
-        user.role_names()
+        if self.is_root(Some(&user.user)) {
+            return true;
+        }
+        user.roles
             .iter()
-            .filter_map(|r| self.role(r))
+            .flatten()
+            .filter_map(|r| self.roles.get(r))
             .any(|role| {
                 if recursive {
                     role.may_recursively(key, write)

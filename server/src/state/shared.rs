@@ -105,9 +105,14 @@ impl SharedState {
         self.read().auth.enabled
     }
 
-    /// A user's record (its password hash, to check credentials against).
+    /// A user's record as etcd shows it.
     pub fn auth_user(&self, name: &str) -> Option<UserRecord> {
         self.read().auth.user(name)
+    }
+
+    /// Runs `f` on a user's stored password hash (no copy: every authenticated request asks).
+    pub fn with_password_hash<T>(&self, name: &str, f: impl FnOnce(&str) -> T) -> Option<T> {
+        self.read().auth.password_hash(name).map(f)
     }
 
     /// Whether `user` (`None`: no credentials) may read or write `key` (see
