@@ -15,8 +15,8 @@
 //!   publication of its own record;
 //! - `membership`, `pending`, `serving`, `exit`: conf changes, waiting callers, read gating,
 //!   how the loop ends;
-//! - `standalone`: `-force-new-cluster`, the data dir rewritten as a one-member cluster
-//!   before the loop starts.
+//! - `standalone`, `replay`: `-force-new-cluster`, the data dir rewritten as a one-member
+//!   cluster before the loop starts, from the state machine replayed to the commit index.
 
 mod apply;
 mod driver;
@@ -27,6 +27,7 @@ mod leader;
 mod logging;
 mod membership;
 mod pending;
+mod replay;
 mod serving;
 mod standalone;
 mod start;

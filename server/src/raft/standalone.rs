@@ -21,20 +21,15 @@
 //! as it is: starting again with the flag is harmless. Anything else is rewritten, however
 //! many members it had.
 
-use protobuf::Message as _;
-use raft::eraftpb::{ConfChange, ConfChangeType, ConfState, Entry, EntryType};
-use raft::{GetEntriesContext, Storage as _};
+use raft::eraftpb::{ConfChangeType, ConfState};
+use raft::Storage as _;
 
-use super::membership::{apply_to_table, REFUSED_CONF_CHANGE};
+use super::replay::replay;
 use crate::cluster::{id_hex, new_cluster_id, ChangeContext, MemberRecord};
 use crate::command::{ClusterCommand, Command};
-use crate::state::{restore_snapshot, shared, Restored, SharedState, StoreState};
+use crate::state::StoreState;
 use crate::storage::{MemberIdentity, RaftStorage, StorageFailure};
-use crate::store::Store;
 use crate::time::Timestamp;
-
-/// Entries replayed per read of the log, so a long log is replayed in bounded memory.
-const REPLAY_CHUNK: u64 = 1024;
 
 /// The member `-force-new-cluster` starts, as its flags describe it.
 #[derive(Debug, Clone)]
@@ -122,7 +117,8 @@ pub fn force_new_cluster(
         (st.snapshot(), st.store.index())
     };
     let hard_state = storage.initial_state()?.hard_state;
-    let term = hard_state.term.max(replayed.term);
+    // At least 1: raft has no term 0 for an entry it holds (a data dir with nothing committed).
+    let term = hard_state.term.max(replayed.term).max(1);
     let index = replayed.commit + 1;
     storage.write_fresh_snapshot(term, index, &data)?;
     crash_point("force-new-cluster:snapshot-written");
@@ -151,83 +147,6 @@ pub fn force_new_cluster(
         dropped_members,
         cluster_id,
     })
-}
-
-/// The state machine as of the commit index.
-struct Replayed {
-    state: SharedState,
-    /// The commit index replayed to.
-    commit: u64,
-    /// The term of the entry at `commit`.
-    term: u64,
-    /// The log's last index.
-    last: u64,
-}
-
-/// Replays the newest snapshot and the committed log after it into a fresh state machine.
-fn replay(storage: &RaftStorage, history_size: usize) -> Result<Replayed, RecoveryError> {
-    let restored = match storage.snapshot_data()? {
-        Some(bytes) => restore_snapshot(&bytes, history_size)
-            .map_err(|e| RecoveryError::Snapshot(e.to_string()))?,
-        None => Restored {
-            store: Store::new(history_size),
-            members: Default::default(),
-            auth: Default::default(),
-        },
-    };
-    let state = shared(restored.store, restored.members, restored.auth);
-    let last = storage.last_index()?;
-    let commit = storage.initial_state()?.hard_state.commit.min(last);
-    let mut low = storage.snapshot_metadata().index + 1;
-    while low <= commit {
-        let high = (low + REPLAY_CHUNK).min(commit + 1);
-        let entries = storage.entries(low, high, None, GetEntriesContext::empty(false))?;
-        let mut st = state.write();
-        for e in &entries {
-            replay_entry(&mut st, e)?;
-        }
-        low = high;
-    }
-    let term = storage.term(commit)?;
-    Ok(Replayed {
-        state,
-        commit,
-        term,
-        last,
-    })
-}
-
-/// Applies one committed entry to the state machine as the raft loop does, raft's own
-/// configuration aside (it is replaced).
-fn replay_entry(st: &mut StoreState, e: &Entry) -> Result<(), RecoveryError> {
-    match e.get_entry_type() {
-        EntryType::EntryNormal => {
-            // A new leader's empty entry, or a conf change the leader refused.
-            if e.data.is_empty() || e.data.as_ref() == REFUSED_CONF_CHANGE {
-                return Ok(());
-            }
-            match Command::decode(&e.data) {
-                // A command the store refuses is refused the same way on every member.
-                Ok(cmd) => {
-                    let _ = st.apply_command(&cmd);
-                }
-                Err(err) => tracing::error!(index = e.index, "skipping entry: {err}"),
-            }
-        }
-        EntryType::EntryConfChange => {
-            let mut cc = ConfChange::default();
-            cc.merge_from_bytes(&e.data)
-                .map_err(|err| StorageFailure::Corrupt(err.to_string()))?;
-            apply_to_table(st, &cc, e.index);
-        }
-        EntryType::EntryConfChangeV2 => {
-            tracing::error!(
-                index = e.index,
-                "skipping a joint conf change: never proposed here"
-            );
-        }
-    }
-    Ok(())
 }
 
 /// Makes `st` the state of a new one-member cluster of member `id`: every other member
@@ -292,8 +211,9 @@ mod tests {
     use super::*;
     use crate::cluster::Members;
     use crate::command::KeyCommand;
-    use crate::store::KeyPath;
-    use raft::eraftpb::HardState;
+    use crate::state::restore_snapshot;
+    use crate::store::{KeyPath, Store};
+    use raft::eraftpb::{Entry, EntryType, HardState};
 
     fn conf_change(index: u64, change: ConfChangeType, id: u64, ctx: ChangeContext) -> Entry {
         let mut e = Entry {
@@ -472,6 +392,30 @@ mod tests {
         let done = force_new_cluster(&mut s, &me, Timestamp(4000)).unwrap();
         assert!(matches!(done, Recovery::Recovered { .. }), "{done:?}");
         assert!(!marker.exists());
+    }
+
+    /// A member that joined but received nothing (not even its own addition) before the loss.
+    #[test]
+    fn a_member_with_an_empty_log_becomes_a_cluster_of_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut s = RaftStorage::open(dir.path()).unwrap();
+            let me = MemberIdentity {
+                id: 5,
+                name: "joiner".into(),
+            };
+            s.initialise(&me, &[]).unwrap();
+            let done = force_new_cluster(&mut s, &standalone("joiner"), Timestamp(9)).unwrap();
+            assert!(
+                matches!(done, Recovery::Recovered { index: 1, .. }),
+                "{done:?}"
+            );
+        }
+        let (s, store, members) = recovered_state(dir.path());
+        assert_eq!(s.initial_state().unwrap().hard_state.term, 1);
+        let ids: Vec<u64> = members.iter().map(|m| m.id).collect();
+        assert_eq!(ids, vec![5]);
+        assert!(value(&store, "/_etcd/machines/joiner").is_some());
     }
 
     #[test]
