@@ -3,7 +3,12 @@
 //! rounds so both see the same machine noise. Prints a Markdown table for BENCHMARKS.md.
 //!
 //! `cargo run --release -p etcd-integration --bin etcd-bench -- [--clients 64] [--requests 20000]
-//! [--value-size 256] [--rounds 3] [--https [--cacert fixtures/ca/ca.crt]]`
+//! [--value-size 256] [--rounds 3] [--snapshot-count N] [--https [--cacert fixtures/ca/ca.crt]]`
+//! (`--help` says what each flag does).
+//!
+//! Enough writes to cross several of our snapshots (`--requests 100000` with the default
+//! `-snapshot-count`) show the write tail a snapshot causes; `--snapshot-count` sets ours only
+//! (etcd 3.4 keeps its default of 100,000).
 //!
 //! With `--https` both servers serve the client port over TLS with `fixtures/ca/server.crt`
 //! (ours with `-cert-file/-key-file`, etcd 3.4 with `--cert-file/--key-file`), and the clients
@@ -16,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use etcd_integration::load::{median, write_load};
-use etcd_integration::{free_port, workspace_bin, EtcdProcess, Flavor};
+use etcd_integration::{free_port, workspace_bin, EtcdProcess, Flavor, Options};
 
 struct Args {
     clients: usize,
@@ -27,7 +32,25 @@ struct Args {
     https: bool,
     /// CA the clients trust in HTTPS mode.
     cacert: PathBuf,
+    /// `-snapshot-count` for our server (its default when `None`).
+    snapshot_count: Option<usize>,
 }
+
+const HELP: &str = "\
+etcd-bench: concurrent PUTs of distinct keys against our etcd and etcd 3.4, alternating rounds
+
+  --clients N         concurrent clients, each on its own keep-alive connection (64)
+  --requests N        writes per round, shared by the clients (20000)
+  --value-size N      bytes per value (256)
+  --rounds N          rounds per server; figures are the medians (3)
+  --snapshot-count N  -snapshot-count given to our server (else its default)
+  --https             serve and load over TLS with fixtures/ca/server.crt
+  --cacert PATH       CA the clients trust with --https (fixtures/ca/ca.crt)
+  --help              this text
+
+Prints per-round figures on stderr and a Markdown table on stdout: writes/s, p50, p99, p99.9
+and max latency, RSS after the round and peak RSS of the server.
+";
 
 /// How long an HTTPS server may take to start before the bench gives up.
 const START_DEADLINE: Duration = Duration::from_secs(60);
@@ -40,10 +63,15 @@ fn parse_args() -> Args {
         rounds: 3,
         https: false,
         cacert: fixtures().join("ca.crt"),
+        snapshot_count: None,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < argv.len() {
+        if argv[i] == "--help" || argv[i] == "-h" {
+            print!("{HELP}");
+            std::process::exit(0);
+        }
         if argv[i] == "--https" {
             a.https = true;
             i += 1;
@@ -63,7 +91,8 @@ fn parse_args() -> Args {
             "--requests" => a.requests = v,
             "--value-size" => a.value_size = v,
             "--rounds" => a.rounds = v,
-            other => panic!("unknown flag {other}"),
+            "--snapshot-count" => a.snapshot_count = Some(v),
+            other => panic!("unknown flag {other} (see --help)"),
         }
         i += 2;
     }
@@ -126,7 +155,11 @@ impl Drop for Target {
 
 /// Starts `flavor` serving HTTPS with the fixture certificate; `None` when the reference etcd
 /// is not installed.
-fn start_https(flavor: Flavor, tls: &Arc<rustls::ClientConfig>) -> Option<Target> {
+fn start_https(
+    flavor: Flavor,
+    tls: &Arc<rustls::ClientConfig>,
+    ours_extra: &[String],
+) -> Option<Target> {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (port, peer_port) = (free_port(), free_port());
     let (crt, key) = (
@@ -143,7 +176,8 @@ fn start_https(flavor: Flavor, tls: &Arc<rustls::ClientConfig>) -> Option<Target
                 .arg("-cert-file")
                 .arg(&crt)
                 .arg("-key-file")
-                .arg(&key);
+                .arg(&key)
+                .args(ours_extra);
             c
         }
         Flavor::Reference => {
@@ -206,9 +240,12 @@ fn start_https(flavor: Flavor, tls: &Arc<rustls::ClientConfig>) -> Option<Target
 }
 
 /// Starts `flavor` over plain HTTP through the harness.
-fn start_http(flavor: Flavor) -> Option<Target> {
+fn start_http(flavor: Flavor, ours_extra: &[String]) -> Option<Target> {
     let p = match flavor {
-        Flavor::Ours => EtcdProcess::start(),
+        Flavor::Ours => EtcdProcess::start_with(Options {
+            extra: ours_extra.to_vec(),
+            ..Options::default()
+        }),
         Flavor::Reference => EtcdProcess::start_reference()?,
     };
     Some(Target {
@@ -226,14 +263,20 @@ struct Figures {
     writes_per_sec: f64,
     p50_ms: f64,
     p99_ms: f64,
+    p999_ms: f64,
+    max_ms: f64,
+    /// Resident set after the round.
     rss_mib: f64,
+    /// Peak resident set.
+    peak_rss_mib: f64,
 }
 
-fn rss_mib(pid: u32) -> f64 {
+/// A `/proc/<pid>/status` figure in MiB (`VmRSS`: now, `VmHWM`: the peak).
+fn status_mib(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
@@ -258,20 +301,27 @@ fn run_load(
         writes_per_sec: f.writes_per_sec,
         p50_ms: f.p50_ms,
         p99_ms: f.p99_ms,
-        rss_mib: server.pid.map(rss_mib).unwrap_or(0.0),
+        p999_ms: f.p999_ms,
+        max_ms: f.max_ms,
+        rss_mib: server.pid.map_or(0.0, |p| status_mib(p, "VmRSS:")),
+        peak_rss_mib: server.pid.map_or(0.0, |p| status_mib(p, "VmHWM:")),
     }
 }
 
 fn main() {
     let args = parse_args();
     let tls = args.https.then(|| tls_config(&args.cacert));
+    let ours_extra: Vec<String> = args
+        .snapshot_count
+        .map(|n| vec!["-snapshot-count".to_string(), n.to_string()])
+        .unwrap_or_default();
     let mut ours = Vec::new();
     let mut reference = Vec::new();
     for round in 0..args.rounds {
         for flavor in [Flavor::Ours, Flavor::Reference] {
             let server = match &tls {
-                Some(t) => start_https(flavor, t),
-                None => start_http(flavor),
+                Some(t) => start_https(flavor, t, &ours_extra),
+                None => start_http(flavor, &ours_extra),
             };
             let Some(server) = server else { continue };
             let f = run_load(&server, &tls, &args, round);
@@ -282,40 +332,35 @@ fn main() {
             }
         }
     }
-    let summarise = |v: &[Figures]| {
-        (
-            median(v.iter().map(|f| f.writes_per_sec).collect()),
-            median(v.iter().map(|f| f.p50_ms).collect()),
-            median(v.iter().map(|f| f.p99_ms).collect()),
-            median(v.iter().map(|f| f.rss_mib).collect()),
-        )
-    };
-    let (ow, o50, o99, orss) = summarise(&ours);
     println!(
-        "| metric ({}, {} clients, {}-byte values, {} writes, median of {} rounds) | ours | etcd 3.4 | ours / etcd |",
+        "| metric ({}, {} clients, {}-byte values, {} writes{}, median of {} rounds) | ours | etcd 3.4 | ours / etcd |",
         if args.https { "HTTPS" } else { "HTTP" },
-        args.clients, args.value_size, args.requests, args.rounds
+        args.clients,
+        args.value_size,
+        args.requests,
+        args.snapshot_count
+            .map(|n| format!(", ours with -snapshot-count {n}"))
+            .unwrap_or_default(),
+        args.rounds
     );
     println!("|---|---|---|---|");
-    if reference.is_empty() {
-        println!("| writes/s | {ow:.0} | n/a | n/a |");
-        println!("| p50 latency (ms) | {o50:.2} | n/a | n/a |");
-        println!("| p99 latency (ms) | {o99:.2} | n/a | n/a |");
-        println!("| peak RSS (MiB) | {orss:.1} | n/a | n/a |");
-        return;
+    type Pick = fn(&Figures) -> f64;
+    let rows: [(&str, Pick, usize); 7] = [
+        ("writes/s", |f| f.writes_per_sec, 0),
+        ("p50 latency (ms)", |f| f.p50_ms, 2),
+        ("p99 latency (ms)", |f| f.p99_ms, 2),
+        ("p99.9 latency (ms)", |f| f.p999_ms, 2),
+        ("max latency (ms)", |f| f.max_ms, 2),
+        ("RSS after the round (MiB)", |f| f.rss_mib, 1),
+        ("peak RSS (MiB)", |f| f.peak_rss_mib, 1),
+    ];
+    for (name, pick, digits) in rows {
+        let o = median(ours.iter().map(pick).collect());
+        if reference.is_empty() {
+            println!("| {name} | {o:.digits$} | n/a | n/a |");
+        } else {
+            let r = median(reference.iter().map(pick).collect());
+            println!("| {name} | {o:.digits$} | {r:.digits$} | {:.2} |", o / r);
+        }
     }
-    let (rw, r50, r99, rrss) = summarise(&reference);
-    println!("| writes/s | {ow:.0} | {rw:.0} | {:.2} |", ow / rw);
-    println!(
-        "| p50 latency (ms) | {o50:.2} | {r50:.2} | {:.2} |",
-        o50 / r50
-    );
-    println!(
-        "| p99 latency (ms) | {o99:.2} | {r99:.2} | {:.2} |",
-        o99 / r99
-    );
-    println!(
-        "| peak RSS (MiB) | {orss:.1} | {rrss:.1} | {:.2} |",
-        orss / rrss
-    );
 }
