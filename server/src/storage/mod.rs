@@ -277,24 +277,43 @@ impl RaftStorage {
     }
 
     /// Saves a snapshot of the store taken at `index` (already applied), then drops log entries
-    /// older than `keep` entries below it. The snapshot file is fsynced before the metadata
-    /// points at it, and the metadata before any entry is removed.
+    /// older than `keep` entries below it: [`Self::snapshot_meta_at`], the file, then
+    /// [`Self::record_snapshot`], all at once (the raft loop writes the file on another
+    /// thread between the two).
     pub fn save_snapshot(
         &mut self,
         index: u64,
         data: &[u8],
         keep: u64,
     ) -> Result<(), StorageFailure> {
+        let meta = self.snapshot_meta_at(index)?;
+        self.snapshots.write(meta.term, meta.index, data)?;
+        self.record_snapshot(meta, keep)
+    }
+
+    /// The metadata of a snapshot of the state at applied `index`: its term, and the
+    /// configuration as of now (the one `index` was applied under).
+    pub fn snapshot_meta_at(&self, index: u64) -> Result<SnapshotMetadata, StorageFailure> {
         let term = raft::Storage::term(self, index).map_err(|e| {
             StorageFailure::Corrupt(format!("no term for applied index {index}: {e}"))
         })?;
-        self.snapshots.write(term, index, data)?;
-        let meta = SnapshotMetadata {
+        Ok(SnapshotMetadata {
             index,
             term,
             conf_state: Some(self.conf_state.clone()).into(),
             ..Default::default()
-        };
+        })
+    }
+
+    /// Makes the snapshot `meta` names, whose file is written and fsynced, the newest: its
+    /// metadata is made durable first, then older snapshot files and the log entries older
+    /// than `keep` entries below it are dropped.
+    pub fn record_snapshot(
+        &mut self,
+        meta: SnapshotMetadata,
+        keep: u64,
+    ) -> Result<(), StorageFailure> {
+        let (term, index) = (meta.term, meta.index);
         let mut batch = LogBatch::default();
         batch.put_message(GROUP, KEY_SNAPSHOT_META.to_vec(), &meta)?;
         self.engine.write(&mut batch, true)?;
@@ -466,229 +485,4 @@ impl raft::Storage for RaftStorage {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use raft::Storage as _;
-
-    /// A data dir initialised for member 7, as `start` does before anything else.
-    fn identified(dir: &Path) -> RaftStorage {
-        let mut s = RaftStorage::open(dir).unwrap();
-        let me = MemberIdentity {
-            id: 7,
-            name: "m".into(),
-        };
-        s.initialise(&me, &[]).unwrap();
-        s
-    }
-
-    fn entry(index: u64, term: u64) -> Entry {
-        Entry {
-            index,
-            term,
-            data: format!("e{index}").into_bytes().into(),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn entries_and_hard_state_survive_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let mut s = RaftStorage::open(dir.path()).unwrap();
-            let me = MemberIdentity {
-                id: 7,
-                name: "m".into(),
-            };
-            s.initialise(&me, &[entry(1, 1)]).unwrap();
-            assert_eq!(s.initial_state().unwrap().hard_state.commit, 1);
-            let hs = HardState {
-                term: 2,
-                commit: 3,
-                ..Default::default()
-            };
-            s.persist(&[entry(2, 2), entry(3, 2)], Some(&hs), true)
-                .unwrap();
-        }
-        let s = RaftStorage::open(dir.path()).unwrap();
-        assert_eq!(s.member().unwrap().id, 7);
-        assert!(!s.is_removed());
-        let st = s.initial_state().unwrap();
-        assert_eq!(st.hard_state.commit, 3);
-        // No snapshot yet: raft starts from no configuration and replays the log's conf
-        // changes (the bootstrap entry first).
-        assert!(st.conf_state.voters.is_empty());
-        assert_eq!(s.first_index().unwrap(), 1);
-        assert_eq!(s.last_index().unwrap(), 3);
-        assert_eq!(s.term(3).unwrap(), 2);
-        let ents = s
-            .entries(1, 4, None, GetEntriesContext::empty(false))
-            .unwrap();
-        assert_eq!(ents.len(), 3);
-        assert_eq!(ents[2].data.as_ref(), b"e3");
-    }
-
-    #[test]
-    fn snapshot_compacts_and_survives_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let mut s = identified(dir.path());
-            let ents: Vec<Entry> = (1..=10).map(|i| entry(i, 1)).collect();
-            s.persist(&ents, None, true).unwrap();
-            s.set_conf_state(ConfState {
-                voters: vec![1, 2],
-                ..Default::default()
-            });
-            s.save_snapshot(8, b"store-at-8", 2).unwrap();
-            assert_eq!(s.first_index().unwrap(), 7);
-            assert!(matches!(
-                s.entries(5, 7, None, GetEntriesContext::empty(false)),
-                Err(raft::Error::Store(StorageError::Compacted))
-            ));
-        }
-        let s = RaftStorage::open(dir.path()).unwrap();
-        assert_eq!(s.first_index().unwrap(), 7);
-        assert_eq!(s.last_index().unwrap(), 10);
-        assert_eq!(s.term(6).unwrap(), 1);
-        assert_eq!(s.snapshot_data().unwrap().unwrap(), b"store-at-8");
-        let snap = s.snapshot(8, 2).unwrap();
-        assert_eq!(snap.get_metadata().index, 8);
-        assert!(!s.take_snapshot_wanted());
-        // A member the snapshot's configuration does not know needs a newer one.
-        assert!(s.snapshot(8, 3).is_err());
-        assert!(s.take_snapshot_wanted());
-        assert!(!s.take_snapshot_wanted());
-    }
-
-    #[test]
-    fn installing_a_snapshot_replaces_the_log() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = identified(dir.path());
-        s.persist(&[entry(1, 1), entry(2, 1)], None, true).unwrap();
-        let mut snap = Snapshot::default();
-        snap.mut_metadata().index = 50;
-        snap.mut_metadata().term = 3;
-        snap.mut_metadata().mut_conf_state().voters = vec![1, 2, 3];
-        snap.set_data(b"remote".to_vec().into());
-        s.install_snapshot(&snap).unwrap();
-        assert_eq!(s.first_index().unwrap(), 51);
-        assert_eq!(s.last_index().unwrap(), 50);
-        assert_eq!(s.term(50).unwrap(), 3);
-        s.persist(&[entry(51, 3)], None, true).unwrap();
-        assert_eq!(s.last_index().unwrap(), 51);
-        assert_eq!(s.initial_state().unwrap().conf_state.voters, vec![1, 2, 3]);
-    }
-
-    #[test]
-    fn a_streamed_snapshot_is_installed_from_its_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = identified(dir.path());
-        let mut snap = Snapshot::default();
-        snap.mut_metadata().index = 9;
-        snap.mut_metadata().term = 2;
-        snap.mut_metadata().mut_conf_state().voters = vec![1, 2];
-        // Not received: refused, nothing changes.
-        assert!(s.install_snapshot(&snap).is_err());
-        assert!(s.received_snapshot_data(&snap).is_err());
-        assert_eq!(s.first_index().unwrap(), 1);
-        let tmp = s.snapshot_files().incoming_temp_path(2, 9);
-        std::fs::write(&tmp, b"streamed").unwrap();
-        s.snapshot_files().commit_incoming(&tmp, 2, 9).unwrap();
-        // Readable before it is installed (the loop parses it before replacing the log).
-        assert_eq!(s.received_snapshot_data(&snap).unwrap(), b"streamed");
-        assert_eq!(s.first_index().unwrap(), 1);
-        s.install_snapshot(&snap).unwrap();
-        assert_eq!(s.received_snapshot_data(&snap).unwrap(), b"streamed");
-        assert_eq!(s.snapshot_data().unwrap().unwrap(), b"streamed");
-        assert_eq!(s.first_index().unwrap(), 10);
-        // The metadata-only snapshot raft asks for when a follower lags.
-        let out = s.snapshot(0, 2).unwrap();
-        assert_eq!(out.get_metadata().index, 9);
-        assert!(out.get_data().is_empty());
-    }
-
-    fn remote_snapshot(index: u64, term: u64) -> Snapshot {
-        let mut snap = Snapshot::default();
-        snap.mut_metadata().index = index;
-        snap.mut_metadata().term = term;
-        snap.mut_metadata().mut_conf_state().voters = vec![1, 7];
-        snap.set_data(b"remote".to_vec().into());
-        snap
-    }
-
-    #[test]
-    fn an_installed_snapshot_survives_reopen_with_the_identity() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let mut s = identified(dir.path());
-            let hs = HardState {
-                term: 2,
-                vote: 1,
-                commit: 3,
-                ..Default::default()
-            };
-            let ents: Vec<Entry> = (1..=5).map(|i| entry(i, 2)).collect();
-            s.persist(&ents, Some(&hs), true).unwrap();
-            s.install_snapshot(&remote_snapshot(40, 4)).unwrap();
-        }
-        let s = RaftStorage::open(dir.path()).unwrap();
-        assert_eq!(
-            s.member(),
-            Some(MemberIdentity {
-                id: 7,
-                name: "m".into()
-            })
-        );
-        assert_eq!(s.snapshot_metadata().index, 40);
-        assert_eq!(s.snapshot_data().unwrap().unwrap(), b"remote");
-        let st = s.initial_state().unwrap();
-        assert_eq!((st.hard_state.term, st.hard_state.commit), (4, 40));
-        assert_eq!(st.hard_state.vote, 1, "the vote survives the install");
-        assert_eq!(st.conf_state.voters, vec![1, 7]);
-        assert_eq!(s.first_index().unwrap(), 41);
-        assert_eq!(
-            s.last_index().unwrap(),
-            40,
-            "no entry of the old log is left"
-        );
-    }
-
-    /// What a crash between the two writes of the old install left: the log wiped (identity
-    /// included) and the snapshot file in place. Starting on it must fail, never bootstrap a
-    /// new cluster.
-    #[test]
-    fn a_data_dir_without_its_identity_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let mut s = identified(dir.path());
-            let ents: Vec<Entry> = (1..=10).map(|i| entry(i, 1)).collect();
-            s.persist(&ents, None, true).unwrap();
-            s.save_snapshot(8, b"store-at-8", 2).unwrap();
-            let mut wipe = LogBatch::default();
-            wipe.add_command(GROUP, raft_engine::Command::Clean);
-            s.engine.write(&mut wipe, true).unwrap();
-        }
-        let err = RaftStorage::open(dir.path()).err().expect("refused");
-        let msg = err.to_string();
-        assert!(matches!(err, StorageFailure::Incomplete(..)), "{msg}");
-        assert!(
-            msg.contains("snapshot files") && msg.contains("-f"),
-            "{msg}"
-        );
-
-        // Entries without an identity are refused too.
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let mut s = RaftStorage::open(dir.path()).unwrap();
-            s.persist(&[entry(1, 1)], None, true).unwrap();
-        }
-        assert!(matches!(
-            RaftStorage::open(dir.path()),
-            Err(StorageFailure::Incomplete(_, "raft log entries"))
-        ));
-
-        // A brand-new data dir opens, twice.
-        let dir = tempfile::tempdir().unwrap();
-        drop(RaftStorage::open(dir.path()).unwrap());
-        assert!(RaftStorage::open(dir.path()).unwrap().member().is_none());
-    }
-}
+mod tests;

@@ -2,8 +2,11 @@
 //! and the directory fsynced, so a crash leaves either the old snapshot or the new one whole.
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+/// Buffer between a snapshot's encoder and its file.
+const WRITE_BUFFER: usize = 1 << 20;
 
 /// The snapshot directory of a data dir.
 #[derive(Debug, Clone)]
@@ -102,15 +105,44 @@ impl SnapshotFiles {
 
     /// Writes and fsyncs a snapshot.
     pub fn write(&self, term: u64, index: u64, data: &[u8]) -> std::io::Result<()> {
+        self.write_with(term, index, |w| w.write_all(data))
+            .map(|_| ())
+    }
+
+    /// Writes snapshot `term`-`index` with what `fill` streams into it: to a temporary file,
+    /// fsynced, renamed into place and the directory fsynced, so a crash at any point leaves
+    /// the snapshots as they were or this one whole. Returns its size.
+    pub fn write_with(
+        &self,
+        term: u64,
+        index: u64,
+        fill: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+    ) -> std::io::Result<u64> {
         let final_path = self.path(term, index);
         let tmp = final_path.with_extension("tmp");
-        {
-            let mut f = File::create(&tmp)?;
-            f.write_all(data)?;
+        let written = (|| {
+            let mut w = BufWriter::with_capacity(WRITE_BUFFER, File::create(&tmp)?);
+            fill(&mut w)?;
+            let f = w.into_inner().map_err(|e| e.into_error())?;
             f.sync_all()?;
-        }
+            f.metadata().map(|m| m.len())
+        })();
+        let size = match written {
+            Ok(size) => size,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
         fs::rename(&tmp, &final_path)?;
-        File::open(&self.dir)?.sync_all()
+        File::open(&self.dir)?.sync_all()?;
+        Ok(size)
+    }
+
+    /// Removes snapshot `term`-`index` (one written while a newer one was installed); a
+    /// failure only costs disk space.
+    pub fn remove(&self, term: u64, index: u64) {
+        let _ = fs::remove_file(self.path(term, index));
     }
 
     /// Whether any snapshot file is filed here (received ones not yet installed excepted).
