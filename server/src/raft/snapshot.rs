@@ -6,7 +6,8 @@
 //! job encodes it straight into a temporary file, fsyncs and renames it (a crash leaves the
 //! old snapshot and the whole log), and answers on a channel. The loop polls that channel on
 //! every turn; once the file is durable it records the snapshot's metadata and compacts the
-//! log below it. One snapshot is in flight at a time.
+//! log below it in one synced write. One snapshot is in flight at a time; the next one
+//! removes the file of the one this superseded.
 //!
 //! The server runs jobs on a thread of their own ([`ThreadRunner`]); a simulation runs them
 //! at once on its own thread ([`InlineRunner`]), so its runs stay deterministic, or holds
@@ -84,6 +85,11 @@ pub(super) struct Snapshots {
     /// raft needs a snapshot newer than the newest (for a follower); taken when none is in
     /// flight.
     wanted: bool,
+    /// The snapshot the newest one superseded (term, index): the next job removes its file
+    /// first. Not at once on the loop, since unlinking a large file takes milliseconds, nor
+    /// in a job of its own, which could race the next snapshot's file; a stop before then
+    /// leaves it to the next start.
+    superseded: Option<(u64, u64)>,
 }
 
 /// A snapshot being written.
@@ -118,9 +124,13 @@ impl<S: LogStore> RaftLoop<S> {
         let meta = self.node.store().snapshot_meta_at(self.applied)?;
         let frozen = self.state.read().freeze();
         let files = self.node.store().snapshot_files().clone();
+        let superseded = self.snapshots.superseded.take();
         let (tx, done) = mpsc::channel();
         let (term, index) = (meta.term, meta.index);
         let job = SnapshotJob(Box::new(move || {
+            if let Some((term, index)) = superseded {
+                files.remove(term, index);
+            }
             let written = files.write_with(term, index, |w| frozen.write_to(w));
             // The frozen copy goes here, off the loop: dropping a large tree takes time too.
             drop(frozen);
@@ -164,9 +174,18 @@ impl<S: LogStore> RaftLoop<S> {
         }
         let index = job.meta.index;
         let keep = MAX_ENTRIES_KEPT_AFTER_SNAPSHOT.min(self.cfg.snapshot_count / 2);
-        self.node.mut_store().record_snapshot(job.meta, keep)?;
-        let took = self.clock.now().saturating_duration_since(job.started);
-        tracing::info!(index, bytes, ms = took.as_millis() as u64, "saved snapshot");
+        let written_at = self.clock.now();
+        self.snapshots.superseded = self.node.mut_store().record_snapshot(job.meta, keep)?;
+        let now = self.clock.now();
+        tracing::info!(
+            index,
+            bytes,
+            write_ms = written_at
+                .saturating_duration_since(job.started)
+                .as_millis() as u64,
+            record_ms = now.saturating_duration_since(written_at).as_millis() as u64,
+            "saved snapshot"
+        );
         Ok(())
     }
 

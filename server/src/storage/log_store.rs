@@ -46,8 +46,13 @@ pub trait LogStore: raft::Storage + Send + 'static {
     /// configuration now).
     fn snapshot_meta_at(&self, index: u64) -> Result<SnapshotMetadata, StorageFailure>;
     /// Makes a written and synced snapshot file the newest snapshot, then compacts the log
-    /// below it, keeping `keep` entries.
-    fn record_snapshot(&mut self, meta: SnapshotMetadata, keep: u64) -> Result<(), StorageFailure>;
+    /// below it, keeping `keep` entries. Returns the term and index of the snapshot it
+    /// supersedes, whose file the caller removes.
+    fn record_snapshot(
+        &mut self,
+        meta: SnapshotMetadata,
+        keep: u64,
+    ) -> Result<Option<(u64, u64)>, StorageFailure>;
     /// The state-machine bytes of a snapshot received from the leader, before it is installed.
     fn received_snapshot_data(&self, snap: &Snapshot) -> Result<Vec<u8>, StorageFailure>;
     /// Replaces the whole log with a snapshot received from the leader.
@@ -112,7 +117,11 @@ impl LogStore for RaftStorage {
         RaftStorage::snapshot_meta_at(self, index)
     }
 
-    fn record_snapshot(&mut self, meta: SnapshotMetadata, keep: u64) -> Result<(), StorageFailure> {
+    fn record_snapshot(
+        &mut self,
+        meta: SnapshotMetadata,
+        keep: u64,
+    ) -> Result<Option<(u64, u64)>, StorageFailure> {
         RaftStorage::record_snapshot(self, meta, keep)
     }
 

@@ -126,6 +126,12 @@ impl RaftStorage {
             snapshot_wanted: Default::default(),
         };
         storage.check_complete(data_dir)?;
+        if storage.snapshot_meta.index != 0 {
+            // Files of snapshots never recorded (a crash after the file was written) or
+            // superseded ones whose removal did not happen before a stop.
+            let meta = &storage.snapshot_meta;
+            storage.snapshots.remove_all_but(meta.term, meta.index);
+        }
         Ok(storage)
     }
 
@@ -278,8 +284,8 @@ impl RaftStorage {
 
     /// Saves a snapshot of the store taken at `index` (already applied), then drops log entries
     /// older than `keep` entries below it: [`Self::snapshot_meta_at`], the file, then
-    /// [`Self::record_snapshot`], all at once (the raft loop writes the file on another
-    /// thread between the two).
+    /// [`Self::record_snapshot`] and the old file's removal, all at once (the raft loop
+    /// writes the file, and removes the old one, on another thread).
     pub fn save_snapshot(
         &mut self,
         index: u64,
@@ -288,7 +294,10 @@ impl RaftStorage {
     ) -> Result<(), StorageFailure> {
         let meta = self.snapshot_meta_at(index)?;
         self.snapshots.write(meta.term, meta.index, data)?;
-        self.record_snapshot(meta, keep)
+        if let Some((term, index)) = self.record_snapshot(meta, keep)? {
+            self.snapshots.remove(term, index);
+        }
+        Ok(())
     }
 
     /// The metadata of a snapshot of the state at applied `index`: its term, and the
@@ -305,44 +314,45 @@ impl RaftStorage {
         })
     }
 
-    /// Makes the snapshot `meta` names, whose file is written and fsynced, the newest: its
-    /// metadata is made durable first, then older snapshot files and the log entries older
-    /// than `keep` entries below it are dropped.
+    /// Makes the snapshot `meta` names, whose file is written and fsynced, the newest, and
+    /// drops the log entries older than `keep` entries below it: the metadata and the log's
+    /// new start are one synced write, made before any entry is dropped. Returns the term and
+    /// index of the snapshot it supersedes, whose file the caller removes (unlinking a large
+    /// file takes milliseconds: the raft loop has it done off its thread).
     pub fn record_snapshot(
         &mut self,
         meta: SnapshotMetadata,
         keep: u64,
-    ) -> Result<(), StorageFailure> {
-        let (term, index) = (meta.term, meta.index);
+    ) -> Result<Option<(u64, u64)>, StorageFailure> {
+        let old = (self.snapshot_meta.term, self.snapshot_meta.index);
+        let compact_to = meta.index.saturating_sub(keep);
+        let compact = if compact_to > self.truncated_index {
+            let term = raft::Storage::term(self, compact_to)
+                .map_err(|e| StorageFailure::Corrupt(format!("no term for {compact_to}: {e}")))?;
+            Some((compact_to, term))
+        } else {
+            None
+        };
         let mut batch = LogBatch::default();
         batch.put_message(GROUP, KEY_SNAPSHOT_META.to_vec(), &meta)?;
+        if let Some((index, term)) = compact {
+            let mut v = index.to_be_bytes().to_vec();
+            v.extend_from_slice(&term.to_be_bytes());
+            batch.put(GROUP, KEY_TRUNCATED.to_vec(), v)?;
+        }
         self.engine.write(&mut batch, true)?;
+        let new = (meta.term, meta.index);
         self.snapshot_meta = meta;
-        self.snapshots.remove_all_but(term, index);
-        let compact_to = index.saturating_sub(keep);
-        if compact_to > self.truncated_index {
-            self.truncate_to(compact_to)?;
+        if let Some((index, term)) = compact {
+            self.truncated_index = index;
+            self.truncated_term = term;
+            self.engine.compact_to(GROUP, index + 1);
+            // Reclaim files whose entries are all compacted; failure only costs disk space.
+            if let Err(e) = self.engine.purge_expired_files() {
+                tracing::warn!("raft log purge failed: {e}");
+            }
         }
-        Ok(())
-    }
-
-    /// Removes entries at and below `index` from the log.
-    fn truncate_to(&mut self, index: u64) -> Result<(), StorageFailure> {
-        let term = raft::Storage::term(self, index)
-            .map_err(|e| StorageFailure::Corrupt(format!("no term for {index}: {e}")))?;
-        let mut batch = LogBatch::default();
-        let mut v = index.to_be_bytes().to_vec();
-        v.extend_from_slice(&term.to_be_bytes());
-        batch.put(GROUP, KEY_TRUNCATED.to_vec(), v)?;
-        self.engine.write(&mut batch, true)?;
-        self.truncated_index = index;
-        self.truncated_term = term;
-        self.engine.compact_to(GROUP, index + 1);
-        // Reclaim files whose entries are all compacted; failure only costs disk space.
-        if let Err(e) = self.engine.purge_expired_files() {
-            tracing::warn!("raft log purge failed: {e}");
-        }
-        Ok(())
+        Ok((old.1 != 0 && old != new).then_some(old))
     }
 
     /// The state-machine bytes of a snapshot received from the leader, before it is installed

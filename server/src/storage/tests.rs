@@ -132,14 +132,26 @@ fn a_snapshot_file_without_its_metadata_changes_nothing() {
     assert_eq!(s.snapshot_data().unwrap().unwrap(), b"store-at-8");
     assert_eq!(s.first_index().unwrap(), 7);
     assert_eq!(s.last_index().unwrap(), 20);
-    // Recorded, it becomes the snapshot and the log is compacted below it.
+    assert!(
+        !s.snapshot_files().path(1, 20).exists(),
+        "the file never recorded is removed at the start"
+    );
+    // Written and recorded, it becomes the snapshot, the log is compacted below it, and the
+    // caller is told which file it superseded.
+    s.snapshot_files()
+        .write_with(1, 20, |w| w.write_all(b"store-at-20"))
+        .unwrap();
     let meta = s.snapshot_meta_at(20).unwrap();
-    s.record_snapshot(meta, 2).unwrap();
+    assert_eq!(s.record_snapshot(meta, 2).unwrap(), Some((1, 8)));
     assert_eq!(s.snapshot_data().unwrap().unwrap(), b"store-at-20");
+    assert_eq!(s.first_index().unwrap(), 19);
+    assert!(s.snapshot_files().path(1, 8).exists(), "left to the caller");
+    drop(s);
+    let s = RaftStorage::open(dir.path()).unwrap();
     assert_eq!(s.first_index().unwrap(), 19);
     assert!(
         !s.snapshot_files().path(1, 8).exists(),
-        "the old one is gone"
+        "or to the next start"
     );
 }
 
