@@ -14,6 +14,10 @@ pub struct LoadFigures {
     pub p50_ms: f64,
     /// 99th percentile latency (nearest rank).
     pub p99_ms: f64,
+    /// 99.9th percentile latency (nearest rank).
+    pub p999_ms: f64,
+    /// The slowest write.
+    pub max_ms: f64,
 }
 
 /// `clients` threads share `requests` writes of `value_size`-byte values: client `c` PUTs
@@ -70,6 +74,8 @@ pub fn write_load(
         writes_per_sec: lat.len() as f64 / elapsed,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
+        p999_ms: pct(0.999),
+        max_ms: pct(1.0),
     }
 }
 

@@ -144,6 +144,7 @@ pub fn run(mut cfg: Config) -> Result<raft::LoopExit, String> {
             clock: Arc::new(SystemClock),
             network: transport.clone(),
             seed: Timestamp::now().0 as u64,
+            snapshots: Arc::new(raft::ThreadRunner),
         },
         inbox,
     )

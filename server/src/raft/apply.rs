@@ -1,6 +1,6 @@
 //! Committed entries into the state machine, in log order, and what follows from them: the
-//! callers' answers, the network's peer table, snapshots (saved every `snapshot_count`
-//! entries, installed from the leader) and this member's removal.
+//! callers' answers, the network's peer table, snapshots installed from the leader (our own
+//! are taken in `snapshot`) and this member's removal.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -17,8 +17,6 @@ use crate::state::restore_snapshot;
 use crate::storage::{LogStore, StorageFailure};
 use crate::transport::PeerTable;
 
-/// Log entries kept below a snapshot so slightly lagging followers catch up from the log.
-const MAX_ENTRIES_KEPT_AFTER_SNAPSHOT: u64 = 5000;
 /// How often an unconfirmed "you were removed" (410) from a peer is logged.
 const REMOVAL_HINT_LOG_EVERY: Duration = Duration::from_secs(10);
 
@@ -203,29 +201,11 @@ impl<S: LogStore> RaftLoop<S> {
             // Its watchers never saw the events inside the snapshot: they re-read and re-watch.
             st.clear_watchers();
         }
+        // A snapshot of our own still being written is older than this one: it is dropped
+        // when it reports (see `snapshot`).
         self.applied = snap.get_metadata().index;
         tracing::info!(index = self.applied, "installed snapshot from the leader");
         self.sync_network();
-        Ok(())
-    }
-
-    /// Every `snapshot_count` applied entries, saves the state and compacts the log below it.
-    pub(super) fn maybe_snapshot(&mut self) -> Result<(), StorageFailure> {
-        let last = self.node.store().snapshot_metadata().index;
-        let wanted = self.node.store().take_snapshot_wanted() && self.applied > last;
-        if !wanted && self.applied.saturating_sub(last) < self.cfg.snapshot_count.max(1) {
-            return Ok(());
-        }
-        let _timer = crate::metrics::METRICS.snapshot_duration.start_timer();
-        let data = {
-            let st = self.state.read();
-            st.snapshot()
-        };
-        let keep = MAX_ENTRIES_KEPT_AFTER_SNAPSHOT.min(self.cfg.snapshot_count / 2);
-        let applied = self.applied;
-        self.node.mut_store().save_snapshot(applied, &data, keep)?;
-        crate::metrics::METRICS.snapshots.inc();
-        tracing::info!(index = applied, bytes = data.len(), "saved snapshot");
         Ok(())
     }
 }

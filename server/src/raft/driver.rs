@@ -2,7 +2,8 @@
 //! blocks, because persisting does); each [`RaftLoop::turn`] drains the inbox (so every
 //! proposal that arrived during the last fsync shares the next one: group commit), ticks when
 //! due, handles one `Ready` in the order raft-rs documents ([`RaftLoop::on_ready`]) and then
-//! the duties that follow a Ready ([`RaftLoop::after_ready`]). A simulation calls `turn`
+//! the duties that follow a Ready ([`RaftLoop::after_ready`]), and starts or records a
+//! snapshot when one is due or done (`super::snapshot`). A simulation calls `turn`
 //! itself, under its own clock.
 
 use std::collections::VecDeque;
@@ -20,6 +21,7 @@ use super::leader::RateMeter;
 use super::membership::refuse_conf_changes_raft_would_drop;
 use super::pending::{self, encode_context, Pending, ProposalReply};
 use super::serving::CatchUp;
+use super::snapshot::{SnapshotRunner, Snapshots};
 use super::{Inbox, RaftConfig, RaftStatus, Request, REQUEST_TIMEOUT};
 use crate::cluster::MembershipError;
 use crate::seeded::SplitMix64;
@@ -66,6 +68,10 @@ pub(crate) struct RaftLoop<S: LogStore> {
     /// Whether reads may be served yet (see `super::serving`).
     pub(super) catch_up: CatchUp,
     pub(super) election: ElectionTimeouts,
+    /// The snapshot in flight, if any (see `super::snapshot`).
+    pub(super) snapshots: Snapshots,
+    /// Where snapshot jobs run.
+    pub(super) snapshot_runner: Arc<dyn SnapshotRunner>,
     pub(super) cfg: RaftConfig,
 }
 
@@ -138,6 +144,9 @@ impl<S: LogStore> RaftLoop<S> {
             let news = self.on_ready()?;
             self.after_ready(news)?;
         }
+        // Every turn, not only after a Ready: an idle member still records the snapshot it
+        // finished writing.
+        self.maybe_snapshot()?;
         self.update_serving();
         Ok(self.ended())
     }
@@ -385,8 +394,8 @@ impl<S: LogStore> RaftLoop<S> {
 
     /// The duties that follow a Ready: publish the role, leader, term and commit index it
     /// brought, answer the reads apply has reached, fail what a lost leadership may have lost,
-    /// let a lone member lead, publish this member's record, hand the requests that waited for
-    /// a leader to raft, and snapshot when due.
+    /// let a lone member lead, publish this member's record, and hand the requests that waited
+    /// for a leader to raft.
     fn after_ready(&mut self, news: ReadyNews) -> Result<(), StorageFailure> {
         let leader_changed = news
             .soft_state
@@ -406,8 +415,7 @@ impl<S: LogStore> RaftLoop<S> {
         }
         self.maybe_campaign_alone();
         self.maybe_publish();
-        self.retry_waiting_for_leader()?;
-        self.maybe_snapshot()
+        self.retry_waiting_for_leader()
     }
 
     /// Publishes a new role or leader to the handles; returns whether a known leader was

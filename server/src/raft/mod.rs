@@ -10,7 +10,8 @@
 //!
 //! - `start`: recovery and bootstrap, and the thread;
 //! - `driver`: the loop and its turn, `Ready` handling in raft-rs's order;
-//! - `apply`: committed entries into the state machine, snapshots, removal;
+//! - `apply`: committed entries into the state machine, snapshots from the leader, removal;
+//! - `snapshot`: this member's own snapshots, written off the loop;
 //! - `leader`: what the leader does on its ticks (expiry, promotion), and this member's
 //!   publication of its own record;
 //! - `membership`, `pending`, `serving`, `exit`: conf changes, waiting callers, read gating,
@@ -29,6 +30,7 @@ mod membership;
 mod pending;
 mod replay;
 mod serving;
+mod snapshot;
 mod standalone;
 mod start;
 
@@ -54,6 +56,7 @@ use crate::transport::{Network, PeerReport, PeerSink};
 pub(crate) use driver::RaftLoop;
 pub use exit::{LoopExit, RaftThread};
 pub use serving::{CATCH_UP_READ_RETRY, CATCH_UP_WAIT};
+pub use snapshot::{InlineRunner, SnapshotJob, SnapshotRunner, ThreadRunner};
 pub use standalone::{force_new_cluster, Recovery, RecoveryError, Standalone};
 #[cfg(any(test, feature = "sim"))]
 pub(crate) use start::prepare;
@@ -182,6 +185,8 @@ pub struct Env {
     /// Seeds the loop's randomness (raft's election timeouts): a run given the same seed, clock
     /// and messages makes the same choices.
     pub seed: u64,
+    /// Where snapshots are written: a thread of their own, or (a simulation) inline.
+    pub snapshots: Arc<dyn SnapshotRunner>,
 }
 
 /// The sending side of the raft loop's inbox: cheap to clone, never blocks. The network is

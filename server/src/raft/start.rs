@@ -159,6 +159,8 @@ pub(crate) fn prepare<S: LogStore>(
             rng: SplitMix64::new(env.seed ^ id),
             drawn_at: None,
         },
+        snapshots: Default::default(),
+        snapshot_runner: env.snapshots,
         clock: env.clock,
         network: env.network,
         cfg,

@@ -18,6 +18,8 @@
 mod network;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_snapshot;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -42,8 +44,8 @@ pub use network::SimNetwork;
 /// The answer a caller waits for (a proposal's events).
 pub type Answer = oneshot::Receiver<Result<Vec<Event>, EtcdError>>;
 
-/// How the simulated network behaves.
-#[derive(Debug, Clone)]
+/// How the simulated network and members behave.
+#[derive(Clone)]
 pub struct SimConfig {
     /// How far time moves per step.
     pub quantum: Duration,
@@ -57,6 +59,10 @@ pub struct SimConfig {
     pub tick: Duration,
     /// Ticks before a follower campaigns.
     pub election_ticks: usize,
+    /// Applied entries between a member's snapshots.
+    pub snapshot_count: u64,
+    /// Where members write their snapshots: inline by default, so a run stays deterministic.
+    pub snapshots: Arc<dyn raft::SnapshotRunner>,
 }
 
 impl Default for SimConfig {
@@ -68,6 +74,8 @@ impl Default for SimConfig {
             drop_per_mille: 10,
             tick: Duration::from_millis(100),
             election_ticks: 10,
+            snapshot_count: 10_000,
+            snapshots: Arc::new(raft::InlineRunner),
         }
     }
 }
@@ -168,7 +176,7 @@ impl Sim {
             peer_url: format!("sim://{name}"),
             client_url: format!("sim://{name}/client"),
             data_dir: dir.path().to_path_buf(),
-            snapshot_count: 10_000,
+            snapshot_count: self.cfg.snapshot_count,
             tick: self.cfg.tick,
             election_ticks: self.cfg.election_ticks,
             history_size: 1000,
@@ -178,6 +186,7 @@ impl Sim {
             clock: self.clock.clone(),
             network: network.clone(),
             seed: self.seed,
+            snapshots: self.cfg.snapshots.clone(),
         };
         let (handle, raft) = raft::prepare(cfg, storage, env, inbox).expect("start member");
         self.record(format!("start {name} id={id:x}"));
@@ -353,6 +362,13 @@ impl Sim {
     /// Member `id`'s applied index.
     pub fn applied(&self, id: u64) -> u64 {
         self.members[&id].raft.applied()
+    }
+
+    /// The index of member `id`'s newest durable snapshot (0: none), and whether it is
+    /// writing another.
+    pub fn snapshot(&self, id: u64) -> (u64, bool) {
+        let raft = &self.members[&id].raft;
+        (raft.snapshot_index(), raft.snapshot_in_flight())
     }
 
     /// The voters in member `id`'s member table (not learners).

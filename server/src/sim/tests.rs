@@ -7,10 +7,10 @@ use super::{Sim, SimConfig};
 use crate::command::{Command, KeyCommand};
 
 /// Simulated steps (of 1 ms) any one phase may take at most.
-const PHASE_STEPS: u64 = 30_000;
+pub(super) const PHASE_STEPS: u64 = 30_000;
 
 /// The write the test commits.
-fn write(sim: &Sim, value: &str) -> Command {
+pub(super) fn write(sim: &Sim, value: &str) -> Command {
     use crate::time::Clock;
     Command::Key(KeyCommand::Set {
         key: "/sim/key".into(),
@@ -36,7 +36,7 @@ fn step_checked(sim: &mut Sim) {
     }
 }
 
-fn run_checked(sim: &mut Sim, what: &str, mut done: impl FnMut(&Sim) -> bool) {
+pub(super) fn run_checked(sim: &mut Sim, what: &str, mut done: impl FnMut(&Sim) -> bool) {
     for _ in 0..PHASE_STEPS {
         if done(sim) {
             return;

@@ -8,9 +8,11 @@
 //! the state only through the [`SharedState`] façade, which owns the lock.
 
 mod shared;
+mod snapshot;
 mod watch;
 
 pub use shared::{shared, SharedState, StoreStats};
+pub use snapshot::{restore_snapshot, FrozenState, Restored};
 pub use watch::{Registration, WatchStart};
 
 use common::EtcdError;
@@ -19,17 +21,9 @@ use raft::eraftpb::ConfChangeType;
 use crate::auth::{AuthAnswer, AuthCommand, AuthError, AuthState};
 use crate::cluster::{ChangeContext, MemberRecord, Members};
 use crate::command::{ClusterCommand, Command, KeyCommand};
-use crate::store::{Event, KeyPath, RestoreError, Store};
+use crate::store::{Event, KeyPath, Store};
 use crate::time::Timestamp;
 use crate::watch::WatchHub;
-
-/// First byte of a snapshot holding the member table and the store (a store alone, as older
-/// snapshots were, starts with `{`).
-const SNAPSHOT_WITH_MEMBERS: u8 = 2;
-/// First byte of a snapshot holding the member table, the users and roles, and the store.
-/// Written only once auth holds something, so members of a version without auth still read
-/// the snapshots of a cluster that never used it (a rolling upgrade).
-const SNAPSHOT_WITH_AUTH: u8 = 3;
 
 /// The store, the members and the watchers.
 pub struct StoreState {
@@ -40,16 +34,6 @@ pub struct StoreState {
     /// Live watchers.
     pub hub: WatchHub,
     /// Users, roles and whether auth is on.
-    pub auth: AuthState,
-}
-
-/// A state read back from snapshot bytes.
-pub struct Restored {
-    /// The v2 store.
-    pub store: Store,
-    /// The member table.
-    pub members: Members,
-    /// Users and roles.
     pub auth: AuthState,
 }
 
@@ -222,74 +206,6 @@ impl StoreState {
         };
         self.store.apply(&cmd).unwrap_or_default()
     }
-
-    /// The state as snapshot bytes: a format byte, the member table's length and JSON, (once
-    /// auth holds anything) the auth state's length and JSON, then the store's own bytes.
-    pub fn snapshot(&self) -> Vec<u8> {
-        let members = serde_json::to_vec(&self.members).expect("members always serialise");
-        let auth = (self.auth != AuthState::default())
-            .then(|| serde_json::to_vec(&self.auth).expect("auth always serialises"));
-        let store = self.store.save();
-        let mut out = Vec::with_capacity(9 + members.len() + store.len());
-        out.push(if auth.is_some() {
-            SNAPSHOT_WITH_AUTH
-        } else {
-            SNAPSHOT_WITH_MEMBERS
-        });
-        out.extend_from_slice(&(members.len() as u32).to_be_bytes());
-        out.extend_from_slice(&members);
-        if let Some(auth) = auth {
-            out.extend_from_slice(&(auth.len() as u32).to_be_bytes());
-            out.extend_from_slice(&auth);
-        }
-        out.extend_from_slice(&store);
-        out
-    }
-}
-
-/// Splits a 4-byte big-endian length and that many bytes off the front of `bytes`.
-fn length_prefixed(bytes: &[u8]) -> Result<(&[u8], &[u8]), RestoreError> {
-    let bad = || RestoreError::new("snapshot is truncated");
-    let len_bytes: [u8; 4] = bytes
-        .get(..4)
-        .ok_or_else(bad)?
-        .try_into()
-        .map_err(|_| bad())?;
-    let len = u32::from_be_bytes(len_bytes) as usize;
-    let end = 4usize.checked_add(len).ok_or_else(bad)?;
-    let part = bytes.get(4..end).ok_or_else(bad)?;
-    Ok((part, &bytes[end..]))
-}
-
-/// Reads [`StoreState::snapshot`] bytes (or a bare store snapshot of an older data dir).
-pub fn restore_snapshot(bytes: &[u8], history_size: usize) -> Result<Restored, RestoreError> {
-    let with_auth = match bytes.split_first() {
-        Some((&SNAPSHOT_WITH_MEMBERS, _)) => false,
-        Some((&SNAPSHOT_WITH_AUTH, _)) => true,
-        _ => {
-            return Ok(Restored {
-                store: Store::restore(bytes, history_size)?,
-                members: Members::default(),
-                auth: AuthState::default(),
-            })
-        }
-    };
-    let (members_bytes, rest) = length_prefixed(&bytes[1..])?;
-    let members: Members = serde_json::from_slice(members_bytes)
-        .map_err(|e| RestoreError::new(format!("snapshot members: {e}")))?;
-    let (auth, rest) = if with_auth {
-        let (auth_bytes, rest) = length_prefixed(rest)?;
-        let auth = serde_json::from_slice(auth_bytes)
-            .map_err(|e| RestoreError::new(format!("snapshot users and roles: {e}")))?;
-        (auth, rest)
-    } else {
-        (AuthState::default(), rest)
-    };
-    Ok(Restored {
-        store: Store::restore(rest, history_size)?,
-        members,
-        auth,
-    })
 }
 
 #[cfg(test)]
@@ -396,59 +312,5 @@ mod tests {
         assert_eq!(st.apply_command(&publish).unwrap().len(), 1);
         assert_eq!(st.apply_command(&publish).unwrap().len(), 0);
         assert_eq!(st.members.get(3).unwrap().name, "machine3");
-    }
-
-    #[test]
-    fn snapshots_carry_members_and_read_old_store_only_ones() {
-        let mut st = state();
-        st.apply_member_change(
-            ConfChangeType::AddNode,
-            1,
-            &ctx(Some(MemberRecord::loopback(1, "machine1"))),
-        );
-        let Restored { store, members, .. } = restore_snapshot(&st.snapshot(), 100).unwrap();
-        assert_eq!(members, st.members);
-        assert_eq!(store.save(), st.store.save());
-        let Restored {
-            store: old,
-            members: none,
-            ..
-        } = restore_snapshot(&st.store.save(), 100).unwrap();
-        assert_eq!(old.index(), 1);
-        assert!(none.is_empty());
-        assert!(restore_snapshot(&[2, 0, 0], 100).is_err());
-    }
-
-    /// A snapshot file written by 0.3.0 (format-1 store JSON after the member table).
-    #[test]
-    fn reads_a_snapshot_written_by_0_3_0() {
-        let bytes = include_bytes!(
-            "../../../fixtures/datadir-v0.3.0/machine0/snap/0000000000000002-0000000000000028.snap"
-        );
-        let Restored { store, members, .. } = restore_snapshot(bytes, 100).unwrap();
-        assert!(!members.is_empty());
-        assert_eq!(store.index(), 39);
-        let ev = store
-            .get(&KeyPath::from("/flat/k1"), false, Timestamp(0))
-            .unwrap();
-        assert_eq!(ev.node.value.as_deref(), Some("value 1 updated"));
-        assert!(
-            store.next_expiration().is_some(),
-            "TTL keys keep their expiry"
-        );
-        let again = restore_snapshot(&st_snapshot(store, members), 100)
-            .unwrap()
-            .store;
-        assert_eq!(again.index(), 39);
-    }
-
-    fn st_snapshot(store: Store, members: Members) -> Vec<u8> {
-        StoreState {
-            store,
-            members,
-            hub: WatchHub::default(),
-            auth: AuthState::default(),
-        }
-        .snapshot()
     }
 }

@@ -4,7 +4,7 @@
 
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
 
-use super::{MemberIdentity, RaftStorage, StorageFailure};
+use super::{MemberIdentity, RaftStorage, SnapshotFiles, StorageFailure};
 
 /// Durable raft state as the raft loop uses it: raft-rs reads it through `raft::Storage`; the
 /// loop writes it through the methods here, each durable when it returns unless it says not.
@@ -39,8 +39,20 @@ pub trait LogStore: raft::Storage + Send + 'static {
     fn set_commit(&mut self, commit: u64) -> Result<(), StorageFailure>;
     /// Notes the configuration after an applied conf change (for the next snapshot).
     fn set_conf_state(&mut self, cs: ConfState);
-    /// Saves a state-machine snapshot at applied `index`, keeping `keep` entries below it.
-    fn save_snapshot(&mut self, index: u64, data: &[u8], keep: u64) -> Result<(), StorageFailure>;
+    /// Where snapshot files live (the loop's snapshot job writes its file here, on another
+    /// thread).
+    fn snapshot_files(&self) -> &SnapshotFiles;
+    /// The metadata of a snapshot of the state at applied `index` (its term, the
+    /// configuration now).
+    fn snapshot_meta_at(&self, index: u64) -> Result<SnapshotMetadata, StorageFailure>;
+    /// Makes a written and synced snapshot file the newest snapshot, then compacts the log
+    /// below it, keeping `keep` entries. Returns the term and index of the snapshot it
+    /// supersedes, whose file the caller removes.
+    fn record_snapshot(
+        &mut self,
+        meta: SnapshotMetadata,
+        keep: u64,
+    ) -> Result<Option<(u64, u64)>, StorageFailure>;
     /// The state-machine bytes of a snapshot received from the leader, before it is installed.
     fn received_snapshot_data(&self, snap: &Snapshot) -> Result<Vec<u8>, StorageFailure>;
     /// Replaces the whole log with a snapshot received from the leader.
@@ -97,8 +109,20 @@ impl LogStore for RaftStorage {
         RaftStorage::set_conf_state(self, cs)
     }
 
-    fn save_snapshot(&mut self, index: u64, data: &[u8], keep: u64) -> Result<(), StorageFailure> {
-        RaftStorage::save_snapshot(self, index, data, keep)
+    fn snapshot_files(&self) -> &SnapshotFiles {
+        RaftStorage::snapshot_files(self)
+    }
+
+    fn snapshot_meta_at(&self, index: u64) -> Result<SnapshotMetadata, StorageFailure> {
+        RaftStorage::snapshot_meta_at(self, index)
+    }
+
+    fn record_snapshot(
+        &mut self,
+        meta: SnapshotMetadata,
+        keep: u64,
+    ) -> Result<Option<(u64, u64)>, StorageFailure> {
+        RaftStorage::record_snapshot(self, meta, keep)
     }
 
     fn received_snapshot_data(&self, snap: &Snapshot) -> Result<Vec<u8>, StorageFailure> {

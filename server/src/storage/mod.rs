@@ -167,6 +167,12 @@ impl RaftStorage {
         log_integrity::verify_entries(&storage.engine, &log_dir)?;
         let last = raft::Storage::last_index(&storage).unwrap_or(0);
         storage.durable.check(data_dir, last)?;
+        if storage.snapshot_meta.index != 0 {
+            // Files of snapshots never recorded (a crash after the file was written) or
+            // superseded ones whose removal did not happen before a stop.
+            let meta = &storage.snapshot_meta;
+            storage.snapshots.remove_all_but(meta.term, meta.index);
+        }
         Ok(storage)
     }
 
@@ -322,53 +328,76 @@ impl RaftStorage {
     }
 
     /// Saves a snapshot of the store taken at `index` (already applied), then drops log entries
-    /// older than `keep` entries below it. The snapshot file is fsynced before the metadata
-    /// points at it, and the metadata before any entry is removed.
+    /// older than `keep` entries below it: [`Self::snapshot_meta_at`], the file, then
+    /// [`Self::record_snapshot`] and the old file's removal, all at once (the raft loop
+    /// writes the file, and removes the old one, on another thread).
     pub fn save_snapshot(
         &mut self,
         index: u64,
         data: &[u8],
         keep: u64,
     ) -> Result<(), StorageFailure> {
-        let term = raft::Storage::term(self, index).map_err(|e| {
-            StorageFailure::Corrupt(format!("no term for applied index {index}: {e}"))
-        })?;
-        self.snapshots.write(term, index, data)?;
-        let meta = SnapshotMetadata {
-            index,
-            term,
-            conf_state: Some(self.conf_state.clone()).into(),
-            ..Default::default()
-        };
-        let mut batch = LogBatch::default();
-        batch.put_message(GROUP, KEY_SNAPSHOT_META.to_vec(), &meta)?;
-        self.engine.write(&mut batch, true)?;
-        self.snapshot_meta = meta;
-        self.snapshots.remove_all_but(term, index);
-        let compact_to = index.saturating_sub(keep);
-        if compact_to > self.truncated_index {
-            self.truncate_to(compact_to)?;
+        let meta = self.snapshot_meta_at(index)?;
+        self.snapshots.write(meta.term, meta.index, data)?;
+        if let Some((term, index)) = self.record_snapshot(meta, keep)? {
+            self.snapshots.remove(term, index);
         }
         Ok(())
     }
 
-    /// Removes entries at and below `index` from the log.
-    fn truncate_to(&mut self, index: u64) -> Result<(), StorageFailure> {
-        let term = raft::Storage::term(self, index)
-            .map_err(|e| StorageFailure::Corrupt(format!("no term for {index}: {e}")))?;
+    /// The metadata of a snapshot of the state at applied `index`: its term, and the
+    /// configuration as of now (the one `index` was applied under).
+    pub fn snapshot_meta_at(&self, index: u64) -> Result<SnapshotMetadata, StorageFailure> {
+        let term = raft::Storage::term(self, index).map_err(|e| {
+            StorageFailure::Corrupt(format!("no term for applied index {index}: {e}"))
+        })?;
+        Ok(SnapshotMetadata {
+            index,
+            term,
+            conf_state: Some(self.conf_state.clone()).into(),
+            ..Default::default()
+        })
+    }
+
+    /// Makes the snapshot `meta` names, whose file is written and fsynced, the newest, and
+    /// drops the log entries older than `keep` entries below it: the metadata and the log's
+    /// new start are one synced write, made before any entry is dropped. Returns the term and
+    /// index of the snapshot it supersedes, whose file the caller removes (unlinking a large
+    /// file takes milliseconds: the raft loop has it done off its thread).
+    pub fn record_snapshot(
+        &mut self,
+        meta: SnapshotMetadata,
+        keep: u64,
+    ) -> Result<Option<(u64, u64)>, StorageFailure> {
+        let old = (self.snapshot_meta.term, self.snapshot_meta.index);
+        let compact_to = meta.index.saturating_sub(keep);
+        let compact = if compact_to > self.truncated_index {
+            let term = raft::Storage::term(self, compact_to)
+                .map_err(|e| StorageFailure::Corrupt(format!("no term for {compact_to}: {e}")))?;
+            Some((compact_to, term))
+        } else {
+            None
+        };
         let mut batch = LogBatch::default();
-        let mut v = index.to_be_bytes().to_vec();
-        v.extend_from_slice(&term.to_be_bytes());
-        batch.put(GROUP, KEY_TRUNCATED.to_vec(), v)?;
-        self.engine.write(&mut batch, true)?;
-        self.truncated_index = index;
-        self.truncated_term = term;
-        self.engine.compact_to(GROUP, index + 1);
-        // Reclaim files whose entries are all compacted; failure only costs disk space.
-        if let Err(e) = self.engine.purge_expired_files() {
-            tracing::warn!("raft log purge failed: {e}");
+        batch.put_message(GROUP, KEY_SNAPSHOT_META.to_vec(), &meta)?;
+        if let Some((index, term)) = compact {
+            let mut v = index.to_be_bytes().to_vec();
+            v.extend_from_slice(&term.to_be_bytes());
+            batch.put(GROUP, KEY_TRUNCATED.to_vec(), v)?;
         }
-        Ok(())
+        self.engine.write(&mut batch, true)?;
+        let new = (meta.term, meta.index);
+        self.snapshot_meta = meta;
+        if let Some((index, term)) = compact {
+            self.truncated_index = index;
+            self.truncated_term = term;
+            self.engine.compact_to(GROUP, index + 1);
+            // Reclaim files whose entries are all compacted; failure only costs disk space.
+            if let Err(e) = self.engine.purge_expired_files() {
+                tracing::warn!("raft log purge failed: {e}");
+            }
+        }
+        Ok((old.1 != 0 && old != new).then_some(old))
     }
 
     /// The state-machine bytes of a snapshot received from the leader, before it is installed
@@ -525,244 +554,4 @@ impl raft::Storage for RaftStorage {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use raft::Storage as _;
-
-    /// A data dir initialised for member 7 (`m`), as `start` does before anything else.
-    pub(super) fn identified(dir: &Path) -> RaftStorage {
-        let mut s = RaftStorage::open(dir).unwrap();
-        let me = MemberIdentity {
-            id: 7,
-            name: "m".into(),
-        };
-        s.initialise(&me, &[]).unwrap();
-        s
-    }
-
-    /// Entry `index` of `term`, its data naming its index.
-    pub(super) fn entry(index: u64, term: u64) -> Entry {
-        Entry {
-            index,
-            term,
-            data: format!("e{index}").into_bytes().into(),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn entries_and_hard_state_survive_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let mut s = RaftStorage::open(dir.path()).unwrap();
-            let me = MemberIdentity {
-                id: 7,
-                name: "m".into(),
-            };
-            s.initialise(&me, &[entry(1, 1)]).unwrap();
-            assert_eq!(s.initial_state().unwrap().hard_state.commit, 1);
-            let hs = HardState {
-                term: 2,
-                commit: 3,
-                ..Default::default()
-            };
-            s.persist(&[entry(2, 2), entry(3, 2)], Some(&hs), true)
-                .unwrap();
-        }
-        let s = RaftStorage::open(dir.path()).unwrap();
-        assert_eq!(s.member().unwrap().id, 7);
-        assert!(!s.is_removed());
-        let st = s.initial_state().unwrap();
-        assert_eq!(st.hard_state.commit, 3);
-        // No snapshot yet: raft starts from no configuration and replays the log's conf
-        // changes (the bootstrap entry first).
-        assert!(st.conf_state.voters.is_empty());
-        assert_eq!(s.first_index().unwrap(), 1);
-        assert_eq!(s.last_index().unwrap(), 3);
-        assert_eq!(s.term(3).unwrap(), 2);
-        let ents = s
-            .entries(1, 4, None, GetEntriesContext::empty(false))
-            .unwrap();
-        assert_eq!(ents.len(), 3);
-        assert_eq!(ents[2].data.as_ref(), b"e3");
-    }
-
-    #[test]
-    fn snapshot_compacts_and_survives_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let mut s = identified(dir.path());
-            let ents: Vec<Entry> = (1..=10).map(|i| entry(i, 1)).collect();
-            s.persist(&ents, None, true).unwrap();
-            s.set_conf_state(ConfState {
-                voters: vec![1, 2],
-                ..Default::default()
-            });
-            s.save_snapshot(8, b"store-at-8", 2).unwrap();
-            assert_eq!(s.first_index().unwrap(), 7);
-            assert!(matches!(
-                s.entries(5, 7, None, GetEntriesContext::empty(false)),
-                Err(raft::Error::Store(StorageError::Compacted))
-            ));
-        }
-        let s = RaftStorage::open(dir.path()).unwrap();
-        assert_eq!(s.first_index().unwrap(), 7);
-        assert_eq!(s.last_index().unwrap(), 10);
-        assert_eq!(s.term(6).unwrap(), 1);
-        assert_eq!(s.snapshot_data().unwrap().unwrap(), b"store-at-8");
-        let snap = s.snapshot(8, 2).unwrap();
-        assert_eq!(snap.get_metadata().index, 8);
-        assert!(!s.take_snapshot_wanted());
-        // A member the snapshot's configuration does not know needs a newer one.
-        assert!(s.snapshot(8, 3).is_err());
-        assert!(s.take_snapshot_wanted());
-        assert!(!s.take_snapshot_wanted());
-    }
-
-    #[test]
-    fn installing_a_snapshot_replaces_the_log() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = identified(dir.path());
-        s.persist(&[entry(1, 1), entry(2, 1)], None, true).unwrap();
-        let mut snap = Snapshot::default();
-        snap.mut_metadata().index = 50;
-        snap.mut_metadata().term = 3;
-        snap.mut_metadata().mut_conf_state().voters = vec![1, 2, 3];
-        snap.set_data(b"remote".to_vec().into());
-        s.install_snapshot(&snap).unwrap();
-        assert_eq!(s.first_index().unwrap(), 51);
-        assert_eq!(s.last_index().unwrap(), 50);
-        assert_eq!(s.term(50).unwrap(), 3);
-        s.persist(&[entry(51, 3)], None, true).unwrap();
-        assert_eq!(s.last_index().unwrap(), 51);
-        assert_eq!(s.initial_state().unwrap().conf_state.voters, vec![1, 2, 3]);
-    }
-
-    #[test]
-    fn a_streamed_snapshot_is_installed_from_its_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = identified(dir.path());
-        let mut snap = Snapshot::default();
-        snap.mut_metadata().index = 9;
-        snap.mut_metadata().term = 2;
-        snap.mut_metadata().mut_conf_state().voters = vec![1, 2];
-        // Not received: refused, nothing changes.
-        assert!(s.install_snapshot(&snap).is_err());
-        assert!(s.received_snapshot_data(&snap).is_err());
-        assert_eq!(s.first_index().unwrap(), 1);
-        let tmp = s.snapshot_files().incoming_temp_path(2, 9);
-        std::fs::write(&tmp, b"streamed").unwrap();
-        s.snapshot_files().commit_incoming(&tmp, 2, 9).unwrap();
-        // Readable before it is installed (the loop parses it before replacing the log).
-        assert_eq!(s.received_snapshot_data(&snap).unwrap(), b"streamed");
-        assert_eq!(s.first_index().unwrap(), 1);
-        s.install_snapshot(&snap).unwrap();
-        assert_eq!(s.received_snapshot_data(&snap).unwrap(), b"streamed");
-        assert_eq!(s.snapshot_data().unwrap().unwrap(), b"streamed");
-        assert_eq!(s.first_index().unwrap(), 10);
-        // The metadata-only snapshot raft asks for when a follower lags.
-        let out = s.snapshot(0, 2).unwrap();
-        assert_eq!(out.get_metadata().index, 9);
-        assert!(out.get_data().is_empty());
-    }
-
-    fn remote_snapshot(index: u64, term: u64) -> Snapshot {
-        let mut snap = Snapshot::default();
-        snap.mut_metadata().index = index;
-        snap.mut_metadata().term = term;
-        snap.mut_metadata().mut_conf_state().voters = vec![1, 7];
-        snap.set_data(b"remote".to_vec().into());
-        snap
-    }
-
-    #[test]
-    fn an_installed_snapshot_survives_reopen_with_the_identity() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let mut s = identified(dir.path());
-            let hs = HardState {
-                term: 2,
-                vote: 1,
-                commit: 3,
-                ..Default::default()
-            };
-            let ents: Vec<Entry> = (1..=5).map(|i| entry(i, 2)).collect();
-            s.persist(&ents, Some(&hs), true).unwrap();
-            s.install_snapshot(&remote_snapshot(40, 4)).unwrap();
-        }
-        let s = RaftStorage::open(dir.path()).unwrap();
-        assert_eq!(
-            s.member(),
-            Some(MemberIdentity {
-                id: 7,
-                name: "m".into()
-            })
-        );
-        assert_eq!(s.snapshot_metadata().index, 40);
-        assert_eq!(s.snapshot_data().unwrap().unwrap(), b"remote");
-        let st = s.initial_state().unwrap();
-        assert_eq!((st.hard_state.term, st.hard_state.commit), (4, 40));
-        assert_eq!(st.hard_state.vote, 1, "the vote survives the install");
-        assert_eq!(st.conf_state.voters, vec![1, 7]);
-        assert_eq!(s.first_index().unwrap(), 41);
-        assert_eq!(
-            s.last_index().unwrap(),
-            40,
-            "no entry of the old log is left"
-        );
-    }
-
-    #[test]
-    fn the_data_dir_is_for_its_owner_only() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("d");
-        std::fs::create_dir(&data).unwrap();
-        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
-        drop(RaftStorage::open(&data).unwrap());
-        for d in [data.clone(), data.join("log"), data.join("snap")] {
-            let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o700, "{}", d.display());
-        }
-    }
-
-    /// What a crash between the two writes of the old install left: the log wiped (identity
-    /// included) and the snapshot file in place. Starting on it must fail, never bootstrap a
-    /// new cluster.
-    #[test]
-    fn a_data_dir_without_its_identity_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let mut s = identified(dir.path());
-            let ents: Vec<Entry> = (1..=10).map(|i| entry(i, 1)).collect();
-            s.persist(&ents, None, true).unwrap();
-            s.save_snapshot(8, b"store-at-8", 2).unwrap();
-            let mut wipe = LogBatch::default();
-            wipe.add_command(GROUP, raft_engine::Command::Clean);
-            s.engine.write(&mut wipe, true).unwrap();
-        }
-        let err = RaftStorage::open(dir.path()).err().expect("refused");
-        let msg = err.to_string();
-        assert!(matches!(err, StorageFailure::Incomplete(..)), "{msg}");
-        assert!(
-            msg.contains("snapshot files") && msg.contains("-f"),
-            "{msg}"
-        );
-
-        // Entries without an identity are refused too.
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let mut s = RaftStorage::open(dir.path()).unwrap();
-            s.persist(&[entry(1, 1)], None, true).unwrap();
-        }
-        assert!(matches!(
-            RaftStorage::open(dir.path()),
-            Err(StorageFailure::Incomplete(_, "raft log entries"))
-        ));
-
-        // A brand-new data dir opens, twice.
-        let dir = tempfile::tempdir().unwrap();
-        drop(RaftStorage::open(dir.path()).unwrap());
-        assert!(RaftStorage::open(dir.path()).unwrap().member().is_none());
-    }
-}
+mod tests;

@@ -7,7 +7,7 @@
 //! 0.3.0, which have no header, are read as they are.
 
 use std::fs::{self, File};
-use std::io::{Error, ErrorKind, Write};
+use std::io::{BufWriter, Error, ErrorKind, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// The first bytes of a snapshot file with a header.
@@ -17,14 +17,35 @@ const HEADER_VERSION: u32 = 1;
 /// Magic, version, length, checksum.
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
-/// The header for `data`.
-fn header(data: &[u8]) -> [u8; HEADER_LEN] {
+/// Buffer between a snapshot's encoder and its file.
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// The header for data of `len` bytes with checksum `crc`.
+fn header(len: u64, crc: u32) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
     h[..8].copy_from_slice(MAGIC);
     h[8..12].copy_from_slice(&HEADER_VERSION.to_be_bytes());
-    h[12..20].copy_from_slice(&(data.len() as u64).to_be_bytes());
-    h[20..].copy_from_slice(&crc32fast::hash(data).to_be_bytes());
+    h[12..20].copy_from_slice(&len.to_be_bytes());
+    h[20..].copy_from_slice(&crc.to_be_bytes());
     h
+}
+
+/// Length and CRC-32 of what follows the header in `f` (the data was streamed in without
+/// knowing either: read back once, on the thread that wrote it).
+fn checksum_after_header(f: &mut File) -> std::io::Result<(u64, u32)> {
+    f.seek(SeekFrom::Start(HEADER_LEN as u64))?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; WRITE_BUFFER];
+    let mut len = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok((len, hasher.finalize()))
 }
 
 /// The data of a snapshot file's bytes, checked against its header (`path` names it in the
@@ -163,16 +184,55 @@ impl SnapshotFiles {
 
     /// Writes and fsyncs a snapshot.
     pub fn write(&self, term: u64, index: u64, data: &[u8]) -> std::io::Result<()> {
+        self.write_with(term, index, |w| w.write_all(data))
+            .map(|_| ())
+    }
+
+    /// Writes snapshot `term`-`index` with what `fill` streams into it: to a temporary file,
+    /// fsynced, renamed into place and the directory fsynced, so a crash at any point leaves
+    /// the snapshots as they were or this one whole. Returns its size.
+    pub fn write_with(
+        &self,
+        term: u64,
+        index: u64,
+        fill: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+    ) -> std::io::Result<u64> {
         let final_path = self.path(term, index);
         let tmp = final_path.with_extension("tmp");
-        {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&header(data))?;
-            f.write_all(data)?;
+        let written = (|| {
+            let file = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)?;
+            let mut w = BufWriter::with_capacity(WRITE_BUFFER, file);
+            // The header's place; it is written once the data's length and checksum are known.
+            w.write_all(&[0u8; HEADER_LEN])?;
+            fill(&mut w)?;
+            let mut f = w.into_inner().map_err(|e| e.into_error())?;
+            let (len, crc) = checksum_after_header(&mut f)?;
+            f.seek(SeekFrom::Start(0))?;
+            f.write_all(&header(len, crc))?;
             f.sync_all()?;
-        }
+            f.metadata().map(|m| m.len())
+        })();
+        let size = match written {
+            Ok(size) => size,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
         fs::rename(&tmp, &final_path)?;
-        File::open(&self.dir)?.sync_all()
+        File::open(&self.dir)?.sync_all()?;
+        Ok(size)
+    }
+
+    /// Removes snapshot `term`-`index` (one written while a newer one was installed); a
+    /// failure only costs disk space.
+    pub fn remove(&self, term: u64, index: u64) {
+        let _ = fs::remove_file(self.path(term, index));
     }
 
     /// Whether any snapshot file is filed here (received ones not yet installed excepted).

@@ -6,6 +6,7 @@
 //! kept event then answers 401, as etcd does when its history is exceeded.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use common::{ErrorCode, EtcdError};
 
@@ -18,10 +19,11 @@ pub const MAX_HISTORY_BYTES: usize = 64 * 1024 * 1024;
 /// Bytes counted per event besides its strings (the event and node structs).
 const EVENT_OVERHEAD: usize = 256;
 
-/// The newest events within `capacity` events and `max_bytes` bytes, oldest first.
+/// The newest events within `capacity` events and `max_bytes` bytes, oldest first. Cloning
+/// it (for a snapshot written in the background) copies reference counts, not events.
 #[derive(Debug, Clone)]
 pub struct History {
-    events: VecDeque<Event>,
+    events: VecDeque<Arc<Event>>,
     capacity: usize,
     bytes: usize,
     max_bytes: usize,
@@ -62,7 +64,7 @@ impl History {
     /// kept, whatever its size).
     pub fn push(&mut self, ev: Event) {
         self.bytes += weight(&ev);
-        self.events.push_back(ev);
+        self.events.push_back(Arc::new(ev));
         while self.events.len() > 1
             && (self.events.len() > self.capacity || self.bytes > self.max_bytes)
         {
@@ -74,7 +76,7 @@ impl History {
 
     /// The events, oldest first.
     pub fn events(&self) -> impl ExactSizeIterator<Item = &Event> {
-        self.events.iter()
+        self.events.iter().map(|e| &**e)
     }
 
     /// Bytes the kept events count for.
@@ -111,6 +113,6 @@ impl History {
             .iter()
             .skip(skip)
             .find(|e| e.index >= since && e.matches(key, recursive))
-            .cloned())
+            .map(|e| (**e).clone()))
     }
 }

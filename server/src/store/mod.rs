@@ -4,6 +4,7 @@
 //! replica applying the same log reaches the same tree, index, events and history.
 
 mod event;
+mod frozen;
 mod history;
 mod node;
 pub mod path;
@@ -16,6 +17,7 @@ use std::collections::BTreeSet;
 use common::{ErrorCode, EtcdError};
 
 pub use event::{Action, Event};
+pub use frozen::FrozenStore;
 pub use history::MAX_HISTORY_BYTES;
 pub use path::KeyPath;
 pub use snapshot::FORMAT as SNAPSHOT_FORMAT;
@@ -651,6 +653,17 @@ impl Store {
     }
 
     // ----- snapshots -----
+
+    /// The store as it is now, detached from it for a snapshot written on another thread;
+    /// O(1) in the size of the tree (it is shared, see `node`).
+    pub fn frozen(&self) -> FrozenStore {
+        FrozenStore {
+            index: self.index,
+            root: self.root.clone(),
+            history: self.history.clone(),
+            stats: self.stats.clone(),
+        }
+    }
 
     /// The whole store as bytes (format [`SNAPSHOT_FORMAT`], flat: see `store::snapshot`):
     /// tree, index, history and counters. Equal stores give equal bytes.

@@ -2,6 +2,12 @@
 //!
 //! A key may be ~4000 levels deep (8 KiB of `/a`), so nothing here recurses over the tree:
 //! walks use explicit stacks, and dropping a subtree unlinks it level by level.
+//!
+//! The tree is persistent: a directory's children are an [`imbl::OrdMap`] (a B+tree whose
+//! nodes are shared between clones) behind an `Arc`, so cloning a node, the root included,
+//! costs one reference count, and a write made while a clone is alive copies only the tree
+//! nodes on its own path. That is what lets a snapshot be serialised from a clone on another
+//! thread while writes go on.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,17 +16,22 @@ use serde::Deserialize;
 
 use crate::time::Timestamp;
 
-/// What a node holds.
-#[derive(Debug, Deserialize)]
+/// A directory's children by name: sorted, so listings and snapshots are deterministic.
+pub type Children = imbl::OrdMap<String, TreeNode>;
+
+/// What a node holds. Clones share everything below them.
+#[derive(Debug, Clone, Deserialize)]
 pub enum Content {
     /// A key's value, shared with the read views that copy it out (no byte copy).
     Value(#[serde(deserialize_with = "shared_str")] Arc<str>),
-    /// A directory's children by name (sorted, so listings are deterministic).
-    Dir(BTreeMap<String, TreeNode>),
+    /// A directory's children. The `Arc` of its own (the map's B+tree nodes are shared
+    /// already) tells a drop whether anyone else, such as a snapshot being written, still
+    /// holds this directory: only one nobody else holds is unlinked (see `Drop`).
+    Dir(#[serde(deserialize_with = "shared_dir")] Arc<Children>),
 }
 
 /// A node of the tree. `Deserialize` reads the JSON tree of format-1 snapshots only.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct TreeNode {
     /// Index of the write that created it.
     pub created: u64,
@@ -36,6 +47,10 @@ fn shared_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Err
     String::deserialize(d).map(Arc::from)
 }
 
+fn shared_dir<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Arc<Children>, D::Error> {
+    BTreeMap::<String, TreeNode>::deserialize(d).map(|m| Arc::new(m.into_iter().collect()))
+}
+
 /// Hidden nodes (name starting with `_`) are left out of listings.
 pub fn is_hidden_name(name: &str) -> bool {
     name.starts_with('_')
@@ -48,7 +63,7 @@ impl TreeNode {
             created: index,
             modified: index,
             expire_at,
-            content: Content::Dir(BTreeMap::new()),
+            content: Content::Dir(Arc::default()),
         }
     }
 
@@ -84,18 +99,28 @@ impl TreeNode {
     }
 
     /// Children of a directory.
-    pub fn children(&self) -> Option<&BTreeMap<String, TreeNode>> {
+    pub fn children(&self) -> Option<&Children> {
         match &self.content {
             Content::Dir(c) => Some(c),
             Content::Value(_) => None,
         }
     }
 
-    /// Children of a directory, mutably.
-    pub fn children_mut(&mut self) -> Option<&mut BTreeMap<String, TreeNode>> {
+    /// Children of a directory, mutably: for writes only, since while a clone of this
+    /// directory is alive (a snapshot being written) it copies the map's root first.
+    pub fn children_mut(&mut self) -> Option<&mut Children> {
         match &mut self.content {
-            Content::Dir(c) => Some(c),
+            Content::Dir(c) => Some(Arc::make_mut(c)),
             Content::Value(_) => None,
+        }
+    }
+
+    /// Whether dropping this node may have to unlink a subtree: a directory with children
+    /// that nobody else holds.
+    fn owns_subtree(&self) -> bool {
+        match &self.content {
+            Content::Dir(c) => !c.is_empty() && Arc::strong_count(c) == 1,
+            Content::Value(_) => false,
         }
     }
 
@@ -133,22 +158,32 @@ impl TreeNode {
 impl Drop for TreeNode {
     /// Unlinks the subtree level by level: the derived drop would recurse once per level,
     /// and a 4000-level tree overflows a 2 MiB thread stack that way.
+    ///
+    /// A directory someone else still holds (a snapshot's clone, or the live tree while the
+    /// clone goes) is left alone: dropping it only lowers its count, and its last holder
+    /// unlinks it. Should two holders let go at once, the map's own drop runs, which reaches
+    /// only its direct children, each of which unlinks its own subtree here: the depth stays
+    /// constant either way.
     fn drop(&mut self) {
-        let Content::Dir(children) = &mut self.content else {
+        let Content::Dir(dir) = &mut self.content else {
             return;
         };
-        if children
-            .values()
-            .all(|c| c.children().is_none_or(|m| m.is_empty()))
-        {
+        let Some(children) = Arc::get_mut(dir) else {
+            return;
+        };
+        if !children.values().any(TreeNode::owns_subtree) {
             return;
         }
         let mut stack = vec![std::mem::take(children)];
         while let Some(map) = stack.pop() {
+            // Consuming moves entries out of B+tree nodes this map alone holds, and clones
+            // them (reference counts only) out of shared ones.
             for (_, mut child) in map {
                 if let Content::Dir(grand) = &mut child.content {
-                    if !grand.is_empty() {
-                        stack.push(std::mem::take(grand));
+                    if let Some(grand) = Arc::get_mut(grand) {
+                        if !grand.is_empty() {
+                            stack.push(std::mem::take(grand));
+                        }
                     }
                 }
             }

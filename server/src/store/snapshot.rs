@@ -19,7 +19,8 @@
 //! on a thread with a stack large enough for the deepest tree the key limit allows, with
 //! serde_json's nesting limit lifted (that limit is what made deep trees unreadable).
 
-use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -87,11 +88,32 @@ pub fn write<'a>(
     history: impl ExactSizeIterator<Item = &'a Event>,
     stats: &WriteStats,
 ) -> Vec<u8> {
-    let mut nodes: u64 = 0;
-    let mut body = Vec::new();
+    let mut out = Vec::new();
+    write_to(&mut out, index, root, history, stats).expect("writing to a Vec cannot fail");
+    out
+}
+
+/// Streams the bytes of [`write`] into `w` (a snapshot file: the encoding is never held in
+/// memory whole). The tree is walked twice, to count its nodes for the header and to write
+/// them, both times with an explicit stack.
+pub fn write_to<'a, W: Write>(
+    w: &mut W,
+    index: u64,
+    root: &TreeNode,
+    history: impl ExactSizeIterator<Item = &'a Event>,
+    stats: &WriteStats,
+) -> io::Result<()> {
+    let header = Header {
+        index,
+        nodes: count_nodes(root),
+        events: history.len() as u64,
+        stats: stats.clone(),
+    };
+    writeln!(w, "{MAGIC} {FORMAT}")?;
+    serde_json::to_writer(&mut *w, &header)?;
+    w.write_all(b"\n")?;
     let mut stack: Vec<(u32, &str, &TreeNode)> = vec![(0, "", root)];
     while let Some((depth, name, node)) = stack.pop() {
-        nodes += 1;
         let line = NodeLine {
             d: depth,
             n: name.into(),
@@ -100,29 +122,32 @@ pub fn write<'a>(
             e: node.expire_at,
             v: node.value().map(Into::into),
         };
-        serde_json::to_writer(&mut body, &line).expect("a node line always serialises");
-        body.push(b'\n');
+        serde_json::to_writer(&mut *w, &line)?;
+        w.write_all(b"\n")?;
         if let Some(children) = node.children() {
             for (name, child) in children.iter().rev() {
                 stack.push((depth + 1, name, child));
             }
         }
     }
-    let header = Header {
-        index,
-        nodes,
-        events: history.len() as u64,
-        stats: stats.clone(),
-    };
-    let mut out = format!("{MAGIC} {FORMAT}\n").into_bytes();
-    serde_json::to_writer(&mut out, &header).expect("the header always serialises");
-    out.push(b'\n');
-    out.extend_from_slice(&body);
     for ev in history {
-        serde_json::to_writer(&mut out, ev).expect("an event always serialises");
-        out.push(b'\n');
+        serde_json::to_writer(&mut *w, ev)?;
+        w.write_all(b"\n")?;
     }
-    out
+    Ok(())
+}
+
+/// How many nodes the tree at `root` has, itself included.
+fn count_nodes(root: &TreeNode) -> u64 {
+    let mut nodes = 0;
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        nodes += 1;
+        if let Some(children) = node.children() {
+            stack.extend(children.values());
+        }
+    }
+    nodes
 }
 
 /// Decodes a snapshot of either format.
@@ -183,7 +208,7 @@ fn read_flat(bytes: &[u8]) -> Result<Parts, RestoreError> {
             expire_at: nl.e,
             content: match nl.v {
                 Some(v) => Content::Value(v.as_ref().into()),
-                None => Content::Dir(BTreeMap::new()),
+                None => Content::Dir(Arc::default()),
             },
         };
         if node.is_dir() {

@@ -82,6 +82,49 @@ fn the_deepest_key_survives_every_store_operation_on_a_small_stack() {
     });
 }
 
+/// A frozen copy (a snapshot being written) shares the deep tree: the store may then delete
+/// and rewrite it, and either may be dropped first, on a small stack, and the frozen copy
+/// still encodes the tree it was frozen with.
+#[test]
+fn a_deep_tree_shared_with_a_frozen_copy_is_changed_and_dropped_on_a_small_stack() {
+    on_small_stack(|| {
+        let key = deep_key(DEEPEST);
+        let mut s = Store::new(DEFAULT_HISTORY_SIZE);
+        s.apply(&set(&key, "deep", None)).unwrap();
+        let before = s.save();
+        for store_first in [false, true] {
+            let frozen = s.frozen();
+            let mut live = Store::restore(&before, DEFAULT_HISTORY_SIZE).unwrap();
+            let shared = live.frozen();
+            // A key half-way down: the write copies the path above it and shares the rest.
+            live.apply(&set(&deep_key(DEEPEST / 2), "changed", None))
+                .unwrap();
+            // Then the shared tree goes from a quarter of the way down.
+            live.apply(&KeyCommand::Delete {
+                key: "/a".repeat(DEEPEST / 4).as_str().into(),
+                dir: true,
+                recursive: true,
+                now: T0,
+            })
+            .unwrap();
+            live.apply(&set(&key, "again", None)).unwrap();
+            let mut out = Vec::new();
+            shared.write_to(&mut out).unwrap();
+            assert!(out == before, "the frozen copy changed");
+            if store_first {
+                drop(live);
+                drop(shared);
+            } else {
+                drop(shared);
+                drop(live);
+            }
+            let mut out = Vec::new();
+            frozen.write_to(&mut out).unwrap();
+            assert!(out == before);
+        }
+    });
+}
+
 #[test]
 fn an_expiring_deep_directory_goes_on_a_small_stack() {
     on_small_stack(|| {
