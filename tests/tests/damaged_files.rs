@@ -23,7 +23,10 @@ fn server_with_a_snapshot() -> (EtcdProcess, std::path::PathBuf) {
         .expect("snap dir")
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "snap"))
+        .filter(|p| p.extension().is_some_and(|e| e == "snap"))
+        // The newest is the one recorded (`<term>-<index>` in fixed-width hex sorts by age);
+        // an older one may still be on disk until the next start removes it.
+        .max()
         .expect("a snapshot was taken");
     (s, snap)
 }
