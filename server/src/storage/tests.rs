@@ -117,7 +117,7 @@ fn a_snapshot_file_without_its_metadata_changes_nothing() {
             .snapshot_files()
             .write_with(1, 20, |w| w.write_all(b"store-at-20"))
             .unwrap();
-        assert_eq!(size, 11);
+        assert_eq!(size, 24 + 11, "the 24-byte header, then the data");
         // The process dies here, before `record_snapshot`.
     }
     let names: Vec<String> = std::fs::read_dir(dir.path().join("snap"))
