@@ -106,10 +106,14 @@ pub struct Flags {
     #[arg(long, env = "ETCD_SNAPSHOT", num_args = 0..=1, default_missing_value = "true")]
     pub snapshot: Option<String>,
     /// Applied entries between store snapshots (and log compactions).
+    // 100,000 as etcd 3.4, chosen by measurement (BENCHMARKS.md, issue 14): snapshots are
+    // written off the raft thread, so the count no longer shapes the write tail of a small
+    // store, but at 1M keys each one encodes ~300 MB; every 10,000 writes they ran back to
+    // back and cost 30% of the write rate, while the longer log adds ~0.3 s to a restart.
     #[arg(
         long = "snapshot-count",
         env = "ETCD_SNAPSHOTCOUNT",
-        default_value_t = 10_000,
+        default_value_t = 100_000,
         alias = "snapshotCount"
     )]
     pub snapshot_count: u64,
