@@ -267,11 +267,14 @@ fn normalise(r: &Reply) -> String {
                     o.remove("createdIndex");
                     o.remove("prevValue");
                     if let Some(kids) = o.get_mut("nodes").and_then(|k| k.as_array_mut()) {
-                        for k in kids {
+                        for k in kids.iter_mut() {
                             let k = k.as_object_mut().expect("node");
                             k.remove("modifiedIndex");
                             k.remove("createdIndex");
                         }
+                        // etcd 3.4 lists a directory in Go's map order (it varies): compare
+                        // as sets.
+                        kids.sort_by_key(|k| k["key"].as_str().unwrap_or_default().to_string());
                     }
                 }
             }
