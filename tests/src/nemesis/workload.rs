@@ -49,10 +49,16 @@ enum Outcome {
     Lost,
 }
 
+/// A fresh connection per request: ureq resends a PUT or DELETE that failed on a pooled
+/// connection (HTTP calls them idempotent; a swap or a delete is not), and a resent request
+/// that runs twice records a history no server produced (a swap that applied, answered 412
+/// on its second run).
 fn agent() -> ureq::Agent {
     ureq::AgentBuilder::new()
         .timeout_connect(Duration::from_secs(2))
         .timeout(ANSWER_TIMEOUT)
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
         .build()
 }
 
