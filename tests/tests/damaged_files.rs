@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 
 use etcd_integration::{request, EtcdProcess, Options};
 
-/// A stopped server whose data dir holds a snapshot; returns it and the snapshot's path.
-fn server_with_a_snapshot() -> (EtcdProcess, std::path::PathBuf) {
+/// A stopped server whose data dir holds snapshots; returns it and every snapshot file.
+/// Snapshots are written off the raft loop, so at a stop the newest file may not be recorded
+/// yet (the next start removes it): the tests damage every file, the recorded one among them.
+fn server_with_a_snapshot() -> (EtcdProcess, Vec<std::path::PathBuf>) {
     let mut s = EtcdProcess::start_with(Options {
         extra: vec!["-snapshot-count".into(), "5".into()],
         ..Options::default()
@@ -19,16 +21,21 @@ fn server_with_a_snapshot() -> (EtcdProcess, std::path::PathBuf) {
         assert!(r.status < 300, "{r:?}");
     }
     assert!(s.stop(), "clean stop");
-    let snap = std::fs::read_dir(s.data_dir.join("snap"))
+    let snaps: Vec<_> = std::fs::read_dir(s.data_dir.join("snap"))
         .expect("snap dir")
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "snap"))
-        // The newest is the one recorded (`<term>-<index>` in fixed-width hex sorts by age);
-        // an older one may still be on disk until the next start removes it.
-        .max()
-        .expect("a snapshot was taken");
-    (s, snap)
+        .collect();
+    assert!(!snaps.is_empty(), "a snapshot was taken");
+    (s, snaps)
+}
+
+/// Whether `log` names one of `files`.
+fn names_one_of(log: &str, files: &[std::path::PathBuf]) -> bool {
+    files
+        .iter()
+        .any(|f| log.contains(&*f.file_name().unwrap().to_string_lossy()))
 }
 
 /// Starts `s` again and waits for it to exit; returns its log.
@@ -48,27 +55,32 @@ fn refused_start(s: &mut EtcdProcess) -> String {
 
 #[test]
 fn a_corrupted_snapshot_is_refused_naming_the_file() {
-    let (mut s, snap) = server_with_a_snapshot();
-    let mut bytes = std::fs::read(&snap).unwrap();
-    let last = bytes.len() - 2;
-    bytes[last] ^= 0x20;
-    std::fs::write(&snap, &bytes).unwrap();
+    let (mut s, snaps) = server_with_a_snapshot();
+    for snap in &snaps {
+        let mut bytes = std::fs::read(snap).unwrap();
+        let last = bytes.len() - 2;
+        bytes[last] ^= 0x20;
+        std::fs::write(snap, &bytes).unwrap();
+    }
     let log = refused_start(&mut s);
-    let name = snap.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
-        log.contains(&name) && log.contains("checksum mismatch"),
+        names_one_of(&log, &snaps) && log.contains("checksum mismatch"),
         "{log}"
     );
 }
 
 #[test]
 fn a_truncated_snapshot_is_refused_naming_the_file() {
-    let (mut s, snap) = server_with_a_snapshot();
-    let bytes = std::fs::read(&snap).unwrap();
-    std::fs::write(&snap, &bytes[..bytes.len() / 2]).unwrap();
+    let (mut s, snaps) = server_with_a_snapshot();
+    for snap in &snaps {
+        let bytes = std::fs::read(snap).unwrap();
+        std::fs::write(snap, &bytes[..bytes.len() / 2]).unwrap();
+    }
     let log = refused_start(&mut s);
-    let name = snap.file_name().unwrap().to_string_lossy().into_owned();
-    assert!(log.contains(&name) && log.contains("truncated"), "{log}");
+    assert!(
+        names_one_of(&log, &snaps) && log.contains("truncated"),
+        "{log}"
+    );
 }
 
 #[test]
