@@ -153,10 +153,27 @@ async fn enable(st: &AppState, method: &Method, root: bool) -> Response {
     if !root {
         return insufficient();
     }
+    change(st, cmd).await
+}
+
+/// Proposes `cmd`; etcd answers a done enable, disable or delete with 200 and no body.
+async fn change(st: &AppState, cmd: AuthCommand) -> Response {
     match st.raft.propose_auth(cmd).await {
         Ok(_) => reply::with_body(200, "application/json", String::new()),
         Err(e) => error(&e),
     }
+}
+
+/// The answer to a request on one user or role that is refused before it is read: a method
+/// etcd does not allow there (checked first, as etcd does), or a caller without root.
+fn refuse_item_request(method: &Method, root: bool) -> Option<Response> {
+    if !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE
+    ) {
+        return Some(method_not_allowed("GET,PUT,DELETE"));
+    }
+    (!root).then(insufficient)
 }
 
 fn list(method: &Method, root: bool, answer: impl FnOnce() -> Response) -> Response {
@@ -248,23 +265,13 @@ struct UserAnswer {
 }
 
 async fn user(st: &AppState, method: &Method, root: bool, name: &str, body: &Bytes) -> Response {
-    if !matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE
-    ) {
-        return method_not_allowed("GET,PUT,DELETE");
-    }
-    if !root {
-        return insufficient();
+    if let Some(refused) = refuse_item_request(method, root) {
+        return refused;
     }
     match *method {
         Method::PUT => {}
         Method::DELETE => {
-            let cmd = AuthCommand::DeleteUser { name: name.into() };
-            return match st.raft.propose_auth(cmd).await {
-                Ok(_) => reply::with_body(200, "application/json", String::new()),
-                Err(e) => error(&e),
-            };
+            return change(st, AuthCommand::DeleteUser { name: name.into() }).await;
         }
         _ => {
             return match with_roles(&st.raft.state.auth(), name, true) {
@@ -354,23 +361,13 @@ struct RoleRequest {
 }
 
 async fn role(st: &AppState, method: &Method, root: bool, name: &str, body: &Bytes) -> Response {
-    if !matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE
-    ) {
-        return method_not_allowed("GET,PUT,DELETE");
-    }
-    if !root {
-        return insufficient();
+    if let Some(refused) = refuse_item_request(method, root) {
+        return refused;
     }
     match *method {
         Method::PUT => {}
         Method::DELETE => {
-            let cmd = AuthCommand::DeleteRole { name: name.into() };
-            return match st.raft.propose_auth(cmd).await {
-                Ok(_) => reply::with_body(200, "application/json", String::new()),
-                Err(e) => error(&e),
-            };
+            return change(st, AuthCommand::DeleteRole { name: name.into() }).await;
         }
         _ => {
             return match st.raft.state.auth().role(name) {
