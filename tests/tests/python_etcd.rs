@@ -71,22 +71,29 @@ out('version', bool(c.version))
 out('machines', ','.join(c.machines))
 "#;
 
+/// Runs a python-etcd script against `s` (its client port as the argument); stdout and
+/// stderr, after checking it succeeded.
+fn run_script(script: &str, s: &EtcdProcess) -> (String, String) {
+    let out = Command::new("python3")
+        .args(["-c", script, &s.client_port.to_string()])
+        .output()
+        .expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "python-etcd script failed:\n{stdout}\n{stderr}"
+    );
+    (stdout, stderr)
+}
+
 #[test]
 fn python_etcd_client_works_against_our_server() {
     if !python_etcd_available() {
         return;
     }
     let s = EtcdProcess::start();
-    let out = Command::new("python3")
-        .args(["-c", SCRIPT, &s.client_port.to_string()])
-        .output()
-        .expect("run python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "python-etcd script failed:\n{stdout}\n{stderr}"
-    );
+    let (stdout, stderr) = run_script(SCRIPT, &s);
     let expected = [
         "write /py/a one 2".to_string(),
         "read one".into(),
@@ -153,16 +160,7 @@ fn python_etcd_with_username_and_password() {
         return;
     }
     let s = EtcdProcess::start();
-    let out = Command::new("python3")
-        .args(["-c", AUTH_SCRIPT, &s.client_port.to_string()])
-        .output()
-        .expect("run python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "python-etcd script failed:\n{stdout}\n{stderr}"
-    );
+    let (stdout, stderr) = run_script(AUTH_SCRIPT, &s);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines,
