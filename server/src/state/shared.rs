@@ -61,15 +61,17 @@ impl SharedState {
         self.read().store.index()
     }
 
-    /// Copies out what a GET of `key` answers (see [`Store::read`]); render it after the call,
-    /// with the lock released: the raft loop waits for this lock to apply writes.
+    /// Copies out what a GET of `key` answers (see [`Store::read`]). The lock, which the
+    /// raft loop waits for to apply writes, is held only for the lookup and an O(1) clone of
+    /// the node ([`Store::detach`]); the copy, and the rendering after the call, run without it.
     pub fn get(
         &self,
         key: &KeyPath,
         recursive: bool,
         now: Timestamp,
     ) -> Result<ReadView, EtcdError> {
-        self.read().store.read(key, recursive, now)
+        let detached = self.read().store.detach(key, recursive, now)?;
+        Ok(detached.view())
     }
 
     /// Starts a watch on `key` (see [`WatchStart`]): the history scan and the registration

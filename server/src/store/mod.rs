@@ -22,7 +22,7 @@ pub use history::MAX_HISTORY_BYTES;
 pub use path::KeyPath;
 pub use snapshot::FORMAT as SNAPSHOT_FORMAT;
 pub use stats::WriteStats;
-pub use view::{Listing, ReadView};
+pub use view::{DetachedRead, Listing, ReadView};
 
 use crate::command::KeyCommand;
 use crate::time::Timestamp;
@@ -231,13 +231,30 @@ impl Store {
         recursive: bool,
         now: Timestamp,
     ) -> Result<ReadView, EtcdError> {
-        let node = self.lookup(key)?;
+        Ok(self.detach(key, recursive, now)?.view())
+    }
+
+    /// What [`Store::read`] answers, detached in O(1) (the tree is persistent): under the
+    /// state lock only the lookup runs; the listing is copied by [`DetachedRead::view`] after
+    /// the lock is released, so a large read never holds up the raft loop's writes.
+    pub fn detach(
+        &self,
+        key: &KeyPath,
+        recursive: bool,
+        now: Timestamp,
+    ) -> Result<DetachedRead, EtcdError> {
         let listing = if recursive {
             Listing::Subtree
         } else {
             Listing::Children
         };
-        Ok(ReadView::copy(node, key, listing, self.index, now))
+        Ok(DetachedRead::new(
+            self.lookup(key)?.clone(),
+            key,
+            listing,
+            self.index,
+            now,
+        ))
     }
 
     /// Bytes the watch history holds (bounded by its byte limit).

@@ -37,6 +37,41 @@ pub struct ReadView {
     entries: Vec<Entry>,
 }
 
+/// A read's node, cloned out of the store (sharing everything below it) with what the read
+/// asked; [`DetachedRead::view`] copies the listing out of it, with no lock held.
+#[derive(Debug, Clone)]
+pub struct DetachedRead {
+    node: TreeNode,
+    key: String,
+    listing: Listing,
+    index: u64,
+    now: Timestamp,
+}
+
+impl DetachedRead {
+    /// The node read at `key`, with the store's index and the time of the read.
+    pub(super) fn new(
+        node: TreeNode,
+        key: &str,
+        listing: Listing,
+        index: u64,
+        now: Timestamp,
+    ) -> DetachedRead {
+        DetachedRead {
+            node,
+            key: key.to_string(),
+            listing,
+            index,
+            now,
+        }
+    }
+
+    /// The answer, copied out (see [`ReadView::copy`]).
+    pub fn view(&self) -> ReadView {
+        ReadView::copy(&self.node, &self.key, self.listing, self.index, self.now)
+    }
+}
+
 /// How deep a read lists (0: the node alone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listing {
