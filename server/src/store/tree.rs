@@ -1,0 +1,141 @@
+//! Walking and changing the tree: lookups, ancestor checks, node placement and removal
+//! with the TTL index kept exact, and the recording of events into the history.
+
+use common::{ErrorCode, EtcdError};
+
+use super::node::TreeNode;
+use super::path;
+use super::{path_or_root, Action, Event, Store};
+use crate::time::Timestamp;
+
+impl Store {
+    /// The node at `key`; 100 naming the first missing prefix, 104 naming a key in the way.
+    pub(super) fn lookup(&self, key: &str) -> Result<&TreeNode, EtcdError> {
+        let mut node = &self.root;
+        let mut walked = String::new();
+        for seg in path::segments(key) {
+            let Some(children) = node.children() else {
+                return Err(self.err(ErrorCode::NotDir, path_or_root(&walked)));
+            };
+            walked.push('/');
+            walked.push_str(seg);
+            node = children
+                .get(seg)
+                .ok_or_else(|| self.err(ErrorCode::KeyNotFound, walked.clone()))?;
+        }
+        Ok(node)
+    }
+
+    pub(super) fn lookup_mut(&mut self, key: &str) -> Option<&mut TreeNode> {
+        let mut node = &mut self.root;
+        for seg in path::segments(key) {
+            node = node.children_mut()?.get_mut(seg)?;
+        }
+        Some(node)
+    }
+
+    /// Checks that every ancestor of `key` is a directory or missing (104 otherwise).
+    pub(super) fn check_ancestors(&self, key: &str) -> Result<(), EtcdError> {
+        let (parent, _) = path::split_parent(key);
+        let mut node = &self.root;
+        let mut walked = String::new();
+        for seg in path::segments(parent) {
+            let Some(children) = node.children() else {
+                return Err(self.err(ErrorCode::NotDir, path_or_root(&walked)));
+            };
+            walked.push('/');
+            walked.push_str(seg);
+            match children.get(seg) {
+                Some(n) => node = n,
+                None => return Ok(()),
+            }
+        }
+        if node.is_dir() {
+            Ok(())
+        } else {
+            Err(self.err(ErrorCode::NotDir, path_or_root(&walked)))
+        }
+    }
+
+    /// Puts `node` at `key`, creating missing ancestors with `index` (ancestors were checked
+    /// by [`Self::check_ancestors`]). Returns the node it replaced.
+    pub(super) fn put_node(&mut self, key: &str, node: TreeNode, index: u64) -> Option<TreeNode> {
+        let (parent, name) = path::split_parent(key);
+        let mut cur = &mut self.root;
+        for seg in path::segments(parent) {
+            let children = cur
+                .children_mut()
+                .expect("ancestors were checked to be dirs");
+            cur = children
+                .entry(seg.to_string())
+                .or_insert_with(|| TreeNode::dir(index, None));
+        }
+        let new_expiry = node.expire_at;
+        let children = cur.children_mut().expect("parent was checked to be a dir");
+        let old = children.insert(name.to_string(), node);
+        // Forget the replaced subtree's TTLs before recording the new one: they may be equal.
+        if let Some(old) = &old {
+            self.forget_ttls(key, old);
+        }
+        if let Some(t) = new_expiry {
+            self.ttls.insert((t, key.to_string()));
+        }
+        old
+    }
+
+    /// Removes the node at `key` (which exists) with every TTL below it.
+    pub(super) fn remove_node(&mut self, key: &str) -> Option<TreeNode> {
+        let (parent, name) = path::split_parent(key);
+        let old = self.lookup_mut(parent)?.children_mut()?.remove(name)?;
+        self.forget_ttls(key, &old);
+        Some(old)
+    }
+
+    pub(super) fn forget_ttls(&mut self, key: &str, node: &TreeNode) {
+        if self.ttls.is_empty() {
+            return;
+        }
+        let mut gone = Vec::new();
+        node.collect_ttls(key, &mut gone);
+        for entry in gone {
+            self.ttls.remove(&entry);
+        }
+    }
+
+    /// Changes a node's expiry, keeping the expiry index exact.
+    pub(super) fn set_expiry(&mut self, key: &str, expire_at: Option<Timestamp>) {
+        let Some(node) = self.lookup_mut(key) else {
+            return;
+        };
+        let old = std::mem::replace(&mut node.expire_at, expire_at);
+        if let Some(t) = old {
+            self.ttls.remove(&(t, key.to_string()));
+        }
+        if let Some(t) = expire_at {
+            self.ttls.insert((t, key.to_string()));
+        }
+    }
+
+    pub(super) fn record(
+        &mut self,
+        action: Action,
+        mut node: common::Node,
+        prev_node: Option<common::Node>,
+        refresh: bool,
+    ) -> Event {
+        if let Some(prev) = &prev_node {
+            if !prev.dir {
+                node.prev_value = prev.value.clone();
+            }
+        }
+        let ev = Event {
+            action,
+            node,
+            prev_node,
+            index: self.index,
+            refresh,
+        };
+        self.history.push(ev.clone());
+        ev
+    }
+}

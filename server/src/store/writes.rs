@@ -1,0 +1,273 @@
+//! The write operations of the v2 API (set, create, update, compare-and-swap, delete,
+//! compare-and-delete) and TTL expiry, each one index and one event.
+
+use common::{ErrorCode, EtcdError};
+
+use super::node::{self, TreeNode};
+use super::path;
+use super::{Action, Event, Store};
+use crate::time::Timestamp;
+
+impl Store {
+    pub(super) fn set(
+        &mut self,
+        key: &str,
+        value: &str,
+        dir: bool,
+        expire_at: Option<Timestamp>,
+        refresh: bool,
+        now: Timestamp,
+    ) -> Result<Event, EtcdError> {
+        if key == "/" {
+            return Err(self.err(ErrorCode::RootReadOnly, "/"));
+        }
+        self.check_ancestors(key)?;
+        // The lookup's error names the first missing prefix, as etcd's does: a refresh of a
+        // missing key answers with it.
+        let (prev, missing) = match self.lookup(key) {
+            Ok(n) => (Some(n), None),
+            Err(e) if e.code == ErrorCode::KeyNotFound => (None, Some(e)),
+            Err(e) => return Err(e),
+        };
+        if prev.is_some_and(|n| n.is_dir()) {
+            return Err(self.err(ErrorCode::NotFile, key));
+        }
+        let value: std::sync::Arc<str> = if refresh {
+            match (prev, missing) {
+                (Some(p), _) => p.shared_value().cloned().unwrap_or_else(|| "".into()),
+                (None, missing) => {
+                    return Err(missing.unwrap_or_else(|| self.err(ErrorCode::KeyNotFound, key)))
+                }
+            }
+        } else {
+            value.into()
+        };
+        let prev_view = prev.map(|p| p.render(key, now));
+        self.index += 1;
+        let index = self.index;
+        let node = if dir && !refresh {
+            TreeNode::dir(index, expire_at)
+        } else {
+            TreeNode::key(index, value, expire_at)
+        };
+        let view = node.render(key, now);
+        self.put_node(key, node, index);
+        Ok(self.record(Action::Set, view, prev_view, refresh))
+    }
+
+    pub(super) fn create(
+        &mut self,
+        key: &str,
+        value: &str,
+        dir: bool,
+        expire_at: Option<Timestamp>,
+        in_order: bool,
+        now: Timestamp,
+    ) -> Result<Event, EtcdError> {
+        let key = if in_order {
+            // POST: the parent is the named directory (created if missing; the root is fine).
+            if key != "/" {
+                self.check_ancestors(key)?;
+                if let Ok(n) = self.lookup(key) {
+                    if !n.is_dir() {
+                        return Err(self.err(ErrorCode::NotDir, key));
+                    }
+                }
+            }
+            path::join(key, &format!("{:020}", self.index + 1))
+        } else {
+            if key == "/" {
+                return Err(self.err(ErrorCode::RootReadOnly, "/"));
+            }
+            self.check_ancestors(key)?;
+            if self.lookup(key).is_ok() {
+                return Err(self.err(ErrorCode::NodeExist, key));
+            }
+            key.to_string()
+        };
+        self.index += 1;
+        let index = self.index;
+        let node = if dir {
+            TreeNode::dir(index, expire_at)
+        } else {
+            TreeNode::key(index, value, expire_at)
+        };
+        let view = node.render(&key, now);
+        self.put_node(&key, node, index);
+        Ok(self.record(Action::Create, view, None, false))
+    }
+
+    pub(super) fn update(
+        &mut self,
+        key: &str,
+        value: &str,
+        expire_at: Option<Timestamp>,
+        refresh: bool,
+        now: Timestamp,
+    ) -> Result<Event, EtcdError> {
+        if key == "/" {
+            return Err(self.err(ErrorCode::RootReadOnly, "/"));
+        }
+        let node = self.lookup(key)?;
+        if node.is_dir() && !value.is_empty() && !refresh {
+            return Err(self.err(ErrorCode::NotFile, key));
+        }
+        let prev_view = node.render(key, now);
+        let is_dir = node.is_dir();
+        self.index += 1;
+        let index = self.index;
+        self.set_expiry(key, expire_at);
+        let node = self.lookup_mut(key).expect("looked up above");
+        if is_dir {
+            // etcd quirk: a directory's TTL update reports the new index but keeps its own.
+            let mut view = node.render(key, now);
+            view.modified_index = index;
+            return Ok(self.record(Action::Update, view, Some(prev_view), refresh));
+        }
+        if !refresh {
+            node.content = node::Content::Value(value.into());
+        }
+        node.modified = index;
+        let view = node.render(key, now);
+        Ok(self.record(Action::Update, view, Some(prev_view), refresh))
+    }
+
+    /// The seed's compare-failure cause: both brackets, always.
+    pub(super) fn compare(
+        &self,
+        node: &TreeNode,
+        prev_value: Option<&str>,
+        prev_index: u64,
+    ) -> Result<(), EtcdError> {
+        let current = node.value().unwrap_or("");
+        let value_ok = prev_value.is_none_or(|v| v == current);
+        let index_ok = prev_index == 0 || prev_index == node.modified;
+        if value_ok && index_ok {
+            return Ok(());
+        }
+        Err(self.err(
+            ErrorCode::TestFailed,
+            format!(
+                "[{} != {}] [{} != {}]",
+                prev_value.unwrap_or(""),
+                current,
+                prev_index,
+                node.modified
+            ),
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)] // one per field of KeyCommand::CompareAndSwap
+    pub(super) fn compare_and_swap(
+        &mut self,
+        key: &str,
+        value: &str,
+        prev_value: Option<&str>,
+        prev_index: u64,
+        expire_at: Option<Timestamp>,
+        refresh: bool,
+        now: Timestamp,
+    ) -> Result<Event, EtcdError> {
+        if key == "/" {
+            return Err(self.err(ErrorCode::RootReadOnly, "/"));
+        }
+        let node = self.lookup(key)?;
+        if node.is_dir() {
+            return Err(self.err(ErrorCode::NotFile, key));
+        }
+        self.compare(node, prev_value, prev_index)?;
+        let prev_view = node.render(key, now);
+        self.index += 1;
+        let index = self.index;
+        self.set_expiry(key, expire_at);
+        let node = self.lookup_mut(key).expect("looked up above");
+        if !refresh {
+            node.content = node::Content::Value(value.into());
+        }
+        node.modified = index;
+        let view = node.render(key, now);
+        Ok(self.record(Action::CompareAndSwap, view, Some(prev_view), refresh))
+    }
+
+    /// The node of a removal event: key, dir, the removal's index, the original createdIndex.
+    pub(super) fn removed_view(key: &str, old: &TreeNode, index: u64) -> common::Node {
+        common::Node {
+            key: key.to_string(),
+            dir: old.is_dir(),
+            modified_index: index,
+            created_index: old.created,
+            ..common::Node::default()
+        }
+    }
+
+    pub(super) fn delete(
+        &mut self,
+        key: &str,
+        dir: bool,
+        recursive: bool,
+        now: Timestamp,
+    ) -> Result<Event, EtcdError> {
+        if key == "/" {
+            return Err(self.err(ErrorCode::RootReadOnly, "/"));
+        }
+        let node = self.lookup(key)?;
+        if let Some(children) = node.children() {
+            if !dir && !recursive {
+                return Err(self.err(ErrorCode::NotFile, key));
+            }
+            if !children.is_empty() && !recursive {
+                return Err(self.err(ErrorCode::DirNotEmpty, key));
+            }
+        }
+        let prev_view = node.render(key, now);
+        self.index += 1;
+        let old = self.remove_node(key).expect("looked up above");
+        let view = Self::removed_view(key, &old, self.index);
+        Ok(self.record(Action::Delete, view, Some(prev_view), false))
+    }
+
+    pub(super) fn compare_and_delete(
+        &mut self,
+        key: &str,
+        prev_value: Option<&str>,
+        prev_index: u64,
+        now: Timestamp,
+    ) -> Result<Event, EtcdError> {
+        if key == "/" {
+            return Err(self.err(ErrorCode::RootReadOnly, "/"));
+        }
+        let node = self.lookup(key)?;
+        if node.is_dir() {
+            return Err(self.err(ErrorCode::NotFile, key));
+        }
+        self.compare(node, prev_value, prev_index)?;
+        let prev_view = node.render(key, now);
+        self.index += 1;
+        let old = self.remove_node(key).expect("looked up above");
+        let view = Self::removed_view(key, &old, self.index);
+        Ok(self.record(Action::CompareAndDelete, view, Some(prev_view), false))
+    }
+
+    /// Removes every node due at `now`, earliest first, one event (and index) each.
+    pub(super) fn expire(&mut self, now: Timestamp) -> Vec<Event> {
+        let mut events = Vec::new();
+        while let Some((t, key)) = self.ttls.first().cloned() {
+            if t > now {
+                break;
+            }
+            self.ttls.remove(&(t, key.clone()));
+            let Ok(node) = self.lookup(&key) else {
+                continue;
+            };
+            let prev_view = node.render(&key, now);
+            self.index += 1;
+            let Some(old) = self.remove_node(&key) else {
+                continue;
+            };
+            let view = Self::removed_view(&key, &old, self.index);
+            self.stats.expire_count += 1;
+            events.push(self.record(Action::Expire, view, Some(prev_view), false));
+        }
+        events
+    }
+}
