@@ -29,6 +29,7 @@ mod logging;
 mod membership;
 mod pending;
 mod replay;
+mod requests;
 mod serving;
 mod snapshot;
 mod standalone;
