@@ -87,7 +87,7 @@ impl SharedState {
         let started = self
             .write()
             .start_watch(key, recursive, wait_index, stream)?;
-        Ok(started.registered(|id, rx| Registration::new(id, rx, self.clone())))
+        Ok(started.map_watcher(|(id, rx)| Registration::new(id, rx, self.clone())))
     }
 
     /// Removes a watcher whose client went away. Never panics (it runs in a drop).

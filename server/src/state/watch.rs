@@ -12,8 +12,9 @@ use super::{SharedState, StoreState};
 use crate::store::{Event, KeyPath};
 use crate::watch::{Delivery, WatcherId};
 
-/// How a watch begins.
-pub enum WatchStart {
+/// How a watch begins. `W` is what holds the watcher's place: under the lock the hub's id
+/// and receiver ([`HubSlot`]), handed out as a [`Registration`] that unregisters on drop.
+pub enum WatchStart<W = Registration> {
     /// A one-shot watch whose event is already in the history: answered at once, never
     /// registered.
     Immediate {
@@ -31,50 +32,33 @@ pub enum WatchStart {
         /// History events to send before the live ones (only ever non-empty for a stream).
         replay: VecDeque<Arc<Event>>,
         /// Where live events (or the error that ends the watch) arrive.
-        watcher: Registration,
+        watcher: W,
     },
 }
 
-impl WatchStart {
+/// A watcher's id in the hub and the receiving end of its channel, as the hub made them.
+pub(super) type HubSlot = (WatcherId, mpsc::Receiver<Delivery>);
+
+impl<W> WatchStart<W> {
     /// The store's index when the watch started (the answer's `X-Etcd-Index`).
     pub fn index(&self) -> u64 {
         match self {
             WatchStart::Immediate { index, .. } | WatchStart::Registered { index, .. } => *index,
         }
     }
-}
 
-/// [`WatchStart`] as decided under the lock, before the registration holds a handle.
-pub(super) enum Started {
-    Immediate {
-        index: u64,
-        event: Arc<Event>,
-    },
-    Registered {
-        index: u64,
-        replay: VecDeque<Arc<Event>>,
-        id: WatcherId,
-        rx: mpsc::Receiver<Delivery>,
-    },
-}
-
-impl Started {
-    /// The [`WatchStart`], the registration made by `register`.
-    pub(super) fn registered(
-        self,
-        register: impl FnOnce(WatcherId, mpsc::Receiver<Delivery>) -> Registration,
-    ) -> WatchStart {
+    /// The same start with its watcher turned into another holder by `hold`.
+    pub(super) fn map_watcher<V>(self, hold: impl FnOnce(W) -> V) -> WatchStart<V> {
         match self {
-            Started::Immediate { index, event } => WatchStart::Immediate { index, event },
-            Started::Registered {
+            WatchStart::Immediate { index, event } => WatchStart::Immediate { index, event },
+            WatchStart::Registered {
                 index,
                 replay,
-                id,
-                rx,
+                watcher,
             } => WatchStart::Registered {
                 index,
                 replay,
-                watcher: register(id, rx),
+                watcher: hold(watcher),
             },
         }
     }
@@ -90,7 +74,7 @@ impl StoreState {
         recursive: bool,
         wait_index: u64,
         stream: bool,
-    ) -> Result<Started, EtcdError> {
+    ) -> Result<WatchStart<HubSlot>, EtcdError> {
         let current = self.store.index();
         let mut replay = VecDeque::new();
         let mut since = current + 1;
@@ -102,7 +86,7 @@ impl StoreState {
                         from = ev.index + 1;
                         let ev = Arc::new(ev);
                         if !stream {
-                            return Ok(Started::Immediate {
+                            return Ok(WatchStart::Immediate {
                                 index: current,
                                 event: ev,
                             });
@@ -122,11 +106,10 @@ impl StoreState {
                 current,
             ));
         };
-        Ok(Started::Registered {
+        Ok(WatchStart::Registered {
             index: current,
             replay,
-            id,
-            rx,
+            watcher: (id, rx),
         })
     }
 }
