@@ -120,6 +120,16 @@ impl SharedState {
         self.read().auth.password_hash(name).map(f)
     }
 
+    /// The first of `names` that is a user (a client certificate's CNs, leaf first), under
+    /// one lock.
+    pub fn first_user<'a>(&self, names: &'a [String]) -> Option<&'a str> {
+        let st = self.read();
+        names
+            .iter()
+            .find(|n| st.auth.password_hash(n).is_some())
+            .map(String::as_str)
+    }
+
     /// Whether `user` (`None`: no credentials) may read or write `key` (see
     /// [`AuthState::may`]).
     pub fn may(&self, user: Option<&str>, key: &str, write: bool, recursive: bool) -> bool {
