@@ -6,7 +6,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
-use etcd_integration::{request, EtcdProcess, Options};
+use etcd_integration::{request, wait_until, EtcdProcess, Options};
 
 /// A stopped server whose data dir holds snapshots; returns it and every snapshot file.
 /// Snapshots are written off the raft loop, so at a stop the newest file may not be recorded
@@ -20,6 +20,12 @@ fn server_with_a_snapshot() -> (EtcdProcess, Vec<std::path::PathBuf>) {
         let r = request("PUT", &s.keys(&format!("/k{i}")), Some("value=v")).expect("PUT");
         assert!(r.status < 300, "{r:?}");
     }
+    // A snapshot must be recorded before the stop: one written but not yet recorded is
+    // removed by the next start, and damaging only such files would prove nothing (the
+    // start would rightly succeed from the log: seen once under load).
+    wait_until("a snapshot is recorded", || {
+        s.log().contains("saved snapshot")
+    });
     assert!(s.stop(), "clean stop");
     let snaps: Vec<_> = std::fs::read_dir(s.data_dir.join("snap"))
         .expect("snap dir")
