@@ -253,4 +253,49 @@ mod tests {
         let err = st.watch(&"/a".into(), false, 1, true).err().unwrap();
         assert_eq!((err.code, err.index), (ErrorCode::EventIndexCleared, 3));
     }
+
+    /// A hostile client cannot grow the hub without bound: at [`MAX_WATCHERS`] the next watch
+    /// is refused with a clear error, others are still notified, and a freed slot is usable.
+    /// (Over HTTP the client port's connection cap, 10,000, binds first: one watch per
+    /// connection.)
+    #[test]
+    fn the_hub_holds_at_most_max_watchers_and_refuses_the_next_clearly() {
+        use crate::watch::MAX_WATCHERS;
+        let st = state_with(10, &["/a"]);
+        let mut held: Vec<WatchStart> = (0..MAX_WATCHERS)
+            .map(|i| {
+                st.watch(&format!("/w/{}", i % 100).as_str().into(), false, 0, false)
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(st.stats().watchers, MAX_WATCHERS);
+        let err = st.watch(&"/w/0".into(), false, 0, false).err().unwrap();
+        assert_eq!(
+            (err.code, err.cause.as_str()),
+            (ErrorCode::RaftInternal, "too many watchers")
+        );
+        drop(held.pop());
+        let WatchStart::Registered { mut watcher, .. } =
+            st.watch(&"/w/0".into(), false, 0, false).unwrap()
+        else {
+            panic!("a freed slot is usable");
+        };
+        let set = Command::Key(KeyCommand::Set {
+            key: "/w/0".into(),
+            value: "v".into(),
+            dir: false,
+            expire_at: None,
+            refresh: false,
+            now: Timestamp(1),
+        });
+        st.write().apply_command(&set).unwrap();
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(matches!(
+            watcher.poll_recv(&mut cx),
+            Poll::Ready(Some(Ok(_)))
+        ));
+        // The 1,000 one-shot watchers on /w/0 and the new one fired and left the hub.
+        assert_eq!(st.stats().watchers, MAX_WATCHERS - MAX_WATCHERS / 100 - 1);
+    }
 }
