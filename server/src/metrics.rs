@@ -43,6 +43,8 @@ pub struct Metrics {
     pub fsync_duration: Histogram,
     /// 1 when this member knows a leader.
     pub has_leader: IntGauge,
+    /// 1 while the log cannot be written for want of space.
+    pub disk_full: IntGauge,
     /// Leader changes seen since start.
     pub leader_changes: IntCounter,
     /// Snapshots saved.
@@ -111,6 +113,11 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
         latency_buckets()
     )
     .expect("metric registers once"),
+    disk_full: register_int_gauge!(
+        "etcd_disk_full",
+        "1 while the raft log cannot be written for want of space (writes fail), else 0."
+    )
+    .expect("metric"),
     has_leader: register_int_gauge!(
         "etcd_server_has_leader",
         "1 when this member knows a leader, else 0."

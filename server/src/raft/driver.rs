@@ -180,7 +180,7 @@ impl<S: LogStore> RaftLoop<S> {
         }
     }
 
-    fn stop(&mut self) -> LoopExit {
+    pub(super) fn stop(&mut self) -> LoopExit {
         self.pending.fail_all("server is stopping");
         LoopExit::Shutdown
     }
@@ -240,11 +240,12 @@ impl<S: LogStore> RaftLoop<S> {
         }
         // 3. Committed entries (already durable).
         self.apply(rd.take_committed_entries())?;
-        // 4. Persist entries and hard state (the one fsync of the turn).
+        // 4. Persist entries and hard state (the one fsync of the turn), waiting out a full
+        // disk (`super::disk_full`); a stop meanwhile abandons the Ready.
         let persisting = std::time::Instant::now();
-        self.node
-            .mut_store()
-            .persist(rd.entries(), rd.hs(), rd.must_sync())?;
+        if !self.persist_with_room(rd.entries(), rd.hs(), rd.must_sync())? {
+            return Ok(news);
+        }
         if rd.must_sync() {
             crate::metrics::METRICS
                 .fsync_duration

@@ -20,6 +20,7 @@
 //!   cluster before the loop starts, from the state machine replayed to the commit index.
 
 mod apply;
+mod disk_full;
 mod driver;
 mod exit;
 #[cfg(debug_assertions)]

@@ -201,7 +201,7 @@ fn caller_gone(req: &Request) -> bool {
 }
 
 /// Fails `req`'s caller with a cluster error.
-fn reject(req: Request, code: ErrorCode, cause: &str) {
+pub(super) fn reject(req: Request, code: ErrorCode, cause: &str) {
     let err = EtcdError::new(code, cause, 0);
     match req {
         Request::Propose { reply, .. } => ProposalReply::Write(reply).fail(err),

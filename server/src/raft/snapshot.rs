@@ -14,7 +14,7 @@
 //! them to show that the loop goes on meanwhile.
 
 use std::sync::mpsc::{self, TryRecvError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use raft::eraftpb::SnapshotMetadata;
 
@@ -79,6 +79,9 @@ impl SnapshotRunner for InlineRunner {
 }
 
 /// The loop's side of snapshots: the one in flight, and whether raft asked for one.
+/// How long after a snapshot that did not fit on the disk the next one is tried.
+const SNAPSHOT_RETRY: Duration = Duration::from_secs(10);
+
 #[derive(Default)]
 pub(super) struct Snapshots {
     in_flight: Option<InFlight>,
@@ -90,6 +93,8 @@ pub(super) struct Snapshots {
     /// in a job of its own, which could race the next snapshot's file; a stop before then
     /// leaves it to the next start.
     superseded: Option<(u64, u64)>,
+    /// No snapshot starts before this: the last one did not fit on the disk.
+    not_before: Option<Instant>,
 }
 
 /// A snapshot being written.
@@ -105,7 +110,12 @@ impl<S: LogStore> RaftLoop<S> {
     pub(super) fn maybe_snapshot(&mut self) -> Result<(), StorageFailure> {
         self.finish_snapshot()?;
         self.snapshots.wanted |= self.node.store().take_snapshot_wanted();
-        if self.snapshots.in_flight.is_some() {
+        if self.snapshots.in_flight.is_some()
+            || self
+                .snapshots
+                .not_before
+                .is_some_and(|t| self.clock.now() < t)
+        {
             return Ok(());
         }
         let last = self.node.store().snapshot_metadata().index;
@@ -160,7 +170,16 @@ impl<S: LogStore> RaftLoop<S> {
             )),
         };
         let job = self.snapshots.in_flight.take().expect("checked above");
-        let bytes = written?;
+        let bytes = match written {
+            Ok(bytes) => bytes,
+            Err(e) if crate::storage::is_out_of_space(&e) => {
+                // The writer removed its partial file; the log keeps everything meanwhile.
+                tracing::warn!(index = job.meta.index, error = %e, "snapshot did not fit on the disk; trying again later");
+                self.snapshots.not_before = Some(self.clock.now() + SNAPSHOT_RETRY);
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
         let newest = self.node.store().snapshot_metadata().clone();
         if job.meta.index <= newest.index {
             // A snapshot from the leader was installed meanwhile; this one is older.

@@ -79,10 +79,22 @@ impl DurableMark {
         let mut bytes = durable.to_be_bytes().to_vec();
         bytes.extend_from_slice(&crc32fast::hash(&durable.to_be_bytes()).to_be_bytes());
         let tmp = self.path.with_extension("tmp");
-        {
-            let mut f = File::create(&tmp)?;
+        let written = File::create(&tmp).and_then(|mut f| {
             f.write_all(&bytes)?;
-            f.sync_all()?;
+            f.sync_all()
+        });
+        match written {
+            Ok(()) => {}
+            // The mark may lag (it only ever makes the start-up check weaker, never wrong):
+            // a full disk must not stop a member whose log write just succeeded.
+            Err(e) if super::is_out_of_space(&e) => {
+                let _ = fs::remove_file(&tmp);
+                tracing::warn!(error = %e, "durable mark not updated: no space left on device");
+                // Tried again after MARK_EVERY, not on every write meanwhile.
+                self.written = Some(Instant::now());
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
         }
         fs::rename(&tmp, &self.path)?;
         if let Some(dir) = self.path.parent() {

@@ -68,6 +68,30 @@ pub enum StorageFailure {
     Incomplete(String, &'static str),
 }
 
+impl StorageFailure {
+    /// Whether the write failed for want of space (ENOSPC or a quota), so that it may succeed
+    /// once there is room; every other failure of the disk stops the member.
+    pub fn is_out_of_space(&self) -> bool {
+        match self {
+            StorageFailure::Engine(raft_engine::Error::Io(e)) | StorageFailure::Io(e) => {
+                is_out_of_space(e)
+            }
+            // raft-engine 0.4 answers TryAgain only when an append found no space (it rotated
+            // the file and the batch still did not fit).
+            StorageFailure::Engine(raft_engine::Error::TryAgain(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Whether an I/O error means the disk (or the user's quota) is full.
+pub fn is_out_of_space(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
 /// Makes `dir` (created if missing) readable by its owner only, as etcd 3.x keeps its data
 /// dir: it holds every key, and with auth every password hash.
 fn owner_only(dir: &Path) -> Result<(), StorageFailure> {
