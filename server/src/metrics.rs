@@ -136,7 +136,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
         latency_buckets()
     )
     .expect("metric registers once"),
-    watchers: register_int_gauge!("etcd_store_watchers", "Watchers waiting.")
+    watchers: register_int_gauge!("etcd_debugging_store_watchers", "Watchers waiting.")
         .expect("metric registers once"),
     // etcd 3.4's v2 store counts no keys; its v3 store's gauge is `etcd_debugging_mvcc_keys_total`
     // (which counts v3 keys only). The same shape in the v2 store's namespace (its metrics are

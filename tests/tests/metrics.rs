@@ -55,6 +55,10 @@ fn metrics_count_requests_proposals_fsyncs_leaders_and_peer_traffic() {
     at_least("etcd_server_proposals_applied_total", 20.0);
     at_least("etcd_disk_wal_fsync_duration_seconds_count", 20.0);
     at_least("etcd_server_apply_duration_seconds_count", 1.0);
+    // Present, under etcd 3.4's names: no watcher waits, and the disk has room.
+    at_least("etcd_debugging_store_watchers", 0.0);
+    at_least("etcd_disk_full", 0.0);
+    assert_eq!(m.get("etcd_disk_full"), Some(&0.0), "{}", r.body);
     at_least(
         "etcd_http_request_duration_seconds_count{method=\"PUT\"}",
         20.0,
