@@ -142,7 +142,9 @@ impl<S: LogStore> RaftLoop<S> {
             let _span =
                 tracing::debug_span!("ready", member = %crate::cluster::id_hex(self.id)).entered();
             let news = self.on_ready()?;
-            self.after_ready(news)?;
+            if self.exit.is_none() {
+                self.after_ready(news)?;
+            }
         }
         // Every turn, not only after a Ready: an idle member still records the snapshot it
         // finished writing.
@@ -369,6 +371,13 @@ impl<S: LogStore> RaftLoop<S> {
         }
         // 3. Committed entries (already durable).
         self.apply(rd.take_committed_entries())?;
+        if self.exit.is_some() {
+            // This member applied its own removal and the loop ends with this turn: what it
+            // would still persist or send is of no use to the cluster, and raft-rs must not
+            // advance. A leader that removed itself has no progress entry of its own any
+            // more, and advancing the entries it appended panics in `on_persist_entries`.
+            return Ok(news);
+        }
         // 4. Persist entries and hard state (the one fsync of the turn).
         let persisting = std::time::Instant::now();
         self.node
