@@ -512,6 +512,14 @@ impl<S: LogStore> RaftLoop<S> {
     pub(crate) fn applied(&self) -> u64 {
         self.applied
     }
+
+    /// Whether [`Self::run`] would take a turn now: a request waits or a tick is due. A
+    /// simulation turns the loop only then, as the thread does.
+    #[cfg_attr(not(any(test, feature = "sim")), allow(dead_code))]
+    pub(crate) fn wants_turn(&self) -> bool {
+        let since = self.clock.now().saturating_duration_since(self.last_tick);
+        !self.inbox.is_empty() || since >= self.cfg.tick
+    }
 }
 
 /// Whether the caller of `req` stopped waiting for its answer.

@@ -102,9 +102,22 @@ fn ledger(
     ledger
 }
 
-/// Runs every check on `history`; `store` is the converged store's event history of the keys,
-/// complete from index `store_from` on, and `final_index` its index.
-pub fn check(history: &History, store: &[Seen], store_from: u64, final_index: u64) -> Verdict {
+/// The converged cluster a run's history is checked against.
+pub struct Converged<'a> {
+    /// The converged store's events on the clients' keys, all of them from `from` on.
+    pub store: &'a [Seen],
+    /// See `store`.
+    pub from: u64,
+    /// The converged store's index.
+    pub index: u64,
+    /// The members of the converged cluster (a removed member that never learnt it may still
+    /// run, on its own: its watchers are only held to what they saw).
+    pub members: &'a [u64],
+}
+
+/// Runs every check on `history` against the converged cluster `end`.
+pub fn check(history: &History, end: &Converged) -> Verdict {
+    let (store, store_from, final_index) = (end.store, end.from, end.index);
     let mut verdict = Verdict::default();
     for (key, ops) in per_key(history) {
         match linearizable::check(&ops) {
@@ -144,7 +157,7 @@ pub fn check(history: &History, store: &[Seen], store_from: u64, final_index: u6
         // Everything on its key up to what it saw last (to the end, if it is still open)
         // must have been sent.
         let until = match w.end {
-            WatchEnd::Open => final_index,
+            WatchEnd::Open if end.members.contains(&w.member) => final_index,
             _ => last,
         };
         let sent: BTreeSet<u64> = w.events.iter().map(|e| e.index).collect();

@@ -39,7 +39,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ::raft::eraftpb::Message;
+use ::raft::eraftpb::{Message, MessageType};
 use ::raft::StateRole;
 use common::EtcdError;
 use tokio::sync::oneshot;
@@ -280,8 +280,25 @@ impl Sim {
                 msg.commit,
                 msg.entries.len()
             ));
-            if let Some(m) = self.members.get(&msg.to).filter(|m| m.exit.is_none()) {
-                m.mailbox.deliver(msg);
+            let snapshot = msg.get_msg_type() == MessageType::MsgSnapshot;
+            let (from, to) = (msg.from, msg.to);
+            let delivered = match self.members.get(&to).filter(|m| m.exit.is_none()) {
+                Some(m) => {
+                    m.mailbox.deliver(msg);
+                    true
+                }
+                None => false,
+            };
+            // What the HTTP transport tells its sender: a peer that is down does not answer,
+            // and a snapshot stream's end is reported either way.
+            if let Some(sender) = self.members.get(&from) {
+                if !delivered {
+                    sender.mailbox.report(PeerReport::Unreachable(to));
+                }
+                if snapshot {
+                    let ok = delivered;
+                    sender.mailbox.report(PeerReport::SnapshotSent { to, ok });
+                }
             }
         }
         let ids: Vec<u64> = self.members.keys().copied().collect();
@@ -292,7 +309,7 @@ impl Sim {
 
     fn turn(&mut self, id: u64) {
         let member = self.members.get_mut(&id).expect("member");
-        if member.exit.is_some() {
+        if member.exit.is_some() || !member.raft().wants_turn() {
             return;
         }
         let mut raft = member.raft.take().expect("the loop is home");
@@ -337,10 +354,18 @@ impl Sim {
             ));
             if let Some(m) = self.members.get(&from) {
                 m.mailbox.report(PeerReport::Unreachable(msg.to));
+                if msg.get_msg_type() == MessageType::MsgSnapshot {
+                    let to = msg.to;
+                    m.mailbox.report(PeerReport::SnapshotSent { to, ok: false });
+                }
             }
             return;
         }
-        if self.rng.between(0, 999) < self.cfg.dup_per_mille {
+        // Raft's own messages may arrive twice; a forwarded proposal may not: it is a
+        // client's request, and applied twice it is a write made twice. The HTTP transport
+        // carries each over TCP, which never delivers one twice, and never resends one.
+        let duplicable = msg.get_msg_type() != MessageType::MsgPropose;
+        if duplicable && self.rng.between(0, 999) < self.cfg.dup_per_mille {
             self.record(format!(
                 "duplicate {:x}->{:x} {:?}",
                 from,

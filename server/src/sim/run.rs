@@ -403,12 +403,16 @@ impl Run {
         if self.sim.raft_state(leader).1 != StateRole::Leader {
             return None;
         }
-        let want = (self.sim.applied(leader), self.sim.render(leader));
+        let applied = self.sim.applied(leader);
+        let caught_up = |id: &u64| self.sim.knows_leader(*id) && self.sim.applied(*id) == applied;
+        if !members.iter().all(caught_up) {
+            return None;
+        }
+        // Rendered only once every member applied as far: it is the costly part.
+        let store = self.sim.render(leader);
         members
             .iter()
-            .all(|id| {
-                self.sim.knows_leader(*id) && (self.sim.applied(*id), self.sim.render(*id)) == want
-            })
+            .all(|id| self.sim.render(*id) == store)
             .then_some(leader)
     }
 
@@ -438,9 +442,27 @@ impl Run {
         self.work.drain_watches(&self.sim);
         let final_index = self.sim.store_index(leader);
         let (store, store_from) = self.sim.history_of(leader, &keys);
-        let verdict: Verdict = check::check(&self.work.history, &store, store_from, final_index);
+        let members = self.table();
+        let end = check::Converged {
+            store: &store,
+            from: store_from,
+            index: final_index,
+            members: &members,
+        };
+        let verdict: Verdict = check::check(&self.work.history, &end);
         if verdict.passed() {
             return Ok(());
+        }
+        if std::env::var_os("SIM_DEBUG").is_some() {
+            for (n, w) in self.work.history.watches.iter().enumerate() {
+                eprintln!("watcher {n}: {w:?}");
+            }
+            for op in &self.work.history.ops {
+                eprintln!("op {op:?}");
+            }
+            for ev in &store {
+                eprintln!("store {ev:?}");
+            }
         }
         let mut why = Vec::new();
         for (what, list) in [

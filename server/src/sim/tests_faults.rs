@@ -5,7 +5,7 @@ use super::run::{run_seed, Figures, RunConfig};
 /// Runs seeds `start..start + count` on two threads (the CI machine has two cores) and adds
 /// up their figures.
 fn run_seeds(start: u64, count: u64, rc: &RunConfig) -> Figures {
-    let threads = 2;
+    let threads = 3;
     let mut total = Figures::default();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -35,16 +35,59 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// The CI run: a few hundred seeds (300 take about 95 s on two cores in a debug build).
+/// `SIM_SEEDS` and `SIM_SEED_START` choose others.
 #[test]
-fn a_few_seeds_under_faults_pass_every_check() {
-    let count = env("SIM_SEEDS", 4);
-    let start = env("SIM_SEED_START", 1);
-    let figures = run_seeds(start, count, &RunConfig::default());
+fn three_hundred_seeds_under_faults_pass_every_check() {
+    report(run_seeds(
+        env("SIM_SEED_START", 1),
+        env("SIM_SEEDS", 300),
+        &RunConfig::default(),
+    ));
+}
+
+/// The long run, on demand: `SIM_SEEDS=10000 cargo test --release -p etcd-server --lib
+/// sim::tests_faults::many_seeds -- --ignored --nocapture`; prints one line of figures.
+#[test]
+#[ignore]
+fn many_seeds() {
+    report(run_seeds(
+        env("SIM_SEED_START", 1),
+        env("SIM_SEEDS", 10_000),
+        &RunConfig::default(),
+    ));
+}
+
+fn report(figures: Figures) {
     println!("{}", figures.line());
     for (seed, why) in &figures.failures {
         println!("seed {seed}: {why}");
     }
     assert!(figures.failures.is_empty(), "{}", figures.line());
+}
+
+/// A seed replays its run under faults bit for bit: the same trace, line for line.
+#[test]
+fn a_seed_under_faults_replays_bit_for_bit() {
+    let rc = RunConfig {
+        keep_trace: true,
+        ..RunConfig::default()
+    };
+    for seed in [3, 4] {
+        let first = super::run::run_seed(seed, &rc);
+        let again = super::run::run_seed(seed, &rc);
+        assert!(first.trace.len() > 1000, "a real run");
+        if let Some(at) = (0..first.trace.len().max(again.trace.len()))
+            .find(|i| first.trace.get(*i) != again.trace.get(*i))
+        {
+            panic!(
+                "seed {seed} did not replay: traces part at line {at}: {:?} vs {:?}",
+                first.trace.get(at),
+                again.trace.get(at)
+            );
+        }
+        assert_eq!(first.figures, again.figures);
+    }
 }
 
 /// One seed, run without catching its panic and with its trace printed: how a failing seed

@@ -306,6 +306,9 @@ impl Workload {
             events: Vec::new(),
             end: WatchEnd::Open,
         };
+        sim.note(format!(
+            "watch {key} on {via:x} from {wait_index} at index {index}"
+        ));
         match sim.watch(via, key, wait_index) {
             Ok(WatchStart::Registered {
                 index,
