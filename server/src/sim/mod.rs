@@ -1,7 +1,8 @@
 //! Deterministic simulation of a cluster of real members in one process: each member is the
 //! server's own raft loop, state machine, apply path and raft-engine storage (in a temporary
-//! directory), driven turn by turn under one [`ManualClock`], with messages carried by an
-//! in-memory network that delays and drops them as a seed decides.
+//! directory, its log on a simulated disk, [`SimDisk`]), driven turn by turn under one
+//! [`SimClock`], with messages carried by an in-memory network that delays, drops and
+//! duplicates them as a seed decides.
 //!
 //! Why not `turmoil` or `madsim`: turmoil simulates tokio's networking and timers, and madsim
 //! replaces tokio and std time; the raft loop is neither: it is a std thread blocking on a
@@ -11,9 +12,14 @@
 //! real processes.
 //!
 //! A run is a sequence of steps of [`Sim::step`]: time moves by one quantum, the messages due
-//! arrive in (time, send order), and every running member takes one turn, in id order; what a
-//! member sends is scheduled with a delay drawn from the seed (or lost). Everything observable
-//! goes into a trace, so two runs with the same seed can be compared line by line.
+//! arrive in (time, send order), and every running member whose loop would wake (a request
+//! waits, a tick is due) takes one turn, in id order; what a member sends is scheduled with a
+//! delay drawn from the seed (or lost). Everything observable goes into a trace, so two runs
+//! with the same seed can be compared line by line.
+//!
+//! On top of the cluster: the faults (`faults`), membership changes (`membership`), the
+//! clients and watchers (`workload`, recording into `history`), the checks (`check`), and the
+//! seeded run that puts them together and adds up its [`Figures`] (`run`).
 
 mod check;
 mod clock;
@@ -467,21 +473,6 @@ impl Sim {
     pub fn snapshot(&self, id: u64) -> (u64, bool) {
         let raft = self.members[&id].raft();
         (raft.snapshot_index(), raft.snapshot_in_flight())
-    }
-
-    /// The voters in member `id`'s member table (not learners).
-    pub fn voters(&self, id: u64) -> Vec<u64> {
-        let st = self.members[&id].handle.state.read();
-        st.members
-            .iter()
-            .filter(|m| !m.learner)
-            .map(|m| m.id)
-            .collect()
-    }
-
-    /// Member `id`'s state machine.
-    pub fn state(&self, id: u64) -> crate::state::SharedState {
-        self.members[&id].handle.state.clone()
     }
 
     /// The ids of the members.

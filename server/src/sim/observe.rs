@@ -6,6 +6,21 @@ use super::Sim;
 use crate::store::KeyPath;
 
 impl Sim {
+    /// The voters in member `id`'s member table (not learners).
+    pub fn voters(&self, id: u64) -> Vec<u64> {
+        let st = self.members[&id].handle.state.read();
+        st.members
+            .iter()
+            .filter(|m| !m.learner)
+            .map(|m| m.id)
+            .collect()
+    }
+
+    /// Member `id`'s state machine.
+    pub fn state(&self, id: u64) -> crate::state::SharedState {
+        self.members[&id].handle.state.clone()
+    }
+
     /// Member `id`'s store, rendered (keys and the member registry) for comparison.
     pub fn render(&self, id: u64) -> String {
         let st = self.state(id);

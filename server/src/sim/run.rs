@@ -62,9 +62,8 @@ struct Run {
     restarts: BTreeMap<u64, u64>,
     change: Option<(Change, u64)>,
     next_fault: u64,
+    /// Members joined so far (bounds how many may be down at once).
     joined: u64,
-    /// Members whose join outcome is unknown: started at the end if the cluster has them.
-    unsure: Vec<u64>,
 }
 
 fn config(sim_seed: &mut crate::seeded::SplitMix64) -> SimConfig {
@@ -126,7 +125,6 @@ pub fn run_unguarded(seed: u64, rc: &RunConfig) -> Outcome {
         change: None,
         next_fault: 300,
         joined: 0,
-        unsure: Vec::new(),
     };
     let why = run.go(size, rc).err();
     let mut figures = run.figures.clone();
@@ -221,7 +219,7 @@ impl Run {
             self.sim.start(id)?;
             self.count(&Fault::Restart(id));
         }
-        self.finish_change();
+        self.finish_change()?;
         if now < self.next_fault {
             return Ok(());
         }
@@ -300,9 +298,9 @@ impl Run {
     }
 
     /// Starts a member whose join was applied; forgets a change that was answered.
-    fn finish_change(&mut self) {
+    fn finish_change(&mut self) -> Result<(), String> {
         let Some((mut change, since)) = self.change.take() else {
-            return;
+            return Ok(());
         };
         let rx = match &mut change {
             Change::Join(_, rx) | Change::Remove(rx) => rx,
@@ -313,21 +311,17 @@ impl Run {
             Err(TryRecvError::Closed) => None,
             Err(TryRecvError::Empty) if self.sim.now_step() - since < 2_000 => {
                 self.change = Some((change, since));
-                return;
+                return Ok(());
             }
             Err(TryRecvError::Empty) => None,
         };
-        if let Change::Join(id, _) = change {
-            match answer {
-                Some(true) => {
-                    if self.sim.start(id).is_ok() {
-                        self.joined += 1;
-                    }
-                }
-                Some(false) => {}
-                None => self.unsure.push(id),
-            }
+        // A join whose outcome is unknown starts at the end if the cluster lists the member
+        // (see `converge`).
+        if let (Change::Join(id, _), Some(true)) = (change, answer) {
+            self.sim.start(id)?;
+            self.joined += 1;
         }
+        Ok(())
     }
 
     /// The members the leader's table lists (voters and learners).
@@ -346,9 +340,8 @@ impl Run {
     fn converge(&mut self) -> Result<(), String> {
         self.sim.heal();
         self.until("a leader after healing", |s| s.leader().is_some())?;
-        self.until("membership changes end", |_| true)?;
         while self.change.is_some() {
-            self.finish_change();
+            self.finish_change()?;
             self.work.poll(&mut self.sim, false);
             self.step()?;
         }
