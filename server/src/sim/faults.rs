@@ -156,6 +156,11 @@ impl Sim {
             .collect()
     }
 
+    /// How many incarnations of member `id` were started (0: added, never started).
+    pub fn incarnations(&self, id: u64) -> u64 {
+        self.nodes.get(&id).map_or(0, |n| n.started)
+    }
+
     /// The running members whose loop goes on.
     pub fn up(&self) -> Vec<u64> {
         self.members

@@ -132,6 +132,8 @@ struct Node {
     dir: tempfile::TempDir,
     disk: Arc<SimDisk>,
     mode: StartMode,
+    /// Incarnations started so far.
+    started: u64,
 }
 
 type SimLoop = RaftLoop<RaftStorage<SimFs>>;
@@ -199,6 +201,7 @@ impl Sim {
             dir: tempfile::tempdir().expect("temp dir"),
             disk: SimDisk::new(),
             mode,
+            started: 0,
         };
         self.nodes.insert(id, node);
     }
@@ -206,7 +209,8 @@ impl Sim {
     /// Starts an incarnation of member `id` (added before) on its data dir and disk: the
     /// first, or one after a crash. Fails as the server would refuse to start.
     pub fn start(&mut self, id: u64) -> Result<(), String> {
-        let node = self.nodes.get(&id).ok_or("no such member")?;
+        let node = self.nodes.get_mut(&id).ok_or("no such member")?;
+        node.started += 1;
         let (name, mode) = (node.name.clone(), node.mode.clone());
         let dir = node.dir.path().to_path_buf();
         let fs = node.disk.file_system();

@@ -339,19 +339,23 @@ impl Run {
     /// more and runs the checks.
     fn converge(&mut self) -> Result<(), String> {
         self.sim.heal();
+        // Every crashed member comes back (one that applied its removal refuses, as the
+        // server does), so that a quorum forms again whatever was down.
+        for id in self.sim.down() {
+            if self.sim.incarnations(id) > 0 {
+                match self.sim.start(id) {
+                    Err(e) if !e.contains("was removed") => return Err(e),
+                    _ => {}
+                }
+            }
+        }
+        self.restarts.clear();
         self.until("a leader after healing", |s| s.leader().is_some())?;
         while self.change.is_some() {
             self.finish_change()?;
             self.work.poll(&mut self.sim, false);
             self.step()?;
         }
-        let table = self.table();
-        for id in self.sim.down() {
-            if table.contains(&id) {
-                self.sim.start(id)?;
-            }
-        }
-        self.restarts.clear();
         for _ in 0..PHASE {
             if !self.work.busy() {
                 break;
@@ -362,6 +366,12 @@ impl Run {
         let mut settled = 0;
         for _ in 0..PHASE {
             let table = self.table();
+            // A member whose join's outcome was unknown starts once the cluster lists it.
+            for id in self.sim.down() {
+                if table.contains(&id) && self.sim.incarnations(id) == 0 {
+                    self.sim.start(id)?;
+                }
+            }
             let members: Vec<u64> = table
                 .iter()
                 .copied()

@@ -65,3 +65,17 @@ fn seed_28_members_do_not_read_each_others_log_entries() {
     let f = &outcome.figures;
     assert!(f.failures.is_empty(), "seed 28: {:?}", f.failures);
 }
+
+/// The first long run (10,000 seeds) met 34 runs that never converged, all the harness's
+/// own doing: after healing it waited for a leader before restarting crashed members (with a
+/// majority down none could be elected: seed 598), and it started a member whose join's
+/// outcome was unknown only if the cluster listed it at that moment (seed 2836). Crashed
+/// members now come back first, and such a joiner starts as soon as the cluster lists it.
+#[test]
+fn seeds_598_and_2836_converge_after_healing() {
+    for seed in [598, 2836] {
+        let outcome = super::run::run_seed(seed, &super::run::RunConfig::default());
+        let f = &outcome.figures;
+        assert!(f.failures.is_empty(), "seed {seed}: {:?}", f.failures);
+    }
+}
