@@ -12,7 +12,7 @@ pub mod cluster;
 pub mod ctl;
 pub mod differential;
 pub mod http;
-pub mod linearizable;
+pub use checker::linearizable;
 pub mod nemesis;
 pub mod process;
 pub mod proxy;

@@ -143,7 +143,9 @@ impl<S: LogStore> RaftLoop<S> {
             let _span =
                 tracing::debug_span!("ready", member = %crate::cluster::id_hex(self.id)).entered();
             let news = self.on_ready()?;
-            self.after_ready(news)?;
+            if self.exit.is_none() {
+                self.after_ready(news)?;
+            }
         }
         // Every turn, not only after a Ready: an idle member still records the snapshot it
         // finished writing.
@@ -240,6 +242,13 @@ impl<S: LogStore> RaftLoop<S> {
         }
         // 3. Committed entries (already durable).
         self.apply(rd.take_committed_entries())?;
+        if self.exit.is_some() {
+            // This member applied its own removal and the loop ends with this turn: what it
+            // would still persist or send is of no use to the cluster, and raft-rs must not
+            // advance. A leader that removed itself has no progress entry of its own any
+            // more, and advancing the entries it appended panics in `on_persist_entries`.
+            return Ok(news);
+        }
         // 4. Persist entries and hard state (the one fsync of the turn), waiting out a full
         // disk (`super::disk_full`); a stop meanwhile abandons the Ready.
         let persisting = std::time::Instant::now();
@@ -356,5 +365,13 @@ impl<S: LogStore> RaftLoop<S> {
     #[cfg_attr(not(any(test, feature = "sim")), allow(dead_code))]
     pub(crate) fn applied(&self) -> u64 {
         self.applied
+    }
+
+    /// Whether [`Self::run`] would take a turn now: a request waits or a tick is due. A
+    /// simulation turns the loop only then, as the thread does.
+    #[cfg_attr(not(any(test, feature = "sim")), allow(dead_code))]
+    pub(crate) fn wants_turn(&self) -> bool {
+        let since = self.clock.now().saturating_duration_since(self.last_tick);
+        !self.inbox.is_empty() || since >= self.cfg.tick
     }
 }

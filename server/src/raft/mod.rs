@@ -237,6 +237,12 @@ impl Inbox {
         Ok(req)
     }
 
+    /// Whether no request waits.
+    #[cfg_attr(not(any(test, feature = "sim")), allow(dead_code))]
+    fn is_empty(&self) -> bool {
+        self.mailbox.queued.load(Ordering::Relaxed) == 0
+    }
+
     /// The next request, if one waits.
     fn try_recv(&self) -> Option<Request> {
         let req = self.rx.try_recv().ok()?;

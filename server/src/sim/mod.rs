@@ -1,7 +1,8 @@
 //! Deterministic simulation of a cluster of real members in one process: each member is the
 //! server's own raft loop, state machine, apply path and raft-engine storage (in a temporary
-//! directory), driven turn by turn under one [`ManualClock`], with messages carried by an
-//! in-memory network that delays and drops them as a seed decides.
+//! directory, its log on a simulated disk, [`SimDisk`]), driven turn by turn under one
+//! [`SimClock`], with messages carried by an in-memory network that delays, drops and
+//! duplicates them as a seed decides.
 //!
 //! Why not `turmoil` or `madsim`: turmoil simulates tokio's networking and timers, and madsim
 //! replaces tokio and std time; the raft loop is neither: it is a std thread blocking on a
@@ -11,38 +12,63 @@
 //! real processes.
 //!
 //! A run is a sequence of steps of [`Sim::step`]: time moves by one quantum, the messages due
-//! arrive in (time, send order), and every running member takes one turn, in id order; what a
-//! member sends is scheduled with a delay drawn from the seed (or lost). Everything observable
-//! goes into a trace, so two runs with the same seed can be compared line by line.
+//! arrive in (time, send order), and every running member whose loop would wake (a request
+//! waits, a tick is due) takes one turn, in id order; what a member sends is scheduled with a
+//! delay drawn from the seed (or lost). Everything observable goes into a trace, so two runs
+//! with the same seed can be compared line by line.
+//!
+//! On top of the cluster: the faults (`faults`), membership changes (`membership`), the
+//! clients and watchers (`workload`, recording into `history`), the checks (`check`), and the
+//! seeded run that puts them together and adds up its [`Figures`] (`run`).
 
+mod check;
+mod clock;
+mod faults;
+mod figures;
+mod history;
+mod membership;
 mod network;
+mod observe;
+mod run;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_faults;
+#[cfg(test)]
+mod tests_regress;
+#[cfg(test)]
 mod tests_snapshot;
+mod worker;
+mod workload;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ::raft::eraftpb::{ConfChangeType, Message};
+use ::raft::eraftpb::{Message, MessageType};
 use ::raft::StateRole;
 use common::EtcdError;
 use tokio::sync::oneshot;
 
-use crate::cluster::{member_id, ChangeContext, MemberRecord};
+use crate::cluster::member_id;
 use crate::command::Command;
 use crate::raft::{self, LoopExit, RaftConfig, RaftHandle, RaftLoop, Request, StartMode};
 use crate::seeded::SplitMix64;
-use crate::storage::RaftStorage;
+use crate::storage::{RaftStorage, SimDisk, SimFs};
 use crate::store::Event;
-use crate::time::{Clock, ManualClock, Timestamp};
+use crate::time::Timestamp;
 use crate::transport::{PeerReport, PeerSink};
 
+pub use clock::SimClock;
+pub use faults::{Fault, Partition};
 pub use network::SimNetwork;
+pub use run::{run_seed, Figures, RunConfig};
 
 /// The answer a caller waits for (a proposal's events).
 pub type Answer = oneshot::Receiver<Result<Vec<Event>, EtcdError>>;
+
+/// The answer to a membership change.
+pub type ChangeAnswer = oneshot::Receiver<Result<Vec<Event>, crate::cluster::MembershipError>>;
 
 /// How the simulated network and members behave.
 #[derive(Clone)]
@@ -55,6 +81,8 @@ pub struct SimConfig {
     pub max_delay_steps: u64,
     /// Messages lost, per thousand.
     pub drop_per_mille: u64,
+    /// Messages delivered twice (the copy with a delay of its own), per thousand.
+    pub dup_per_mille: u64,
     /// Raft tick of every member.
     pub tick: Duration,
     /// Ticks before a follower campaigns.
@@ -72,6 +100,7 @@ impl Default for SimConfig {
             min_delay_steps: 1,
             max_delay_steps: 10,
             drop_per_mille: 10,
+            dup_per_mille: 0,
             tick: Duration::from_millis(100),
             election_ticks: 10,
             snapshot_count: 10_000,
@@ -80,33 +109,62 @@ impl Default for SimConfig {
     }
 }
 
-/// One simulated member.
+/// One incarnation of a simulated member (a crash ends it; a restart makes another).
 struct Member {
     name: String,
     handle: RaftHandle,
-    raft: RaftLoop<RaftStorage>,
+    /// Away on its worker during a turn only.
+    raft: Option<Box<SimLoop>>,
+    /// Where its loop's turns run (declared after `raft`: the loop is dropped first).
+    worker: worker::Worker,
     mailbox: raft::Mailbox,
     network: Arc<SimNetwork>,
     /// Why its loop ended, once it did.
     exit: Option<LoopExit>,
     /// Term, role and leader last traced.
     seen: (u64, StateRole, u64),
-    _dir: tempfile::TempDir,
 }
+
+/// What outlives a member's incarnations: its data dir (snapshot files on the real disk) and
+/// its simulated log disk.
+struct Node {
+    name: String,
+    dir: tempfile::TempDir,
+    disk: Arc<SimDisk>,
+    mode: StartMode,
+    /// Incarnations started so far.
+    started: u64,
+}
+
+type SimLoop = RaftLoop<RaftStorage<SimFs>>;
+
+impl Member {
+    fn raft(&self) -> &SimLoop {
+        self.raft
+            .as_ref()
+            .expect("the member's loop is home between turns")
+    }
+}
+
+/// Size of a simulated member's log files: small, so compaction purges files often.
+const SIM_LOG_FILE: raft_engine::ReadableSize = raft_engine::ReadableSize::kb(256);
 
 /// A simulated cluster.
 pub struct Sim {
     cfg: SimConfig,
-    clock: Arc<ManualClock>,
+    clock: Arc<SimClock>,
     seed: u64,
     rng: SplitMix64,
     step: u64,
+    /// The running incarnations.
     members: BTreeMap<u64, Member>,
+    /// Every member ever started, running or down.
+    nodes: BTreeMap<u64, Node>,
     /// Messages in flight by (arrival step, send order).
     in_flight: BTreeMap<(u64, u64), Message>,
     sent: u64,
-    /// Members cut off from everyone.
-    isolated: BTreeSet<u64>,
+    /// Links cut, as (from, to): a message on one is lost.
+    cut: BTreeSet<(u64, u64)>,
     trace: Vec<String>,
 }
 
@@ -116,14 +174,15 @@ impl Sim {
         Sim {
             cfg,
             // A fixed wall time: what goes into the log does not depend on the day.
-            clock: Arc::new(ManualClock::new(Timestamp(1_700_000_000_000_000_000))),
+            clock: Arc::new(SimClock::new(Timestamp(1_700_000_000_000_000_000))),
             seed,
             rng: SplitMix64::new(seed),
             step: 0,
             members: BTreeMap::new(),
+            nodes: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             sent: 0,
-            isolated: BTreeSet::new(),
+            cut: BTreeSet::new(),
             trace: Vec::new(),
         }
     }
@@ -131,43 +190,35 @@ impl Sim {
     /// Starts the first member of a new cluster; returns its id.
     pub fn bootstrap(&mut self, name: &str) -> u64 {
         let id = member_id(name);
-        self.start(name, id, StartMode::NewCluster)
+        self.add_node(name, id, StartMode::NewCluster);
+        self.start(id).expect("a new member starts");
+        id
     }
 
-    /// Adds a member the way a join does (`AddLearnerNode` proposed through `via`, with the
-    /// member's record), and starts it once the change applied; the leader promotes it when it
-    /// caught up. Returns its id, or the refusal.
-    pub fn join(&mut self, via: u64, name: &str, max_steps: u64) -> Result<u64, String> {
-        let peer_url = format!("sim://{name}");
-        let id = {
-            let st = self.members[&via].handle.state.read();
-            st.members.choose_id(name, &peer_url)
-        };
-        let record = MemberRecord {
-            id,
+    pub(super) fn add_node(&mut self, name: &str, id: u64, mode: StartMode) {
+        let node = Node {
             name: name.to_string(),
-            peer_urls: vec![peer_url],
-            client_urls: vec![format!("sim://{name}/client")],
-            learner: true,
+            dir: tempfile::tempdir().expect("temp dir"),
+            disk: SimDisk::new(),
+            mode,
+            started: 0,
         };
-        let ctx = ChangeContext {
-            member: Some(record),
-            cluster_id: None,
-            now: self.clock.wall(),
-        };
-        let cc = ctx.conf_change(ConfChangeType::AddLearnerNode, id);
-        let answer = self.members[&via]
-            .handle
-            .submit(|reply| Request::ConfChange { cc, reply })
-            .map_err(|e| e.to_string())?;
-        self.wait(answer, max_steps)?;
-        self.start(name, id, StartMode::Joined { id });
-        Ok(id)
+        self.nodes.insert(id, node);
     }
 
-    fn start(&mut self, name: &str, id: u64, mode: StartMode) -> u64 {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let storage = RaftStorage::open(dir.path()).expect("open storage");
+    /// Starts an incarnation of member `id` (added before) on its data dir and disk: the
+    /// first, or one after a crash. Fails as the server would refuse to start.
+    pub fn start(&mut self, id: u64) -> Result<(), String> {
+        let node = self.nodes.get_mut(&id).ok_or("no such member")?;
+        node.started += 1;
+        let (name, mode) = (node.name.clone(), node.mode.clone());
+        let dir = node.dir.path().to_path_buf();
+        let fs = node.disk.file_system();
+        let worker = worker::Worker::new();
+        let open_dir = dir.clone();
+        let storage = worker
+            .run(move || RaftStorage::open_on(&open_dir, fs, SIM_LOG_FILE))
+            .map_err(|e| format!("{name} cannot open its storage: {e}"))?;
         let network = SimNetwork::new(storage.snapshot_files().clone());
         let (mailbox, inbox) = raft::mailbox();
         let cfg = RaftConfig {
@@ -175,7 +226,7 @@ impl Sim {
             name: name.to_string(),
             peer_url: format!("sim://{name}"),
             client_url: format!("sim://{name}/client"),
-            data_dir: dir.path().to_path_buf(),
+            data_dir: dir,
             snapshot_count: self.cfg.snapshot_count,
             tick: self.cfg.tick,
             election_ticks: self.cfg.election_ticks,
@@ -185,26 +236,33 @@ impl Sim {
         let env = raft::Env {
             clock: self.clock.clone(),
             network: network.clone(),
-            seed: self.seed,
+            // Each incarnation draws its own election timeouts, all from the run's seed.
+            seed: self.seed ^ self.step.rotate_left(17),
             snapshots: self.cfg.snapshots.clone(),
         };
-        let (handle, raft) = raft::prepare(cfg, storage, env, inbox).expect("start member");
+        let (handle, raft) = worker
+            .run(move || {
+                raft::prepare(cfg, storage, env, inbox)
+                    .map(|(h, r)| (h, Box::new(r)))
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(|e| format!("{name} does not start: {e}"))?;
         self.record(format!("start {name} id={id:x}"));
         let seen = raft.raft_state();
         self.members.insert(
             id,
             Member {
-                name: name.to_string(),
+                name,
                 handle,
-                raft,
+                raft: Some(raft),
+                worker,
                 mailbox,
                 network,
                 exit: None,
                 seen,
-                _dir: dir,
             },
         );
-        id
+        Ok(())
     }
 
     fn record(&mut self, line: String) {
@@ -232,8 +290,25 @@ impl Sim {
                 msg.commit,
                 msg.entries.len()
             ));
-            if let Some(m) = self.members.get(&msg.to).filter(|m| m.exit.is_none()) {
-                m.mailbox.deliver(msg);
+            let snapshot = msg.get_msg_type() == MessageType::MsgSnapshot;
+            let (from, to) = (msg.from, msg.to);
+            let delivered = match self.members.get(&to).filter(|m| m.exit.is_none()) {
+                Some(m) => {
+                    m.mailbox.deliver(msg);
+                    true
+                }
+                None => false,
+            };
+            // What the HTTP transport tells its sender: a peer that is down does not answer,
+            // and a snapshot stream's end is reported either way.
+            if let Some(sender) = self.members.get(&from) {
+                if !delivered {
+                    sender.mailbox.report(PeerReport::Unreachable(to));
+                }
+                if snapshot {
+                    let ok = delivered;
+                    sender.mailbox.report(PeerReport::SnapshotSent { to, ok });
+                }
             }
         }
         let ids: Vec<u64> = self.members.keys().copied().collect();
@@ -244,14 +319,20 @@ impl Sim {
 
     fn turn(&mut self, id: u64) {
         let member = self.members.get_mut(&id).expect("member");
-        if member.exit.is_some() {
+        if member.exit.is_some() || !member.raft().wants_turn() {
             return;
         }
-        let exit = match member.raft.turn() {
+        let mut raft = member.raft.take().expect("the loop is home");
+        let (raft, turned) = member.worker.run(move || {
+            let turned = raft.turn();
+            (raft, turned)
+        });
+        member.raft = Some(raft);
+        let exit = match turned {
             Ok(exit) => exit,
             Err(e) => Some(LoopExit::StorageFailed(e.to_string())),
         };
-        let now = member.raft.raft_state();
+        let now = member.raft().raft_state();
         let changed = (now != member.seen).then_some(now);
         member.seen = now;
         let sent = member.network.take_sent();
@@ -271,7 +352,7 @@ impl Sim {
     /// Schedules a message, or loses it (then its sender hears its peer is unreachable, as
     /// from a failed HTTP request).
     fn route(&mut self, from: u64, msg: Message) {
-        let cut = self.isolated.contains(&from) || self.isolated.contains(&msg.to);
+        let cut = self.cut.contains(&(from, msg.to));
         let lost = self.rng.between(0, 999) < self.cfg.drop_per_mille;
         if cut || lost {
             self.record(format!(
@@ -283,9 +364,32 @@ impl Sim {
             ));
             if let Some(m) = self.members.get(&from) {
                 m.mailbox.report(PeerReport::Unreachable(msg.to));
+                if msg.get_msg_type() == MessageType::MsgSnapshot {
+                    let to = msg.to;
+                    m.mailbox.report(PeerReport::SnapshotSent { to, ok: false });
+                }
             }
             return;
         }
+        // Raft's own messages may arrive twice; a forwarded proposal may not: it is a
+        // client's request, and applied twice it is a write made twice. The HTTP transport
+        // carries each over TCP, which never delivers one twice, and never resends one.
+        let duplicable = msg.get_msg_type() != MessageType::MsgPropose;
+        if duplicable && self.rng.between(0, 999) < self.cfg.dup_per_mille {
+            self.record(format!(
+                "duplicate {:x}->{:x} {:?}",
+                from,
+                msg.to,
+                msg.get_msg_type()
+            ));
+            self.schedule(msg.clone());
+        }
+        self.schedule(msg);
+    }
+
+    /// Puts a message in flight with a delay drawn from the seed: two messages on one link
+    /// may arrive in either order.
+    fn schedule(&mut self, msg: Message) {
         let delay = self
             .rng
             .between(self.cfg.min_delay_steps, self.cfg.max_delay_steps);
@@ -333,13 +437,17 @@ impl Sim {
             .map_err(|e| e.to_string())
     }
 
-    /// Cuts member `id` off from everyone (`false`: heals it).
+    /// Cuts member `id` off from everyone (`false`: heals every cut link).
     pub fn isolate(&mut self, id: u64, cut: bool) {
         self.record(format!("isolate {id:x} {cut}"));
         if cut {
-            self.isolated.insert(id);
+            let others: Vec<u64> = self.nodes.keys().copied().filter(|o| *o != id).collect();
+            for o in others {
+                self.cut.insert((id, o));
+                self.cut.insert((o, id));
+            }
         } else {
-            self.isolated.remove(&id);
+            self.cut.clear();
         }
     }
 
@@ -348,7 +456,7 @@ impl Sim {
         self.members
             .iter()
             .filter(|(_, m)| m.exit.is_none())
-            .map(|(id, m)| (*id, m.raft.raft_state()))
+            .map(|(id, m)| (*id, m.raft().raft_state()))
             .filter(|(_, (_, role, _))| *role == StateRole::Leader)
             .map(|(id, (term, _, _))| (id, term))
             .collect()
@@ -356,34 +464,19 @@ impl Sim {
 
     /// Member `id`'s term, role and known leader.
     pub fn raft_state(&self, id: u64) -> (u64, StateRole, u64) {
-        self.members[&id].raft.raft_state()
+        self.members[&id].raft().raft_state()
     }
 
     /// Member `id`'s applied index.
     pub fn applied(&self, id: u64) -> u64 {
-        self.members[&id].raft.applied()
+        self.members[&id].raft().applied()
     }
 
     /// The index of member `id`'s newest durable snapshot (0: none), and whether it is
     /// writing another.
     pub fn snapshot(&self, id: u64) -> (u64, bool) {
-        let raft = &self.members[&id].raft;
+        let raft = self.members[&id].raft();
         (raft.snapshot_index(), raft.snapshot_in_flight())
-    }
-
-    /// The voters in member `id`'s member table (not learners).
-    pub fn voters(&self, id: u64) -> Vec<u64> {
-        let st = self.members[&id].handle.state.read();
-        st.members
-            .iter()
-            .filter(|m| !m.learner)
-            .map(|m| m.id)
-            .collect()
-    }
-
-    /// Member `id`'s state machine.
-    pub fn state(&self, id: u64) -> crate::state::SharedState {
-        self.members[&id].handle.state.clone()
     }
 
     /// The ids of the members.

@@ -11,7 +11,7 @@ use raft::eraftpb::{ConfState, HardState, SnapshotMetadata};
 
 use super::{MemberIdentity, RaftStorage, StorageFailure};
 
-impl RaftStorage {
+impl<F: raft_engine::env::FileSystem> RaftStorage<F> {
     /// Writes (temporary name, fsync, rename, directory fsync) the snapshot file a fresh start
     /// at `term`/`index` begins from. Refuses to overwrite the file of the current snapshot:
     /// until [`RaftStorage::start_over`] the old state must stay readable.

@@ -18,6 +18,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use raft_engine::env::FileSystem;
 use raft_engine::Engine;
 
 use super::{EntryExt, StorageFailure, GROUP};
@@ -125,7 +126,10 @@ impl DurableMark {
 const VERIFY_CHUNK: u64 = 1024;
 
 /// Reads every entry of the log once; a checksum mismatch refuses the data dir by name.
-pub fn verify_entries(engine: &Engine, log_dir: &Path) -> Result<(), StorageFailure> {
+pub fn verify_entries<F: FileSystem>(
+    engine: &Engine<F>,
+    log_dir: &Path,
+) -> Result<(), StorageFailure> {
     let (Some(first), Some(last)) = (engine.first_index(GROUP), engine.last_index(GROUP)) else {
         return Ok(());
     };

@@ -59,7 +59,7 @@ pub trait LogStore: raft::Storage + Send + 'static {
     fn install_snapshot(&mut self, snap: &Snapshot) -> Result<(), StorageFailure>;
 }
 
-impl LogStore for RaftStorage {
+impl<F: raft_engine::env::FileSystem + 'static> LogStore for RaftStorage<F> {
     fn member(&self) -> Option<MemberIdentity> {
         RaftStorage::member(self)
     }

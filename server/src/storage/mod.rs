@@ -12,17 +12,26 @@
 mod fresh_start;
 mod log_integrity;
 mod log_store;
+mod read;
+#[cfg(any(test, feature = "sim"))]
+mod sim_disk;
 mod snapshot;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
-use raft::{GetEntriesContext, RaftState, StorageError};
+use raft_engine::env::{DefaultFileSystem, FileSystem};
 use raft_engine::{Config as EngineConfig, Engine, LogBatch, MessageExt, ReadableSize};
 
 pub use log_store::LogStore;
+#[cfg(any(test, feature = "sim"))]
+pub use sim_disk::{SimDisk, SimFs};
 pub use snapshot::SnapshotFiles;
+
+/// Size of one raft-engine log file: small files keep purging of compacted log cheap on small
+/// stores.
+const LOG_FILE_SIZE: ReadableSize = ReadableSize::mb(64);
 
 /// The single raft group this engine holds.
 const GROUP: u64 = 1;
@@ -128,9 +137,10 @@ impl MemberIdentity {
     }
 }
 
-/// raft-engine backed `raft::Storage`.
-pub struct RaftStorage {
-    engine: Arc<Engine>,
+/// raft-engine backed `raft::Storage`, on the real file system (`F`, the disk seam, is only
+/// ever another one in the simulation: [`SimFs`]).
+pub struct RaftStorage<F: FileSystem = DefaultFileSystem> {
+    engine: Arc<Engine<F>>,
     snapshots: SnapshotFiles,
     hard_state: HardState,
     /// The configuration as of the last applied entry (goes into the next snapshot).
@@ -145,8 +155,20 @@ pub struct RaftStorage {
 }
 
 impl RaftStorage {
-    /// Opens (or creates) the raft state under `data_dir`.
+    /// Opens (or creates) the raft state under `data_dir`, on the real file system.
     pub fn open(data_dir: &Path) -> Result<RaftStorage, StorageFailure> {
+        RaftStorage::open_on(data_dir, Arc::new(DefaultFileSystem), LOG_FILE_SIZE)
+    }
+}
+
+impl<F: FileSystem> RaftStorage<F> {
+    /// Opens (or creates) the raft state under `data_dir`, the log written through
+    /// `file_system` in files of `file_size`.
+    pub fn open_on(
+        data_dir: &Path,
+        file_system: Arc<F>,
+        file_size: ReadableSize,
+    ) -> Result<RaftStorage<F>, StorageFailure> {
         let log_dir: PathBuf = data_dir.join("log");
         std::fs::create_dir_all(&log_dir)?;
         for dir in [data_dir, log_dir.as_path(), &data_dir.join("snap")] {
@@ -154,12 +176,11 @@ impl RaftStorage {
         }
         let cfg = EngineConfig {
             dir: log_dir.display().to_string(),
-            // Small files keep purging of compacted log cheap on small stores.
-            target_file_size: ReadableSize::mb(64),
-            purge_threshold: ReadableSize::mb(512),
+            target_file_size: file_size,
+            purge_threshold: ReadableSize(file_size.0 * 8),
             ..EngineConfig::default()
         };
-        let engine = Arc::new(Engine::open(cfg)?);
+        let engine = Arc::new(Engine::open_with_file_system(cfg, file_system)?);
         let snapshots = SnapshotFiles::open(&data_dir.join("snap"))?;
         let hard_state = engine
             .get_message::<HardState>(GROUP, KEY_HARD_STATE)?
@@ -488,94 +509,9 @@ impl RaftStorage {
         self.snapshots.remove_all_but(meta.term, meta.index);
         Ok(())
     }
-
-    fn engine_error(e: raft_engine::Error) -> raft::Error {
-        raft::Error::Store(StorageError::Other(Box::new(e)))
-    }
-}
-
-impl raft::Storage for RaftStorage {
-    fn initial_state(&self) -> raft::Result<RaftState> {
-        // The snapshot's configuration, not the latest: the log after the snapshot is replayed
-        // into raft and the member table alike (see the module docs).
-        Ok(RaftState::new(
-            self.hard_state.clone(),
-            self.snapshot_meta.get_conf_state().clone(),
-        ))
-    }
-
-    fn entries(
-        &self,
-        low: u64,
-        high: u64,
-        max_size: impl Into<Option<u64>>,
-        _context: GetEntriesContext,
-    ) -> raft::Result<Vec<Entry>> {
-        if low <= self.truncated_index {
-            return Err(raft::Error::Store(StorageError::Compacted));
-        }
-        let mut out = Vec::with_capacity((high - low) as usize);
-        let max = max_size.into().map(|m| m as usize);
-        self.engine
-            .fetch_entries_to::<EntryExt>(GROUP, low, high, max, &mut out)
-            .map_err(Self::engine_error)?;
-        Ok(out)
-    }
-
-    fn term(&self, idx: u64) -> raft::Result<u64> {
-        if idx == self.truncated_index {
-            return Ok(self.truncated_term);
-        }
-        if idx == self.snapshot_meta.index && idx != 0 {
-            return Ok(self.snapshot_meta.term);
-        }
-        if idx < self.truncated_index {
-            return Err(raft::Error::Store(StorageError::Compacted));
-        }
-        match self
-            .engine
-            .get_entry::<EntryExt>(GROUP, idx)
-            .map_err(Self::engine_error)?
-        {
-            Some(e) => Ok(e.term),
-            None => Err(raft::Error::Store(StorageError::Unavailable)),
-        }
-    }
-
-    fn first_index(&self) -> raft::Result<u64> {
-        Ok(self.truncated_index + 1)
-    }
-
-    fn last_index(&self) -> raft::Result<u64> {
-        Ok(self
-            .engine
-            .last_index(GROUP)
-            .unwrap_or(self.truncated_index)
-            .max(self.truncated_index))
-    }
-
-    /// Only the metadata: the transport streams the data from the snapshot file, so a large
-    /// store is never held in memory once per lagging follower.
-    fn snapshot(&self, request_index: u64, to: u64) -> raft::Result<Snapshot> {
-        let cs = self.snapshot_meta.get_conf_state();
-        let includes_peer = cs.voters.contains(&to) || cs.learners.contains(&to);
-        if self.snapshot_meta.index < request_index
-            || self.snapshot_meta.index == 0
-            || !includes_peer
-        {
-            // A member that joined after the newest snapshot would refuse it (it is not in its
-            // configuration): the raft loop takes a fresh one; raft asks again meanwhile.
-            self.snapshot_wanted
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-            return Err(raft::Error::Store(
-                StorageError::SnapshotTemporarilyUnavailable,
-            ));
-        }
-        let mut snap = Snapshot::default();
-        snap.set_metadata(self.snapshot_meta.clone());
-        Ok(snap)
-    }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_sim_disk;

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use super::*;
 use raft::Storage as _;
+use raft::{GetEntriesContext, StorageError};
 
 /// A data dir initialised for member 7 (`m`), as `start` does before anything else.
 pub(super) fn identified(dir: &Path) -> RaftStorage {

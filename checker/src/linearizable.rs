@@ -21,6 +21,11 @@ pub enum Call {
     Delete,
     /// `GET quorum=true`.
     Read,
+    /// The key's TTL ran out while it still held this value (written with a TTL): the key
+    /// is gone. Nobody asks for it, so it is always [`Answer::Unknown`], invoked when the
+    /// write with the TTL was: it may happen at any time after, or never (the key was
+    /// written again first).
+    Expire(String),
 }
 
 /// What the server answered, when it answered.
@@ -94,6 +99,7 @@ enum Step {
     Delete,
     DeleteNotFound,
     Read(u32),
+    Expire(u32),
 }
 
 impl Step {
@@ -106,6 +112,8 @@ impl Step {
             Step::CasNotFound | Step::DeleteNotFound => (reg == ABSENT).then_some(reg),
             Step::Delete => (reg != ABSENT).then_some(ABSENT),
             Step::Read(v) => (reg == v).then_some(reg),
+            // Another value: the expiry was cancelled by the write that replaced it.
+            Step::Expire(v) => Some(if reg == v { ABSENT } else { reg }),
         }
     }
 }
@@ -121,6 +129,7 @@ fn intern(op: &Operation, values: &mut Values) -> Result<Step, String> {
         (Call::Delete, Answer::Done | Answer::Unknown) => Step::Delete,
         (Call::Delete, Answer::NotFound) => Step::DeleteNotFound,
         (Call::Read, Answer::Value(v)) => Step::Read(v.as_deref().map_or(ABSENT, |v| values.id(v))),
+        (Call::Expire(v), Answer::Unknown) => Step::Expire(values.id(v)),
         (call, answer) => return Err(format!("{call:?} cannot be answered {answer:?}")),
     };
     Ok(step)
@@ -328,6 +337,33 @@ mod tests {
             op(cas("a", "c"), Answer::Done, 3, 6),
         ];
         assert!(check(&double_swap).is_err());
+    }
+
+    #[test]
+    fn a_key_with_a_ttl_may_vanish_once_but_not_come_back() {
+        let expire = |v: &str| op(Call::Expire(v.into()), Answer::Unknown, 0, 0);
+        let h = [
+            op(w("t"), Answer::Done, 0, 1),
+            expire("t"),
+            op(Call::Read, read(Some("t")), 2, 3),
+            op(Call::Read, read(None), 4, 5),
+        ];
+        assert!(check(&h).is_ok());
+        let back = [
+            op(w("t"), Answer::Done, 0, 1),
+            expire("t"),
+            op(Call::Read, read(None), 2, 3),
+            op(Call::Read, read(Some("t")), 4, 5),
+        ];
+        assert!(check(&back).is_err());
+        // Written again without a TTL, the key no longer expires.
+        let rewritten = [
+            op(w("t"), Answer::Done, 0, 1),
+            expire("t"),
+            op(w("u"), Answer::Done, 2, 3),
+            op(Call::Read, read(Some("u")), 4, 5),
+        ];
+        assert!(check(&rewritten).is_ok());
     }
 
     #[test]
