@@ -1,0 +1,33 @@
+//! The benchmark suite (issue 14): ours against etcd 3.4 (`--enable-v2`), fresh instances for
+//! every measurement, one member and three, rounds alternating A B B A. Writes of new keys at
+//! 1/16/64/256 connections crossing several snapshots, default / `quorum=true` /
+//! `-local-reads` GETs, a contended compare-and-swap, watch fan-out, memory and data-dir size
+//! after 100,000 keys (`--million`: also 1,000,000), restart to the first correct GET, and
+//! writes over HTTPS and with auth. A progress bar on stderr, a Markdown table on stdout,
+//! `--json FILE` for everything.
+//!
+//! `cargo build --release -p etcd-server -p etcd-bench-tools --bins && ./target/release/bench
+//! [--only writes,reads] [--members 1,3] [--json out.json] [--quick]`
+
+use clap::Parser;
+use etcd_bench_tools::suite::{self, report, Settings};
+
+/// Ours against etcd 3.4: writes, reads, swaps, watch fan-out, memory, restart, TLS, auth.
+#[derive(Debug, Parser)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let before = report::load_average();
+    let all = suite::run(&cli.settings);
+    let machine = report::Machine::describe(before);
+    let s = cli.settings.effective();
+    println!("{}", report::markdown(&all, &s, &machine));
+    if let Some(path) = &cli.settings.json {
+        std::fs::write(path, report::json(&all, &s, &machine))
+            .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+}
