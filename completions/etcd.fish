@@ -28,6 +28,7 @@ complete -c etcd -l max-retry-attempts -d 'Accepted for etcd 0.2 compatibility' 
 complete -c etcd -l config -d 'etcd 0.2\'s TOML configuration file; flags and ETCD_* variables override it [default: /etc/etcd/etcd.conf when it exists]' -r -F
 complete -c etcd -s f -l force -d 'Force a new configuration: discard the data dir\'s existing state (data loss!)'
 complete -c etcd -l force-new-cluster -d 'Recovery after losing quorum: start this data dir (a member\'s, or a copy made by `etcdctl backup`) as a new one-member cluster holding every key committed in it, with a new cluster id; others then join it with -peers. Uncommitted entries are dropped. A one-time rewrite: started with it again, a member still alone is left as it is, but once others have joined it would drop them again; remove the flag once it runs'
+complete -c etcd -l local-reads -d 'Answer GETs without `quorum=true` from this member\'s store, as etcd\'s v2 API does: faster, and a member cut off from the others still answers, but the answer may be stale. Without it every GET is linearizable (a ReadIndex round, batched per turn)'
 complete -c etcd -s v -l verbose -d 'Verbose logging'
 complete -c etcd -l vv -d 'Very verbose logging'
 complete -c etcd -s h -l help -d 'Print help'

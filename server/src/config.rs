@@ -99,6 +99,11 @@ pub struct Flags {
         action = clap::ArgAction::SetTrue
     )]
     pub force_new_cluster: bool,
+    /// Answer GETs without `quorum=true` from this member's store, as etcd's v2 API does:
+    /// faster, and a member cut off from the others still answers, but the answer may be
+    /// stale. Without it every GET is linearizable (a ReadIndex round, batched per turn).
+    #[arg(long = "local-reads", env = "ETCD_LOCAL_READS", action = clap::ArgAction::SetTrue)]
+    pub local_reads: bool,
     /// Comma-separated origins allowed for CORS (`*` for any).
     #[arg(long, env = "ETCD_CORS")]
     pub cors: Option<String>,
@@ -222,6 +227,8 @@ pub struct Config {
     pub force: bool,
     /// Rewrite the data dir as a new one-member cluster before starting (`-force-new-cluster`).
     pub force_new_cluster: bool,
+    /// `-local-reads`: default GETs answer from the local store.
+    pub local_reads: bool,
     /// CORS origins.
     pub cors: Vec<String>,
     /// Snapshot interval.
@@ -363,6 +370,7 @@ impl Config {
             peers,
             force: f.force,
             force_new_cluster: f.force_new_cluster,
+            local_reads: f.local_reads,
             cors,
             snapshot_count: f.snapshot_count.max(1),
             heartbeat: Duration::from_millis(f.peer_heartbeat_timeout),

@@ -162,6 +162,7 @@ pub fn run(mut cfg: Config) -> Result<raft::LoopExit, String> {
             start_time: Timestamp::now(),
             started: Instant::now(),
             cors: cfg.cors.clone(),
+            local_reads: cfg.local_reads,
         }),
         counters: Arc::new(ApiCounters::default()),
         transport,

@@ -58,9 +58,11 @@ pub async fn handle(
             ));
         }
     }
+    // A GET is linearizable unless it is a local read (`-local-reads` and no `quorum=true`).
+    let linearizable = params.quorum || !st.info.local_reads;
     // Local reads and watches answer from this member's store: not before it caught up. A
-    // quorum read waits for the cluster's commit index anyway.
-    if is_get && (params.wait || !params.quorum) {
+    // linearizable read waits for the cluster's commit index anyway.
+    if is_get && (params.wait || !linearizable) {
         if let Err(e) = st.raft.wait_serving().await {
             return reply::error(&e);
         }
@@ -69,7 +71,7 @@ pub async fn handle(
         if params.wait {
             watch::handle(&st, &key, &params).await
         } else {
-            get(&st, &key, &params, caller.as_ref()).await
+            get(&st, &key, &params, linearizable, caller.as_ref()).await
         }
     } else {
         let now = Timestamp::now();
@@ -180,9 +182,10 @@ async fn get(
     st: &AppState,
     key: &KeyPath,
     p: &KeyParams,
+    linearizable: bool,
     caller: Option<&super::auth::Caller>,
 ) -> Response {
-    if p.quorum {
+    if linearizable {
         if let Err(e) = st.raft.read_index().await {
             return reply::error(&e);
         }

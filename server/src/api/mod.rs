@@ -45,6 +45,9 @@ pub struct ServerInfo {
     pub started: Instant,
     /// Allowed CORS origins (`*` allowed); empty: no CORS headers.
     pub cors: Vec<String>,
+    /// Whether GETs without `quorum=true` answer from the local store (`-local-reads`);
+    /// otherwise every GET is linearizable.
+    pub local_reads: bool,
 }
 
 /// Read counters (writes are counted by the store, deterministically).

@@ -29,6 +29,8 @@ use crate::transport::Network;
 
 /// Proposals held while no leader is known, before callers are told to retry.
 pub(super) const MAX_WAITING_FOR_LEADER: usize = 10_000;
+/// Ticks a ReadIndex round may go unanswered before it is asked again.
+const READ_PATIENCE_TICKS: u32 = 3;
 /// Requests handled per loop turn before the loop persists; keeps ticks regular under load.
 const MAX_REQUESTS_PER_TURN: usize = 4096;
 
@@ -129,6 +131,7 @@ impl<S: LogStore> RaftLoop<S> {
         if let Some(exit) = self.ended() {
             return Ok(Some(exit));
         }
+        self.start_read_round();
         let now = self.clock.now();
         if now.saturating_duration_since(self.last_tick) >= self.cfg.tick {
             self.node.tick();
@@ -146,7 +149,27 @@ impl<S: LogStore> RaftLoop<S> {
         // finished writing.
         self.maybe_snapshot()?;
         self.update_serving();
+        // The reads that joined after the drain (a catch-up round, readers that waited for a
+        // leader) go to raft now rather than a turn later.
+        self.start_read_round();
         Ok(self.ended())
+    }
+
+    /// Hands raft one ReadIndex request for every read gathered since the last one.
+    /// Not without a leader, nor on a leader that has not committed an entry of its term yet:
+    /// raft-rs drops such a ReadIndex without a word, and the round would wait for its
+    /// deadline; the readers wait instead (a new leader commits its first entry at once).
+    fn start_read_round(&mut self) {
+        let raft = &self.node.raft;
+        if !self.status.has_leader()
+            || (raft.state == StateRole::Leader && !raft.commit_to_current_term())
+        {
+            return;
+        }
+        let now = self.clock.now();
+        if let Some(id) = self.pending.close_read_round(now) {
+            self.node.read_index(id.to_be_bytes().to_vec());
+        }
     }
 
     /// Handles one request; a shutdown ends the loop.
@@ -177,6 +200,11 @@ impl<S: LogStore> RaftLoop<S> {
         self.maybe_promote();
         self.sample_rates();
         self.drop_expired_requests();
+        // A round unanswered for a few heartbeats was dropped somewhere (see
+        // `ReadRounds::ask_again_unanswered`); a healthy one is answered in one round trip.
+        let now = self.clock.now();
+        self.pending
+            .ask_reads_again(now, self.cfg.tick * READ_PATIENCE_TICKS);
     }
 
     /// Draws raft's election timeout again from the loop's seed if raft just reset it.
@@ -254,7 +282,7 @@ impl<S: LogStore> RaftLoop<S> {
             // What this member proposed may be lost with the old leader, or may still commit
             // under the new one: say so rather than wait or guess.
             self.pending
-                .fail_all("leadership changed; the write may or may not be applied");
+                .leadership_changed("leadership changed; the write may or may not be applied");
         }
         self.maybe_campaign_alone();
         self.maybe_publish();

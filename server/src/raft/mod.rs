@@ -28,6 +28,7 @@ mod leader;
 mod logging;
 mod membership;
 mod pending;
+mod reads;
 mod replay;
 mod requests;
 mod serving;

@@ -42,7 +42,7 @@ pub fn decode_context(ctx: &[u8]) -> Option<(u64, ProposalId)> {
 /// after `REQUEST_TIMEOUT`, so this is only reached under a sustained flood.
 pub const MAX_PENDING: usize = 65_536;
 
-type ReadReply = oneshot::Sender<Result<(), EtcdError>>;
+use super::reads::{ReadReply, ReadRounds};
 
 /// A proposer waiting for its entry to apply: a write (a key or cluster command), answered
 /// with the state machine's events or error, or a conf change, answered with the member
@@ -112,20 +112,11 @@ pub struct Pending {
     /// How long a caller is waited for before it is failed and forgotten.
     ttl: Duration,
     proposals: HashMap<ProposalId, ProposalReply>,
-    /// Reads waiting for a quorum, with their deadline.
-    reads_unconfirmed: HashMap<u64, (Instant, ReadReply)>,
-    /// Confirmed reads waiting for apply to reach their index, with their deadline.
-    reads_confirmed: Vec<(u64, Instant, ReadReply)>,
-    /// Deadlines of proposals and unconfirmed reads in the order they were added (ids and
-    /// deadlines both grow), so a sweep only looks at what expired.
-    deadlines: VecDeque<(Instant, Waiter)>,
-}
-
-/// Which map a deadline belongs to.
-#[derive(Clone, Copy)]
-enum Waiter {
-    Proposal(ProposalId),
-    Read(u64),
+    /// Reads waiting for a quorum and then for apply, in rounds.
+    reads: ReadRounds,
+    /// Deadlines of proposals in the order they were added (ids and deadlines both grow),
+    /// so a sweep only looks at what expired.
+    deadlines: VecDeque<(Instant, ProposalId)>,
 }
 
 fn expired() -> EtcdError {
@@ -154,15 +145,14 @@ impl Pending {
             next_id: first,
             ttl,
             proposals: HashMap::new(),
-            reads_unconfirmed: HashMap::new(),
-            reads_confirmed: Vec::new(),
+            reads: ReadRounds::new(ttl),
             deadlines: VecDeque::new(),
         }
     }
 
     /// How many callers wait.
     pub fn len(&self) -> usize {
-        self.proposals.len() + self.reads_unconfirmed.len() + self.reads_confirmed.len()
+        self.proposals.len() + self.reads.len()
     }
 
     /// Whether another caller may wait (fewer than [`MAX_PENDING`] do).
@@ -179,8 +169,7 @@ impl Pending {
     /// Remembers a proposal's caller, asked at `now`.
     pub fn add_proposal(&mut self, id: ProposalId, reply: ProposalReply, now: Instant) {
         self.proposals.insert(id, reply);
-        self.deadlines
-            .push_back((now + self.ttl, Waiter::Proposal(id)));
+        self.deadlines.push_back((now + self.ttl, id));
     }
 
     /// Answers a proposal whose entry was applied.
@@ -190,80 +179,73 @@ impl Pending {
         }
     }
 
-    /// Remembers a read-index caller under `id` (the read context), asked at `now`.
-    pub fn add_read(&mut self, id: u64, reply: ReadReply, now: Instant) {
-        let deadline = now + self.ttl;
-        self.reads_unconfirmed.insert(id, (deadline, reply));
-        self.deadlines.push_back((deadline, Waiter::Read(id)));
+    /// Adds a read-index caller, asked at `now`, to the read round being gathered.
+    pub fn add_read(&mut self, reply: ReadReply, now: Instant) {
+        self.reads.add(reply, now);
     }
 
-    /// A quorum confirmed read `id` at `index`.
-    pub fn confirm_read(&mut self, id: u64, index: u64) {
-        if let Some((deadline, reply)) = self.reads_unconfirmed.remove(&id) {
-            // Its entry in `deadlines` goes stale; the deadline itself stays with the read.
-            self.reads_confirmed.push((index, deadline, reply));
+    /// Closes the read round being gathered, if it has readers, and returns the id to hand
+    /// raft as its ReadIndex context (see `super::reads`).
+    pub fn close_read_round(&mut self, now: Instant) -> Option<u64> {
+        let id = self.next_id + 1;
+        if !self.reads.close(id, now) {
+            return None;
         }
+        self.next_id = id;
+        Some(id)
+    }
+
+    /// Asks again the read rounds raft has not answered within `patience` (see
+    /// `ReadRounds::ask_again_unanswered`).
+    pub fn ask_reads_again(&mut self, now: Instant, patience: Duration) {
+        self.reads.ask_again_unanswered(now, patience);
+    }
+
+    /// A quorum confirmed read round `id` at `index`.
+    pub fn confirm_read(&mut self, id: u64, index: u64) {
+        self.reads.confirm(id, index);
     }
 
     /// Fails and forgets every caller whose deadline has passed: its request was lost on the
     /// way (or is stuck), and the caller was already told it timed out.
     pub fn sweep(&mut self, now: Instant) {
-        while let Some((deadline, waiter)) = self.deadlines.front().copied() {
+        while let Some((deadline, id)) = self.deadlines.front().copied() {
             if deadline > now {
                 break;
             }
             self.deadlines.pop_front();
             // A caller still waiting (its request lost on the way) hears it timed out.
-            match waiter {
-                Waiter::Proposal(id) => {
-                    if let Some(reply) = self.proposals.remove(&id) {
-                        reply.fail(expired());
-                    }
-                }
-                Waiter::Read(id) => {
-                    if let Some((_, reply)) = self.reads_unconfirmed.remove(&id) {
-                        let _ = reply.send(Err(expired()));
-                    }
-                }
+            if let Some(reply) = self.proposals.remove(&id) {
+                reply.fail(expired());
             }
         }
-        if self.reads_confirmed.iter().any(|(_, d, _)| *d <= now) {
-            let (gone, kept) = std::mem::take(&mut self.reads_confirmed)
-                .into_iter()
-                .partition(|(_, d, _)| *d <= now);
-            self.reads_confirmed = kept;
-            let gone: Vec<_> = gone;
-            for (_, _, reply) in gone {
-                let _ = reply.send(Err(expired()));
-            }
-        }
+        self.reads.sweep(now, expired);
     }
 
     /// Answers the confirmed reads whose index has been applied.
     pub fn applied_to(&mut self, applied: u64) {
-        let mut i = 0;
-        while i < self.reads_confirmed.len() {
-            if self.reads_confirmed[i].0 <= applied {
-                let (_, _, reply) = self.reads_confirmed.swap_remove(i);
-                let _ = reply.send(Ok(()));
-            } else {
-                i += 1;
-            }
-        }
+        self.reads.applied_to(applied);
     }
 
-    /// Fails everything waiting (leadership lost, or shutting down): the caller hears an honest
-    /// error; an entry that still commits later is applied all the same.
+    /// The leader changed: what this member proposed may be lost with the old leader or may
+    /// still commit under the new one, so proposers hear `cause`; reads are asked again of
+    /// the new leader instead (a read is safe to repeat), within their callers' deadline.
+    pub fn leadership_changed(&mut self, cause: &str) {
+        for (_, reply) in self.proposals.drain() {
+            reply.fail(EtcdError::new(ErrorCode::RaftInternal, cause, 0));
+        }
+        self.deadlines.clear();
+        self.reads.ask_again();
+    }
+
+    /// Fails everything waiting (this member was removed, or is shutting down): the caller
+    /// hears an honest error; an entry that still commits later is applied all the same.
     pub fn fail_all(&mut self, cause: &str) {
         for (_, reply) in self.proposals.drain() {
             reply.fail(EtcdError::new(ErrorCode::RaftInternal, cause, 0));
         }
-        for (_, (_, reply)) in self.reads_unconfirmed.drain() {
-            let _ = reply.send(Err(EtcdError::new(ErrorCode::RaftInternal, cause, 0)));
-        }
-        for (_, _, reply) in self.reads_confirmed.drain(..) {
-            let _ = reply.send(Err(EtcdError::new(ErrorCode::RaftInternal, cause, 0)));
-        }
+        self.reads
+            .fail_all(&EtcdError::new(ErrorCode::RaftInternal, cause, 0));
         self.deadlines.clear();
     }
 }
@@ -282,8 +264,10 @@ mod tests {
     fn reads_answer_only_once_applied() {
         let mut p = Pending::starting_at(0, Duration::from_secs(5));
         let (tx, mut rx) = oneshot::channel();
-        p.add_read(1, tx, Instant::now());
-        p.confirm_read(1, 10);
+        let now = Instant::now();
+        p.add_read(tx, now);
+        let id = p.close_read_round(now).unwrap();
+        p.confirm_read(id, 10);
         p.applied_to(9);
         assert!(rx.try_recv().is_err());
         p.applied_to(10);
@@ -296,14 +280,16 @@ mod tests {
         let mut p = Pending::starting_at(0, ttl);
         let now = Instant::now();
         let (tx, mut proposal) = oneshot::channel();
-        p.add_proposal(1, ProposalReply::Write(tx), now);
+        p.add_proposal(10, ProposalReply::Write(tx), now);
         let (tx, mut change) = oneshot::channel();
-        p.add_proposal(5, ProposalReply::Change(tx), now);
+        p.add_proposal(50, ProposalReply::Change(tx), now);
         let (tx, mut read) = oneshot::channel();
-        p.add_read(2, tx, now);
+        p.add_read(tx, now);
+        p.close_read_round(now).unwrap();
         let (tx, mut confirmed) = oneshot::channel();
-        p.add_read(3, tx, now);
-        p.confirm_read(3, 100);
+        p.add_read(tx, now);
+        let id = p.close_read_round(now).unwrap();
+        p.confirm_read(id, 100);
         assert_eq!(p.len(), 4);
         p.sweep(now);
         assert_eq!(p.len(), 4, "nothing expired yet");

@@ -98,11 +98,8 @@ impl<S: LogStore> RaftLoop<S> {
                     Err(e) => reply.fail(raft_refused(e)),
                 }
             }
-            Request::ReadIndex { reply } => {
-                let id = self.pending.next_id();
-                self.node.read_index(id.to_be_bytes().to_vec());
-                self.pending.add_read(id, reply, now);
-            }
+            // Joins the round the turn hands raft when its requests are drained.
+            Request::ReadIndex { reply } => self.pending.add_read(reply, now),
             Request::Step(_) | Request::Peer(_) | Request::Shutdown => {}
         }
         Ok(())

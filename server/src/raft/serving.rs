@@ -109,9 +109,7 @@ impl<S: LogStore> RaftLoop<S> {
                 ReadStep::Waiting => false,
                 ReadStep::Ask => {
                     let (reply, rx) = tokio::sync::oneshot::channel();
-                    let id = self.pending.next_id();
-                    self.node.read_index(id.to_be_bytes().to_vec());
-                    self.pending.add_read(id, reply, now);
+                    self.pending.add_read(reply, now);
                     self.catch_up.asked(rx, now);
                     false
                 }

@@ -1,10 +1,10 @@
-//! A nemesis run: three real `etcd` processes behind fault-injecting proxies, concurrent
-//! clients recording every operation, and faults on a schedule (`kill -9` of a follower and of
-//! the leader, SIGSTOP/SIGCONT, a follower and the leader cut off); then everything is healed
-//! and checked: each register key's history is linearizable (writes, swaps, deletes, quorum
-//! reads), no acknowledged create is missing on any member, the watcher saw every create in
-//! index order (outside the ranges it was told it missed), TTL keys expired, and the members
-//! hold the same store at the same index.
+//! A nemesis run: three real `etcd` processes behind fault-injecting proxies, concurrent clients
+//! recording every operation, and faults on a schedule (`kill -9` of a follower and of the leader,
+//! SIGSTOP/SIGCONT, a follower and the leader cut off); then everything is healed and checked: each
+//! register key's history is linearizable (writes, swaps, deletes, quorum and default reads), no
+//! acknowledged create is missing on any member, the watcher saw every create in index order
+//! (outside the ranges it was told it missed), TTL keys expired, and the members hold the same
+//! store at the same index.
 
 mod faults;
 mod workload;
