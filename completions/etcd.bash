@@ -23,7 +23,7 @@ _etcd() {
 
     case "${cmd}" in
         etcd)
-            opts="-n -d -c -s -C -f -v -h -V --name --data-dir --addr --bind-addr --peer-addr --peer-bind-addr --peers --peers-file --cert-file --key-file --ca-file --peer-cert-file --peer-key-file --peer-ca-file --generate --force --force-new-cluster --local-reads --cors --snapshot --snapshot-count --peer-heartbeat-timeout --peer-election-timeout --history-size --max-cluster-size --max-result-buffer --max-retry-attempts --config --verbose --vv --help --version"
+            opts="-n -d -c -s -C -f -v -h -V --name --data-dir --addr --bind-addr --peer-addr --peer-bind-addr --peers --peers-file --cert-file --key-file --ca-file --client-cert-auth --peer-cert-file --peer-key-file --peer-ca-file --peer-client-cert-auth --generate --force --force-new-cluster --local-reads --cors --snapshot --snapshot-count --peer-heartbeat-timeout --peer-election-timeout --history-size --max-cluster-size --max-result-buffer --max-retry-attempts --config --verbose --vv --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -93,6 +93,10 @@ _etcd() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --client-cert-auth)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
                 --peer-cert-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -103,6 +107,10 @@ _etcd() {
                     ;;
                 --peer-ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --peer-client-cert-auth)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --generate)

@@ -9,9 +9,13 @@ complete -c etcd -l peers-file -d 'File holding the comma-separated peer list' -
 complete -c etcd -l cert-file -d 'Client TLS certificate (PEM)' -r -F
 complete -c etcd -l key-file -d 'Client TLS key (PEM)' -r -F
 complete -c etcd -l ca-file -d 'CA that client certificates must be signed by (PEM)' -r -F
+complete -c etcd -l client-cert-auth -d 'etcd 2.x\'s switch for client certificates, accepted as given with -ca-file, which already requires them here (and makes a certificate\'s CN a v2 auth user)' -r -f -a "true\t''
+false\t''"
 complete -c etcd -l peer-cert-file -d 'Peer TLS certificate (PEM)' -r -F
 complete -c etcd -l peer-key-file -d 'Peer TLS key (PEM)' -r -F
 complete -c etcd -l peer-ca-file -d 'CA that peer certificates must be signed by (PEM)' -r -F
+complete -c etcd -l peer-client-cert-auth -d 'The same as -client-cert-auth for the peer port, with -peer-ca-file' -r -f -a "true\t''
+false\t''"
 complete -c etcd -l generate -d 'Print shell completions (bash, zsh, fish) or the man page (man) and exit' -r -f -a "bash\t''
 zsh\t''
 fish\t''

@@ -68,6 +68,12 @@ pub struct Flags {
     /// CA that client certificates must be signed by (PEM).
     #[arg(long = "ca-file", env = "ETCD_CA_FILE", alias = "trusted-ca-file")]
     pub ca_file: Option<PathBuf>,
+    /// etcd 2.x's switch for client certificates, accepted as given with -ca-file, which
+    /// already requires them here (and makes a certificate's CN a v2 auth user).
+    #[arg(long = "client-cert-auth", env = "ETCD_CLIENT_CERT_AUTH", num_args = 0..=1,
+        require_equals = true, default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new())]
+    pub client_cert_auth: Option<bool>,
     /// Peer TLS certificate (PEM).
     #[arg(long = "peer-cert-file", env = "ETCD_PEER_CERT_FILE")]
     pub peer_cert_file: Option<PathBuf>,
@@ -81,6 +87,11 @@ pub struct Flags {
         alias = "peer-trusted-ca-file"
     )]
     pub peer_ca_file: Option<PathBuf>,
+    /// The same as -client-cert-auth for the peer port, with -peer-ca-file.
+    #[arg(long = "peer-client-cert-auth", env = "ETCD_PEER_CLIENT_CERT_AUTH", num_args = 0..=1,
+        require_equals = true, default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new())]
+    pub peer_client_cert_auth: Option<bool>,
     /// Print shell completions (bash, zsh, fish) or the man page (man) and exit.
     #[arg(long, hide = true, value_parser = ["bash", "zsh", "fish", "man"])]
     pub generate: Option<String>,
@@ -296,6 +307,22 @@ fn bind_of(bind: Option<&str>, advertised: &str) -> String {
     }
 }
 
+/// etcd's `--client-cert-auth` against our rule that a CA requires client certificates: a
+/// switch that asks for the other is refused rather than ignored.
+fn cert_auth_agrees(switch: Option<bool>, tls: &TlsFiles, side: &str) -> Result<(), String> {
+    match (switch, tls.ca.is_some()) {
+        (Some(true), false) => Err(format!(
+            "-{side}client-cert-auth needs -{side}ca-file (--{side}trusted-ca-file), the CA \
+             client certificates are checked against"
+        )),
+        (Some(false), true) => Err(format!(
+            "-{side}client-cert-auth=false with -{side}ca-file: a CA always requires client \
+             certificates here; leave out -{side}ca-file to serve clients without one"
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
@@ -327,6 +354,8 @@ impl Config {
             key: f.peer_key_file.clone(),
             ca: f.peer_ca_file.clone(),
         };
+        cert_auth_agrees(f.client_cert_auth, &client_tls, "")?;
+        cert_auth_agrees(f.peer_client_cert_auth, &peer_tls, "peer-")?;
         let addr = host_port(&f.addr);
         let peer_addr = host_port(&f.peer_addr);
         let scheme = |t: &TlsFiles| if t.enabled() { "https" } else { "http" };
@@ -398,90 +427,4 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(args: &[&str]) -> Config {
-        let argv = normalise_args(args.iter().map(|s| s.to_string()));
-        Config::from_flags(Flags::try_parse_from(argv).unwrap()).unwrap()
-    }
-
-    #[test]
-    fn port_zero_advertises_the_bound_port() {
-        let mut c = parse(&["etcd", "-addr", "127.0.0.1:0", "-peer-addr", "127.0.0.1:0"]);
-        assert_eq!(c.bind_addr, "127.0.0.1:0");
-        assert_eq!(c.peer_bind_addr, "127.0.0.1:0");
-        c.advertise_bound_ports(40001, 40002);
-        assert_eq!(c.client_url, "http://127.0.0.1:40001");
-        assert_eq!(c.peer_url, "http://127.0.0.1:40002");
-        // A real advertised port stays even when the listener took port 0.
-        let mut c = parse(&[
-            "etcd",
-            "-peer-addr",
-            "127.0.0.1:7010",
-            "-peer-bind-addr",
-            "127.0.0.1:0",
-        ]);
-        c.advertise_bound_ports(40001, 40002);
-        assert_eq!(c.peer_url, "http://127.0.0.1:7010");
-        assert_eq!(c.client_url, "http://127.0.0.1:4001");
-    }
-
-    #[test]
-    fn seed_flags_with_one_dash() {
-        let c = parse(&["etcd", "-data-dir", "machine0", "-name", "machine0"]);
-        assert_eq!(c.name, "machine0");
-        assert_eq!(c.data_dir, PathBuf::from("machine0"));
-        assert_eq!(c.client_url, "http://127.0.0.1:4001");
-        assert_eq!(c.peer_url, "http://127.0.0.1:7001");
-        assert_eq!(c.bind_addr, "127.0.0.1:4001");
-    }
-
-    #[test]
-    fn cluster_flags_and_equals_form() {
-        let c = parse(&[
-            "etcd",
-            "-peer-addr",
-            "127.0.0.1:7002",
-            "-addr=127.0.0.1:4002",
-            "-peers",
-            "127.0.0.1:7001",
-            "--data-dir",
-            "m2",
-            "-name",
-            "machine2",
-            "-f",
-        ]);
-        assert_eq!(c.peer_url, "http://127.0.0.1:7002");
-        assert_eq!(c.client_url, "http://127.0.0.1:4002");
-        assert_eq!(c.peers, vec!["127.0.0.1:7001"]);
-        assert!(c.force);
-    }
-
-    #[test]
-    fn force_new_cluster_is_a_switch_that_excludes_force() {
-        assert!(parse(&["etcd", "-force-new-cluster"]).force_new_cluster);
-        assert!(!parse(&["etcd"]).force_new_cluster);
-        let argv = normalise_args(["etcd", "-force-new-cluster", "-f"].map(String::from));
-        assert!(
-            Flags::try_parse_from(argv).is_err(),
-            "-f would wipe what it recovers"
-        );
-    }
-
-    #[test]
-    fn bind_host_takes_the_advertised_port() {
-        let c = parse(&[
-            "etcd",
-            "-name",
-            "m",
-            "-addr",
-            "127.0.0.5:4005",
-            "-bind-addr",
-            "0.0.0.0",
-        ]);
-        assert_eq!(c.bind_addr, "0.0.0.0:4005");
-        let c = parse(&["etcd", "-name", "m", "-cert-file", "c", "-key-file", "k"]);
-        assert_eq!(c.client_url, "https://127.0.0.1:4001");
-    }
-}
+mod tests;

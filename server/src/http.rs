@@ -6,6 +6,11 @@
 //! streams, and so that shutdown, timeouts and the connection cap are ours. HTTP/2 is off:
 //! etcd's v2 clients speak HTTP/1.1 (Go's server never offered h2c, and our TLS offers only
 //! `http/1.1` by ALPN), and one HTTP/2 connection would multiplex streams past the cap.
+//!
+//! A TLS connection's verified client certificate goes into every request's extensions as a
+//! [`ClientCertificate`] (the api reads it with `warp::ext::optional`): hyper's extensions are
+//! the per-request side channel meant for this, and they leave the filter, its types and the
+//! routing untouched, where a filter built per connection would be rebuilt for each one.
 
 mod conns;
 mod fds;
@@ -26,11 +31,11 @@ use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
-use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 use warp::reply::Response;
 use warp::Filter;
 
+use crate::tls::{Acceptor, ClientCertificate};
 use conns::{BusyGuard, Registry, Slot};
 
 /// Most client connections open at once. At the cap, the longest-idle ones are closed to
@@ -64,7 +69,7 @@ pub async fn serve<F>(
     listener: TcpListener,
     filter: F,
     mut shutdown: watch::Receiver<bool>,
-    tls: Option<TlsAcceptor>,
+    tls: Option<Acceptor>,
     max_connections: usize,
 ) where
     F: Filter<Extract = (Response,), Error = Infallible> + Clone + Send + Sync + 'static,
@@ -111,11 +116,11 @@ pub async fn serve<F>(
         tokio::spawn(async move {
             let slot = admitted.slot.clone();
             match tls {
-                None => serve_connection(stream, filter, &slot, stop).await,
+                None => serve_connection(stream, filter, &slot, stop, None).await,
                 Some(acceptor) => {
                     let mut early_stop = stop.clone();
                     let handshake =
-                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.tls.accept(stream));
                     let stream = tokio::select! {
                         r = handshake => match r {
                             Ok(Ok(s)) => s,
@@ -133,7 +138,8 @@ pub async fn serve<F>(
                         _ = early_stop.wait_for(|stopping| *stopping) => return,
                         _ = slot.shed_requested() => return,
                     };
-                    serve_connection(stream, filter, &slot, stop).await;
+                    let cert = acceptor.client_certificate(stream.get_ref().1);
+                    serve_connection(stream, filter, &slot, stop, cert).await;
                 }
             }
             drop(admitted);
@@ -146,12 +152,14 @@ pub async fn serve<F>(
 }
 
 /// Serves HTTP/1.1 on one established stream (TCP or TLS) until the client, the header
-/// timeout, shutdown or the registry (making room) ends it.
+/// timeout, shutdown or the registry (making room) ends it. `cert`, the client's verified
+/// certificate, goes with each of its requests.
 async fn serve_connection<S, F>(
     stream: S,
     filter: F,
     slot: &Arc<Slot>,
     mut stop: watch::Receiver<bool>,
+    cert: Option<ClientCertificate>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     F: Filter<Extract = (Response,), Error = Infallible> + Clone + Send + Sync + 'static,
@@ -159,6 +167,7 @@ async fn serve_connection<S, F>(
     let svc = Tracked {
         inner: TowerToHyperService::new(warp::service(filter)),
         slot: slot.clone(),
+        cert,
     };
     let mut builder = http1::Builder::new();
     builder
@@ -193,11 +202,13 @@ async fn serve_connection<S, F>(
 }
 
 /// The service, marking its connection busy from a request's head until its response was
-/// sent in full (a watch's streamed body included).
+/// sent in full (a watch's streamed body included), and handing each request the
+/// connection's client certificate.
 #[derive(Clone)]
 struct Tracked<S> {
     inner: S,
     slot: Arc<Slot>,
+    cert: Option<ClientCertificate>,
 }
 
 impl<S, T, B> hyper::service::Service<hyper::Request<T>> for Tracked<S>
@@ -209,8 +220,11 @@ where
     type Error = S::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, S::Error>> + Send>>;
 
-    fn call(&self, req: hyper::Request<T>) -> Self::Future {
+    fn call(&self, mut req: hyper::Request<T>) -> Self::Future {
         let guard = self.slot.busy();
+        if let Some(cert) = &self.cert {
+            req.extensions_mut().insert(cert.clone());
+        }
         // One span per request, around everything its handler does (the raft proposal or
         // read included). The path only: a query string may carry a value.
         let span =

@@ -51,6 +51,10 @@ pub struct Metrics {
     pub snapshot_duration: Histogram,
     /// Watchers waiting.
     pub watchers: IntGauge,
+    /// Keys in the store, hidden ones included (set at scrape time from the store's count).
+    pub store_keys: IntGauge,
+    /// Directories in the store, the root excepted.
+    pub store_dirs: IntGauge,
     /// Bytes sent to peers, by peer id.
     pub peer_sent_bytes: IntCounterVec,
     /// Bytes received from peers, by peer id.
@@ -127,6 +131,19 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
     .expect("metric registers once"),
     watchers: register_int_gauge!("etcd_store_watchers", "Watchers waiting.")
         .expect("metric registers once"),
+    // etcd 3.4's v2 store counts no keys; its v3 store's gauge is `etcd_debugging_mvcc_keys_total`
+    // (which counts v3 keys only). The same shape in the v2 store's namespace (its metrics are
+    // `etcd_debugging_store_*`) names ours without claiming to be the v3 figure.
+    store_keys: register_int_gauge!(
+        "etcd_debugging_store_keys_total",
+        "Keys in the v2 store (hidden keys included)."
+    )
+    .expect("metric registers once"),
+    store_dirs: register_int_gauge!(
+        "etcd_debugging_store_dirs_total",
+        "Directories in the v2 store (the root excepted)."
+    )
+    .expect("metric registers once"),
     peer_sent_bytes: register_int_counter_vec!(
         "etcd_network_peer_sent_bytes_total",
         "Bytes sent to peers.",

@@ -4,8 +4,10 @@
 //! Every test owns its processes; they are killed when the handle drops, so tests can run in
 //! parallel under nextest. The helpers that several test files need live here, once:
 //! [`process`] starts servers, [`cluster`] clusters of ours, [`proxy`] faulty peer links,
-//! [`ctl`] runs an etcdctl, [`watchers`] waits for watches, [`http`] speaks HTTP.
+//! [`ctl`] runs an etcdctl, [`watchers`] waits for watches, [`http`] speaks HTTP, [`auth`]
+//! speaks it with credentials and client certificates.
 
+pub mod auth;
 pub mod cluster;
 pub mod ctl;
 pub mod differential;

@@ -3,62 +3,13 @@
 //! snapshot, enforced by every member of a cluster, and listings that hide what the caller may
 //! not read.
 
-use std::time::Duration;
-
+use etcd_integration::auth::{self, normalise};
 use etcd_integration::cluster::Cluster;
 use etcd_integration::{EtcdProcess, Options, Reply};
 
-fn base64(input: &str) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let b = input.as_bytes();
-    let mut out = String::new();
-    for chunk in b.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// `method url` with optional `user:password` credentials and body; the form content type
-/// for `/v2/keys`, JSON otherwise.
+/// `method url` with optional `user:password` credentials and body (see [`auth::call_with`]).
 fn call(method: &str, url: &str, creds: Option<&str>, body: Option<&str>) -> Reply {
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(30))
-        .build();
-    let mut req = agent.request(method, url);
-    if let Some(c) = creds {
-        req = req.set("Authorization", &format!("Basic {}", base64(c)));
-    }
-    let res = match body {
-        Some(b) if url.contains("/v2/keys") => req
-            .set("Content-Type", "application/x-www-form-urlencoded")
-            .send_string(b),
-        Some(b) => req.set("Content-Type", "application/json").send_string(b),
-        None => req.call(),
-    };
-    let r = match res {
-        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
-    };
-    let status = r.status();
-    let headers = r
-        .headers_names()
-        .into_iter()
-        .map(|n| (n.clone(), r.header(&n).unwrap_or_default().to_string()))
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: r.into_string().unwrap_or_default(),
-    }
+    auth::call_with(&auth::plain_agent(), method, url, creds, body)
 }
 
 /// The script: every `/v2/auth` operation, its refusals, and key access as root, a user with a
@@ -255,41 +206,6 @@ const SCRIPT: &[(&str, &str, Option<&str>, Option<&str>)] = &[
     ("DELETE", "/v2/auth/enable", Some("root:rootpw"), None),
     ("GET", "/v2/keys/secret", None, None),
 ];
-
-/// A reply with what legitimately differs taken out: etcd 3.4 keeps users and roles in the
-/// store's index sequence (ours does not: spec §11), and ours adds 0.2's `prevValue`.
-fn normalise(r: &Reply) -> String {
-    let body = match serde_json::from_str::<serde_json::Value>(&r.body) {
-        Ok(mut v) => {
-            for field in ["node", "prevNode"] {
-                if let Some(o) = v[field].as_object_mut() {
-                    o.remove("modifiedIndex");
-                    o.remove("createdIndex");
-                    o.remove("prevValue");
-                    if let Some(kids) = o.get_mut("nodes").and_then(|k| k.as_array_mut()) {
-                        for k in kids.iter_mut() {
-                            let k = k.as_object_mut().expect("node");
-                            k.remove("modifiedIndex");
-                            k.remove("createdIndex");
-                        }
-                        // etcd 3.4 lists a directory in Go's map order (it varies): compare
-                        // as sets.
-                        kids.sort_by_key(|k| k["key"].as_str().unwrap_or_default().to_string());
-                    }
-                }
-            }
-            if v.get("errorCode").is_some() {
-                v.as_object_mut().expect("error").remove("index");
-            }
-            if v.get("members").is_some() {
-                v = serde_json::json!("members");
-            }
-            v.to_string()
-        }
-        Err(_) => r.body.clone(),
-    };
-    format!("{} {body}", r.status)
-}
 
 fn run(server: &EtcdProcess) -> Vec<String> {
     SCRIPT

@@ -1,10 +1,11 @@
 //! `GET /metrics` is Prometheus' text format and counts what happened: a scrape parsed line by
-//! line, on a three-member cluster after writes.
+//! line, on a three-member cluster after writes; and the store's key and directory gauges
+//! following creates, replacements, deletes and expiry.
 
 use std::collections::HashMap;
 
 use etcd_integration::cluster::Cluster;
-use etcd_integration::get;
+use etcd_integration::{get, request, wait_until, EtcdProcess};
 
 /// Every sample of a scrape: `name{labels}` to value. Panics on a line that is not a comment,
 /// blank, or `series value`.
@@ -84,4 +85,52 @@ fn metrics_count_requests_proposals_fsyncs_leaders_and_peer_traffic() {
         "{}",
         r.body
     );
+}
+
+/// The store's (keys, directories) as `/metrics` reports them.
+fn node_gauges(s: &EtcdProcess) -> (f64, f64) {
+    let r = get(&s.url("/metrics")).unwrap();
+    let m = parse(&r.body);
+    let gauge = |name: &str| {
+        *m.get(name)
+            .unwrap_or_else(|| panic!("no {name} in\n{}", r.body))
+    };
+    (
+        gauge("etcd_debugging_store_keys_total"),
+        gauge("etcd_debugging_store_dirs_total"),
+    )
+}
+
+#[test]
+fn the_key_and_directory_gauges_follow_writes_deletes_and_expiry() {
+    let mut s = EtcdProcess::start();
+    let write = |s: &EtcdProcess, method: &str, path: &str, form: Option<&str>| {
+        let r = request(method, &s.keys(path), form).unwrap();
+        assert!(r.status < 300, "{method} {path}: {r:?}");
+    };
+    let (keys, dirs) = node_gauges(&s);
+    // Three keys in a new directory (created on the way), one of them hidden.
+    write(&s, "PUT", "/g/a", Some("value=1"));
+    write(&s, "PUT", "/g/b", Some("value=2"));
+    write(&s, "PUT", "/g/_h", Some("value=3"));
+    assert_eq!(node_gauges(&s), (keys + 3.0, dirs + 1.0));
+    // Replacing a key changes nothing; an empty directory counts as one.
+    write(&s, "PUT", "/g/a", Some("value=again"));
+    write(&s, "PUT", "/g/sub", Some("dir=true"));
+    assert_eq!(node_gauges(&s), (keys + 3.0, dirs + 2.0));
+    write(&s, "DELETE", "/g/b", None);
+    assert_eq!(node_gauges(&s), (keys + 2.0, dirs + 2.0));
+    // A recursive delete takes the whole subtree.
+    write(&s, "DELETE", "/g?recursive=true", None);
+    assert_eq!(node_gauges(&s), (keys, dirs));
+    // An expired key leaves the count when the leader expires it.
+    write(&s, "PUT", "/t", Some("value=v&ttl=1"));
+    assert_eq!(node_gauges(&s), (keys + 1.0, dirs));
+    wait_until("the key with a TTL expires", || {
+        node_gauges(&s) == (keys, dirs)
+    });
+    // A restart rebuilds the counts from the snapshot and log.
+    write(&s, "PUT", "/r/k", Some("value=v"));
+    s.restart();
+    assert_eq!(node_gauges(&s), (keys + 1.0, dirs + 1.0));
 }

@@ -224,6 +224,9 @@ pub fn metrics(st: &AppState) -> Response {
     let stats = st.raft.state.stats();
     let m = &crate::metrics::METRICS;
     m.watchers.set(stats.watchers as i64);
+    // Read at scrape time: the store keeps the counts, so this costs nothing under the lock.
+    m.store_keys.set(stats.nodes.keys as i64);
+    m.store_dirs.set(stats.nodes.dirs as i64);
     reply::with_body(
         200,
         "text/plain; version=0.0.4; charset=utf-8",

@@ -12,6 +12,7 @@ use warp::reply::Response;
 use super::{reply, AppState};
 use crate::auth::credentials::parse_basic;
 use crate::auth::{AuthAnswer, AuthCommand, AuthError, AuthState, Permissions, Role};
+use crate::tls::ClientCertificate;
 
 /// Who a request comes from, once auth is on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,14 +37,27 @@ impl Caller {
     }
 }
 
-/// Reads the `Authorization` header and checks it against the stored hash (bcrypt, on a
-/// blocking thread, unless this pair was verified before). `None` while auth is off.
-pub async fn identify(st: &AppState, headers: &HeaderMap) -> Option<Caller> {
+/// Who sent a request: the user of its `Authorization: Basic` header, checked against the
+/// stored hash (bcrypt, on a blocking thread, unless this pair was verified before); without
+/// one, the user its verified client certificate names, else the guest. `None` while auth is
+/// off.
+///
+/// As etcd 3.4 (`hasKeyPrefixAccess`, `hasRootAccess`): Basic credentials, when sent, decide
+/// alone, and wrong ones are refused even with a good certificate; an empty header counts as
+/// none (Go's `Header.Get` is ""); the certificate is the first user named by a CN along its
+/// verified chain, leaf first, CA last (see [`crate::tls::ClientCertificate`]), and a chain
+/// naming no user leaves the guest role (which is never root).
+pub async fn identify(
+    st: &AppState,
+    headers: &HeaderMap,
+    cert: Option<&ClientCertificate>,
+) -> Option<Caller> {
     if !st.raft.state.auth_enabled() {
         return None;
     }
-    let Some(header) = headers.get("authorization") else {
-        return Some(Caller::Guest);
+    let Some(header) = headers.get("authorization").filter(|h| !h.is_empty()) else {
+        let user = cert.and_then(|c| st.raft.state.first_user(c.common_names()));
+        return Some(user.map_or(Caller::Guest, |u| Caller::User(u.to_string())));
     };
     let Some((name, password)) = header.to_str().ok().and_then(parse_basic) else {
         return Some(Caller::Refused);

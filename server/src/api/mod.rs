@@ -26,6 +26,7 @@ use warp::Filter;
 
 use crate::raft::RaftHandle;
 use crate::time::Timestamp;
+use crate::tls::ClientCertificate;
 use crate::transport::Transport;
 
 /// Facts about this member the API reports.
@@ -84,6 +85,8 @@ pub fn routes(
         .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
+        // The client's verified certificate, put there by `http::serve` on a TLS port with a CA.
+        .and(warp::ext::optional::<ClientCertificate>())
         .and(warp::any().map(move || st.clone()))
         .then(
             |method: Method,
@@ -91,6 +94,7 @@ pub fn routes(
              query: String,
              headers: HeaderMap,
              body,
+             cert: Option<ClientCertificate>,
              st: AppState| async move {
                 let started = Instant::now();
                 let watch = query.contains("wait=true");
@@ -98,7 +102,8 @@ pub fn routes(
                 let mut resp = match read_body(body, &headers).await {
                     // The permit holds the body's bytes in the budget until it is answered.
                     Ok((body, _permit)) => {
-                        dispatch(st.clone(), method, path.as_str(), &query, &headers, body).await
+                        let (path, cert) = (path.as_str(), cert.as_ref());
+                        dispatch(st.clone(), method, path, &query, &headers, cert, body).await
                     }
                     Err(e) => reply::error(&e),
                 };
@@ -231,10 +236,11 @@ async fn dispatch(
     path: &str,
     query: &str,
     headers: &HeaderMap,
+    cert: Option<&ClientCertificate>,
     body: Bytes,
 ) -> Response {
     // `None` while auth is off: nothing is checked, as in etcd.
-    let caller = auth::identify(&st, headers).await;
+    let caller = auth::identify(&st, headers, cert).await;
     if let Some(rest) = path.strip_prefix("/v2/auth") {
         if rest.is_empty() || rest.starts_with('/') {
             return auth::handle(&st, &method, rest, caller.as_ref(), &body).await;

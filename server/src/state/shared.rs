@@ -11,7 +11,7 @@ use super::watch::{Registration, WatchStart};
 use super::StoreState;
 use crate::auth::{AuthState, UserRecord};
 use crate::cluster::Members;
-use crate::store::{KeyPath, ReadView, Store, WriteStats};
+use crate::store::{KeyPath, NodeCounts, ReadView, Store, WriteStats};
 use crate::time::Timestamp;
 use crate::watch::{WatchHub, WatcherId};
 
@@ -20,11 +20,14 @@ use crate::watch::{WatchHub, WatcherId};
 #[derive(Clone)]
 pub struct SharedState(Arc<RwLock<StoreState>>);
 
-/// The store's write counters and the number of live watchers (`/v2/stats/store`).
+/// The store's write counters, node counts and the number of live watchers
+/// (`/v2/stats/store`, `/metrics`).
 #[derive(Debug, Clone)]
 pub struct StoreStats {
     /// Write counters, counted deterministically by the store.
     pub writes: WriteStats,
+    /// Keys and directories in the tree (kept by the store: reading them is O(1)).
+    pub nodes: NodeCounts,
     /// Watchers waiting now.
     pub watchers: usize,
 }
@@ -117,6 +120,16 @@ impl SharedState {
         self.read().auth.password_hash(name).map(f)
     }
 
+    /// The first of `names` that is a user (a client certificate's CNs, leaf first), under
+    /// one lock.
+    pub fn first_user<'a>(&self, names: &'a [String]) -> Option<&'a str> {
+        let st = self.read();
+        names
+            .iter()
+            .find(|n| st.auth.password_hash(n).is_some())
+            .map(String::as_str)
+    }
+
     /// Whether `user` (`None`: no credentials) may read or write `key` (see
     /// [`AuthState::may`]).
     pub fn may(&self, user: Option<&str>, key: &str, write: bool, recursive: bool) -> bool {
@@ -133,11 +146,12 @@ impl SharedState {
         self.read().auth.clone()
     }
 
-    /// The write counters and the watcher count.
+    /// The write counters, the node counts and the watcher count.
     pub fn stats(&self) -> StoreStats {
         let st = self.read();
         StoreStats {
             writes: st.store.stats().clone(),
+            nodes: st.store.counts(),
             watchers: st.hub.len(),
         }
     }

@@ -24,6 +24,7 @@ pub use history::MAX_HISTORY_BYTES;
 pub use path::KeyPath;
 pub use snapshot::FORMAT as SNAPSHOT_FORMAT;
 pub use stats::WriteStats;
+pub use tree::NodeCounts;
 pub use view::{DetachedRead, Listing, ReadView};
 
 use crate::command::KeyCommand;
@@ -43,6 +44,8 @@ pub struct Store {
     ttls: BTreeSet<(Timestamp, String)>,
     history: History,
     stats: WriteStats,
+    /// Keys and directories in the tree, kept exact by `tree` (never a walk to read).
+    counts: NodeCounts,
 }
 
 /// A snapshot that cannot be restored.
@@ -89,6 +92,7 @@ impl Store {
             ttls: BTreeSet::new(),
             history: History::with_limits(history_size, history_bytes),
             stats: WriteStats::default(),
+            counts: NodeCounts::default(),
         }
     }
 
@@ -100,6 +104,11 @@ impl Store {
     /// Write counters.
     pub fn stats(&self) -> &WriteStats {
         &self.stats
+    }
+
+    /// How many keys and directories the tree holds (hidden ones included, the root not): O(1).
+    pub fn counts(&self) -> NodeCounts {
+        self.counts
     }
 
     /// Earliest expiration among nodes with a TTL.
@@ -302,7 +311,10 @@ impl Store {
         }
         let mut ttls = Vec::new();
         parts.root.collect_ttls("/", &mut ttls);
+        // One more walk of a tree just decoded and walked for its TTLs.
+        let counts = NodeCounts::of_tree(&parts.root);
         Ok(Store {
+            counts,
             root: parts.root,
             index: parts.index,
             ttls: ttls.into_iter().collect(),

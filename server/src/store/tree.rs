@@ -1,5 +1,6 @@
 //! Walking and changing the tree: lookups, ancestor checks, node placement and removal
-//! with the TTL index kept exact, and the recording of events into the history.
+//! with the TTL index and the node counts kept exact, and the recording of events into the
+//! history.
 
 use common::{ErrorCode, EtcdError};
 
@@ -7,6 +8,53 @@ use super::node::TreeNode;
 use super::path;
 use super::{path_or_root, Action, Event, Store};
 use crate::time::Timestamp;
+
+/// How many keys and directories the tree holds, the root excepted (hidden ones included).
+/// Kept by [`Store::put_node`] and [`Store::remove_node`], the only two places a node enters
+/// or leaves the tree, so that reading it (for `/metrics`) is O(1) instead of a walk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeCounts {
+    /// Keys (nodes with a value).
+    pub keys: u64,
+    /// Directories.
+    pub dirs: u64,
+}
+
+impl NodeCounts {
+    /// The nodes of the subtree at `node`, itself included, by walking it (explicit stack:
+    /// trees may be thousands of levels deep).
+    pub(super) fn of(node: &TreeNode) -> NodeCounts {
+        let mut n = NodeCounts::default();
+        let mut stack = vec![node];
+        while let Some(node) = stack.pop() {
+            match node.children() {
+                Some(children) => {
+                    n.dirs += 1;
+                    stack.extend(children.values());
+                }
+                None => n.keys += 1,
+            }
+        }
+        n
+    }
+
+    /// The nodes of a tree whose root is `root` (the root itself not counted).
+    pub(super) fn of_tree(root: &TreeNode) -> NodeCounts {
+        let mut n = NodeCounts::of(root);
+        n.dirs -= u64::from(root.is_dir());
+        n
+    }
+
+    fn add(&mut self, other: NodeCounts) {
+        self.keys += other.keys;
+        self.dirs += other.dirs;
+    }
+
+    fn sub(&mut self, other: NodeCounts) {
+        self.keys -= other.keys;
+        self.dirs -= other.dirs;
+    }
+}
 
 impl Store {
     /// The node at `key`; 100 naming the first missing prefix, 104 naming a key in the way.
@@ -66,15 +114,19 @@ impl Store {
             let children = cur
                 .children_mut()
                 .expect("ancestors were checked to be dirs");
-            cur = children
-                .entry(seg.to_string())
-                .or_insert_with(|| TreeNode::dir(index, None));
+            cur = children.entry(seg.to_string()).or_insert_with(|| {
+                self.counts.dirs += 1;
+                TreeNode::dir(index, None)
+            });
         }
         let new_expiry = node.expire_at;
+        let added = NodeCounts::of(&node);
         let children = cur.children_mut().expect("parent was checked to be a dir");
         let old = children.insert(name.to_string(), node);
+        self.counts.add(added);
         // Forget the replaced subtree's TTLs before recording the new one: they may be equal.
         if let Some(old) = &old {
+            self.counts.sub(NodeCounts::of(old));
             self.forget_ttls(key, old);
         }
         if let Some(t) = new_expiry {
@@ -87,6 +139,9 @@ impl Store {
     pub(super) fn remove_node(&mut self, key: &str) -> Option<TreeNode> {
         let (parent, name) = path::split_parent(key);
         let old = self.lookup_mut(parent)?.children_mut()?.remove(name)?;
+        // A walk of the removed subtree, like the TTL walk below: a recursive delete is rare,
+        // and counting here keeps every read of the figure O(1).
+        self.counts.sub(NodeCounts::of(&old));
         self.forget_ttls(key, &old);
         Some(old)
     }

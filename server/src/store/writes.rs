@@ -157,6 +157,26 @@ impl Store {
         ))
     }
 
+    /// The key a compare-and-swap or compare-and-delete names, rendered as it is before the
+    /// change, once it is known to be a file (not the root, not a directory) that matches.
+    fn compared_file(
+        &self,
+        key: &str,
+        prev_value: Option<&str>,
+        prev_index: u64,
+        now: Timestamp,
+    ) -> Result<common::Node, EtcdError> {
+        if key == "/" {
+            return Err(self.err(ErrorCode::RootReadOnly, "/"));
+        }
+        let node = self.lookup(key)?;
+        if node.is_dir() {
+            return Err(self.err(ErrorCode::NotFile, key));
+        }
+        self.compare(node, prev_value, prev_index)?;
+        Ok(node.render(key, now))
+    }
+
     #[allow(clippy::too_many_arguments)] // one per field of KeyCommand::CompareAndSwap
     pub(super) fn compare_and_swap(
         &mut self,
@@ -168,15 +188,7 @@ impl Store {
         refresh: bool,
         now: Timestamp,
     ) -> Result<Event, EtcdError> {
-        if key == "/" {
-            return Err(self.err(ErrorCode::RootReadOnly, "/"));
-        }
-        let node = self.lookup(key)?;
-        if node.is_dir() {
-            return Err(self.err(ErrorCode::NotFile, key));
-        }
-        self.compare(node, prev_value, prev_index)?;
-        let prev_view = node.render(key, now);
+        let prev_view = self.compared_file(key, prev_value, prev_index, now)?;
         self.index += 1;
         let index = self.index;
         self.set_expiry(key, expire_at);
@@ -233,15 +245,7 @@ impl Store {
         prev_index: u64,
         now: Timestamp,
     ) -> Result<Event, EtcdError> {
-        if key == "/" {
-            return Err(self.err(ErrorCode::RootReadOnly, "/"));
-        }
-        let node = self.lookup(key)?;
-        if node.is_dir() {
-            return Err(self.err(ErrorCode::NotFile, key));
-        }
-        self.compare(node, prev_value, prev_index)?;
-        let prev_view = node.render(key, now);
+        let prev_view = self.compared_file(key, prev_value, prev_index, now)?;
         self.index += 1;
         let old = self.remove_node(key).expect("looked up above");
         let view = Self::removed_view(key, &old, self.index);

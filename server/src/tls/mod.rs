@@ -6,7 +6,9 @@
 //! - `load`: files into rustls types (PEM, the leaf's validity, key match, CA roots);
 //! - `server`: [`ServerTls`], a port's config, with client-certificate verification;
 //! - `reload`: [`ReloadingCert`], the served certificate re-read when its files change;
-//! - `client`: [`client_config`], the peer links' side.
+//! - `client`: [`client_config`], the peer links' side;
+//! - `identity`: [`ClientCertificate`], the names a verified client certificate chain
+//!   carries, for v2 auth's certificate-CN users.
 //!
 //! Everything here uses rustls with the *ring* provider, so no OpenSSL ends up in the binary.
 //! Every misconfiguration becomes one [`TlsError`] whose `Display` is a single line naming the
@@ -28,6 +30,7 @@ mod client;
 mod error;
 #[cfg(test)]
 mod fixtures;
+mod identity;
 mod load;
 mod reload;
 mod server;
@@ -38,9 +41,10 @@ use std::time::Duration;
 
 pub use client::client_config;
 pub use error::TlsError;
+pub use identity::{ChainNamer, ClientCertificate};
 pub use load::{load_certified_key, CertSummary};
 pub use reload::ReloadingCert;
-pub use server::ServerTls;
+pub use server::{Acceptor, ServerTls};
 
 /// How often the certificate and key files are checked for changes.
 pub const RELOAD_POLL: Duration = Duration::from_secs(2);

@@ -1,14 +1,16 @@
 //! [`ServerTls`]: a listening port's rustls configuration, its reloading certificate, and
-//! client-certificate verification when a CA is given.
+//! client-certificate verification when a CA is given; [`Acceptor`], what accepts its
+//! connections and tells who a client certificate names.
 
 use std::sync::Arc;
 
 use rustls::server::WebPkiClientVerifier;
-use rustls::ServerConfig;
+use rustls::{ServerConfig, ServerConnection};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
+use super::identity::{ChainNamer, ClientCertificate};
 use super::load::{cert_and_key, load_roots, provider};
 use super::reload::{spawn_reloader, ReloadingCert};
 use super::{FlagFile, Side, TlsError};
@@ -19,6 +21,27 @@ use crate::config::TlsFiles;
 pub struct ServerTls {
     config: Arc<ServerConfig>,
     cert: Arc<ReloadingCert>,
+    /// With a CA: what names the client certificates it verifies.
+    namer: Option<Arc<ChainNamer>>,
+}
+
+/// Accepts a port's TLS connections (for [`crate::http::serve`]), and names the verified
+/// client certificate of each.
+#[derive(Clone)]
+pub struct Acceptor {
+    /// The handshake.
+    pub tls: TlsAcceptor,
+    namer: Option<Arc<ChainNamer>>,
+}
+
+impl Acceptor {
+    /// The certificate chain the client of an established connection presented, when this
+    /// port verifies client certificates (a CA was given): rustls checked it in the handshake.
+    pub fn client_certificate(&self, conn: &ServerConnection) -> Option<ClientCertificate> {
+        let namer = self.namer.clone()?;
+        let chain = conn.peer_certificates()?.to_vec();
+        Some(ClientCertificate::new(chain, namer))
+    }
 }
 
 impl ServerTls {
@@ -34,10 +57,12 @@ impl ServerTls {
         let builder = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| TlsError::Config(e.to_string()))?;
+        let mut namer = None;
         let builder = match &files.ca {
             Some(ca) => {
                 let ca = FlagFile::new(side.ca_flag(), ca);
                 let roots = load_roots(&ca)?;
+                namer = Some(Arc::new(ChainNamer::new(&roots, provider())));
                 let verifier =
                     WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider())
                         .build()
@@ -55,12 +80,16 @@ impl ServerTls {
         Ok(Some(ServerTls {
             config: Arc::new(config),
             cert: resolver,
+            namer,
         }))
     }
 
     /// An acceptor for [`crate::http::serve`].
-    pub fn acceptor(&self) -> TlsAcceptor {
-        TlsAcceptor::from(self.config.clone())
+    pub fn acceptor(&self) -> Acceptor {
+        Acceptor {
+            tls: TlsAcceptor::from(self.config.clone()),
+            namer: self.namer.clone(),
+        }
     }
 
     /// The rustls configuration.

@@ -188,7 +188,9 @@ impl Workload {
                 70..=77 => (Call::Delete, "DELETE", url, None),
                 // Default GETs are linearizable too (no -local-reads): half the reads are
                 // checked without quorum=true.
-                _ if seq % 2 == 0 => (Call::Read, "GET", format!("{url}?quorum=true"), None),
+                _ if seq.is_multiple_of(2) => {
+                    (Call::Read, "GET", format!("{url}?quorum=true"), None)
+                }
                 _ => (Call::Read, "GET", url, None),
             };
             let invoke = self.now();

@@ -75,6 +75,23 @@ fn arb_cmd() -> impl Strategy<Value = KeyCommand> {
     ]
 }
 
+/// Keys and directories below `root`, counted by a recursive walk (the trees here are shallow).
+fn walk_counts(root: &node::TreeNode) -> NodeCounts {
+    fn walk(n: &node::TreeNode, counts: &mut NodeCounts) {
+        for child in n.children().into_iter().flat_map(|c| c.values()) {
+            if child.is_dir() {
+                counts.dirs += 1;
+            } else {
+                counts.keys += 1;
+            }
+            walk(child, counts);
+        }
+    }
+    let mut counts = NodeCounts::default();
+    walk(root, &mut counts);
+    counts
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
     #[test]
@@ -96,6 +113,8 @@ proptest! {
                     prop_assert_eq!(&before, &s.state_text());
                 }
             }
+            // the kept counts are what a walk of the tree finds
+            prop_assert_eq!(s.counts(), walk_counts(&s.root));
             // hidden names never listed
             let root = s.get(&KeyPath::from("/"), true, T0).unwrap().node;
             let mut stack = vec![root];
@@ -129,5 +148,6 @@ proptest! {
             }
         }
         prop_assert_eq!(restored.next_expiration(), s.next_expiration());
+        prop_assert_eq!(restored.counts(), s.counts());
     }
 }
