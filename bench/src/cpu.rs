@@ -100,7 +100,7 @@ impl Sample {
             server_s,
             generator_s,
             other_s: (busy - server_s - generator_s).max(0.0),
-            idle_s: (now.total - now.busy) - (self.total - self.busy),
+            idle_s: ((now.total - now.busy) - (self.total - self.busy)).max(0.0),
         }
     }
 }

@@ -10,5 +10,6 @@ pub mod auth;
 pub mod cpu;
 pub mod import;
 pub mod load;
+pub mod rawget;
 pub mod suite;
 pub mod tls;
