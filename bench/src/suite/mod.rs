@@ -239,8 +239,22 @@ impl Recorder {
 }
 
 /// Starts a fresh deployment for `setup`; `None` (with a note) when etcd 3.4 is missing.
+///
+/// etcd 3.4 must be told its ports, which the harness draws at random; another test suite on
+/// the machine can take one first ("address already in use"), so a failed start is retried
+/// twice with new ports before the benchmark gives up.
 fn fresh(setup: &Setup, rec: &Recorder) -> Option<Deployment> {
-    let d = setup.start();
+    let mut attempt = 1;
+    let d = loop {
+        // A failed start drops what it started (the harness kills on drop): nothing half-built
+        // is observed afterwards, so asserting unwind safety is sound.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| setup.start())) {
+            Ok(d) => break d,
+            Err(_) if attempt < 3 => rec.progress.log("start failed (above); trying again"),
+            Err(e) => std::panic::resume_unwind(e),
+        }
+        attempt += 1;
+    };
     if d.is_none() {
         rec.progress
             .log("etcd 3.4 not installed: its figures are left out");
