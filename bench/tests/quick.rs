@@ -13,7 +13,9 @@ struct Cli {
 #[test]
 fn quick_run_yields_every_benchmark() {
     let cli = Cli::parse_from(["bench", "--quick", "--quiet"]);
-    let all = suite::run(&cli.settings);
+    let run = suite::run(&cli.settings);
+    assert!(run.failed.is_empty(), "failed: {:?}", run.failed);
+    let all = run.measurements;
     let benches: Vec<&str> = all.iter().map(|m| m.bench.as_str()).collect();
     for expected in [
         "writes, 1 conns",

@@ -22,12 +22,16 @@ struct Cli {
 fn main() {
     let cli = Cli::parse();
     let before = report::load_average();
-    let all = suite::run(&cli.settings);
+    let run = suite::run(&cli.settings);
+    let all = &run.measurements;
     let machine = report::Machine::describe(before);
     let s = cli.settings.effective();
-    println!("{}", report::markdown(&all, &s, &machine));
+    println!("{}", report::markdown(all, &s, &machine));
+    for f in &run.failed {
+        println!("FAILED (see the log): {f}");
+    }
     if let Some(path) = &cli.settings.json {
-        std::fs::write(path, report::json(&all, &s, &machine))
+        std::fs::write(path, report::json(all, &s, &machine))
             .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     }
 }

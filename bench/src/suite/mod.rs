@@ -229,6 +229,8 @@ pub struct Recorder {
     pub out: Vec<Measurement>,
     /// The progress bar.
     pub progress: Progress,
+    /// Measurements that failed, named.
+    pub failed: Vec<String>,
 }
 
 impl Recorder {
@@ -285,12 +287,13 @@ fn planned(s: &Settings) -> usize {
     n * s.rounds
 }
 
-/// Runs the suite; returns every measurement.
-pub fn run(settings: &Settings) -> Vec<Measurement> {
+/// Runs the suite.
+pub fn run(settings: &Settings) -> Run {
     let s = settings.effective();
     let mut rec = Recorder {
         out: Vec::new(),
         progress: Progress::new(planned(&s), s.quiet),
+        failed: Vec::new(),
     };
     let tls = s
         .runs(Bench::Tls)
@@ -316,12 +319,34 @@ pub fn run(settings: &Settings) -> Vec<Measurement> {
                         snapshot_count: s.snapshots(),
                         https: None,
                     };
-                    one(&s, bench, setup, round, &tls, &mut rec);
+                    // A measurement that fails (a server that refuses writes, a start that
+                    // keeps failing) is reported and left out; the rest of the run goes on.
+                    let name = format!("{bench:?}, {members} member(s), {}", server.label());
+                    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        one(&s, bench, setup, round, &tls, &mut rec)
+                    }));
+                    if ran.is_err() {
+                        rec.progress
+                            .log(&format!("FAILED: {name}, round {round} (above)"));
+                        rec.failed.push(format!("{name}, round {round}"));
+                    }
                 }
             }
         }
     }
-    std::mem::take(&mut rec.out)
+    Run {
+        measurements: std::mem::take(&mut rec.out),
+        failed: std::mem::take(&mut rec.failed),
+    }
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Run {
+    /// Every measurement, in the order taken.
+    pub measurements: Vec<Measurement>,
+    /// Measurements that failed (their error is in the log), named.
+    pub failed: Vec<String>,
 }
 
 /// Runs `bench` once on fresh deployments of `setup`.

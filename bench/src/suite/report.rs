@@ -134,7 +134,11 @@ pub fn markdown(all: &[Measurement], s: &Settings, machine: &Machine) -> String 
     out.push_str("|---|---|---|---|---|---|\n");
     for r in summarise(all) {
         let ratio = match (r.ours, r.etcd) {
-            (Some(o), Some(e)) if e != 0.0 => format!("{:.2}", o / e),
+            (Some(o), Some(e)) if e != 0.0 => match o / e {
+                // Keep two significant digits of a small ratio (authenticated etcd 3.4).
+                r if r < 0.01 => format!("{r:.4}"),
+                r => format!("{r:.2}"),
+            },
             _ => "n/a".into(),
         };
         let _ = writeln!(

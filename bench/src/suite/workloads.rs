@@ -53,7 +53,8 @@ fn write_measurement(
 ) -> Measurement {
     let mut m = Measurement::new(name, setup, round)
         .with_load("writes/s", &f)
-        .with("writes", f.ops as f64);
+        .with("writes", f.ops as f64)
+        .with("refused", (f.ops - f.ok) as f64);
     if let Some(n) = setup.snapshot_count {
         m = m.with("snapshots crossed", (f.ops as u64 / n) as f64);
     }
