@@ -7,9 +7,9 @@
 //! tables for BENCHMARKS.md.
 
 pub mod auth;
-pub mod cpu;
 pub mod import;
 pub mod load;
+pub mod procfs;
 pub mod rawget;
 pub mod suite;
 pub mod tls;

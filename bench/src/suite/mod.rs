@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cpu::CpuUse;
 use crate::load::{LoadFigures, Plan};
+use crate::procfs::CpuUse;
 use progress::Progress;
 use servers::{Deployment, Server, Setup};
 
@@ -56,14 +56,14 @@ pub struct Settings {
     #[arg(long, value_delimiter = ',', default_value = "1,16,64,256")]
     pub conns: Vec<usize>,
     /// Writes per write measurement.
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = 20_000)]
     pub writes: usize,
     /// Cap on one write measurement, seconds (one connection may not finish `--writes`).
     #[arg(long, default_value_t = 10.0)]
     pub max_seconds: f64,
     /// `-snapshot-count` for both servers in the write, TLS and auth benchmarks, small so a
     /// short run crosses several snapshots; 0 keeps each server's default (100,000 both).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 2000)]
     pub snapshot_count: u64,
     /// Bytes per value.
     #[arg(long, default_value_t = 256)]

@@ -115,7 +115,8 @@ pub fn markdown(all: &[Measurement], s: &Settings, machine: &Machine) -> String 
         0 => "each server's default -snapshot-count (100,000)".to_string(),
         n => format!(
             "-snapshot-count {n} on both servers for writes, TLS and auth (the memory rows keep \
-             the defaults, 100,000)"
+             the defaults, 100,000); up to {} writes per write measurement, at most {} s",
+            s.writes, s.max_seconds
         ),
     };
     let _ = writeln!(
@@ -171,9 +172,9 @@ pub fn markdown(all: &[Measurement], s: &Settings, machine: &Machine) -> String 
             .filter(|x| x.bench == m.bench && x.members == m.members && x.server == m.server)
             .filter_map(|x| x.cpu)
             .collect();
-        let med = |f: fn(&crate::cpu::CpuUse) -> f64| median(same.iter().map(f).collect());
+        let med = |f: fn(&crate::procfs::CpuUse) -> f64| median(same.iter().map(f).collect());
         let wall = med(|c| c.wall_s);
-        let cores = |f: fn(&crate::cpu::CpuUse) -> f64| {
+        let cores = |f: fn(&crate::procfs::CpuUse) -> f64| {
             median(same.iter().map(|c| f(c) / c.wall_s).collect())
         };
         let _ = writeln!(

@@ -231,14 +231,7 @@ impl Deployment {
         let Some(pid) = self.processes()[i].pid() else {
             return 0.0;
         };
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-            .unwrap_or(0.0)
+        crate::procfs::status_mib(pid, "VmRSS")
     }
 
     /// Bytes under member `i`'s data dir.

@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::servers::{Deployment, Server, Setup};
 use super::{fresh, ops, Measurement, Recorder, Settings};
 use crate::auth;
-use crate::cpu::Sample;
 use crate::load::{self, put_form, write_plan, LoadFigures, Plan};
+use crate::procfs::Sample;
 use crate::rawget::RawGet;
 
 /// Long enough for an authenticated request to etcd 3.4 (bcrypt on each, queued).
@@ -30,7 +30,7 @@ fn write_on(
     conns: usize,
     auth: Option<&'static str>,
     rec: &Recorder,
-) -> (LoadFigures, crate::cpu::CpuUse) {
+) -> (LoadFigures, crate::procfs::CpuUse) {
     let cpu = Sample::now(&d.pids());
     let (tls, base) = (d.tls.clone(), format!("{}/bench", d.leader_keys()));
     let f = write_plan(
@@ -49,7 +49,7 @@ fn write_measurement(
     name: &str,
     setup: &Setup,
     round: usize,
-    (f, cpu): (LoadFigures, crate::cpu::CpuUse),
+    (f, cpu): (LoadFigures, crate::procfs::CpuUse),
 ) -> Measurement {
     let mut m = Measurement::new(name, setup, round)
         .with_load("writes/s", &f)

@@ -1,6 +1,6 @@
-//! Where the CPU went during a load: the servers (from `/proc/<pid>/stat`), this load
-//! generator (`/proc/self/stat`, all its threads), and the rest of the machine (`/proc/stat`
-//! busy time less those two), in CPU seconds.
+//! What /proc says about a load: where the CPU went (the servers from `/proc/<pid>/stat`,
+//! this load generator from `/proc/self/stat`, all its threads, and the rest of the machine:
+//! `/proc/stat` busy time less those two, in CPU seconds), and a server's memory.
 
 use std::time::Instant;
 
@@ -103,4 +103,17 @@ impl Sample {
             idle_s: ((now.total - now.busy) - (self.total - self.busy)).max(0.0),
         }
     }
+}
+
+/// A memory field of `/proc/<pid>/status` (`VmRSS`, `VmHWM`) in MiB; 0 once the process is
+/// gone.
+pub fn status_mib(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
 }
