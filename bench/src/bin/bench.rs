@@ -4,7 +4,8 @@
 //! `-local-reads` GETs, a contended compare-and-swap, watch fan-out, memory and data-dir size
 //! after 100,000 keys (`--million`: also 1,000,000), restart to the first correct GET, and
 //! writes over HTTPS and with auth. A progress bar on stderr, a Markdown table on stdout,
-//! `--json FILE` for everything.
+//! `--json FILE` for everything, `--plot FILE` for a PNG of p99 write latency against
+//! connections (`--from-json FILE --plot FILE` draws it from an earlier run).
 //!
 //! `cargo build --release -p etcd-server -p etcd-bench-tools --bins && ./target/release/bench
 //! [--only writes,reads] [--members 1,3] [--json out.json] [--quick]`
@@ -19,8 +20,32 @@ struct Cli {
     settings: Settings,
 }
 
+/// The summary rows of an earlier run's `--json` file.
+fn summary_of(path: &std::path::Path) -> Vec<report::Row> {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+    serde_json::from_value(v["summary"].clone())
+        .unwrap_or_else(|e| panic!("{} has no summary: {e}", path.display()))
+}
+
+/// Draws `--plot` from `rows`, exiting with the reason when it cannot.
+fn plot(rows: &[report::Row], s: &Settings) {
+    if let Some(file) = &s.plot {
+        if let Err(e) = suite::plot::draw(rows, file, &s.font) {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
+    if let Some(json) = &cli.settings.from_json {
+        plot(&summary_of(json), &cli.settings);
+        return;
+    }
     let before = report::load_average();
     let run = suite::run(&cli.settings);
     let all = &run.measurements;
@@ -34,4 +59,5 @@ fn main() {
         std::fs::write(path, report::json(all, &s, &machine))
             .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     }
+    plot(&report::summarise(all), &s);
 }

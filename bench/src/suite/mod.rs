@@ -4,6 +4,7 @@
 //! rounds (A B B A) so the machine's noise hits both.
 
 pub mod fanout;
+pub mod plot;
 pub mod progress;
 pub mod report;
 pub mod servers;
@@ -102,6 +103,18 @@ pub struct Settings {
     /// Write every measurement and the summary as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Draw p99 write latency against connections into this PNG.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// The TrueType font of the plot's text.
+    #[arg(
+        long,
+        default_value = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    )]
+    pub font: PathBuf,
+    /// Run nothing: draw `--plot` from the summary of an earlier run's `--json` file.
+    #[arg(long, requires = "plot")]
+    pub from_json: Option<PathBuf>,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,

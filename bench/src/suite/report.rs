@@ -49,7 +49,7 @@ impl Machine {
 }
 
 /// One row of the summary: a metric's median per server over the rounds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Row {
     /// Benchmark name.
     pub bench: String,
