@@ -162,6 +162,12 @@ impl EtcdProcess {
     /// A fresh `n`-member reference etcd 3.4 cluster (`--enable-v2`, static bootstrap), every
     /// member healthy, or `None` when etcd 3.4 is not installed.
     pub fn start_reference_cluster(n: usize) -> Option<Vec<EtcdProcess>> {
+        Self::start_reference_cluster_with(n, &[])
+    }
+
+    /// As [`EtcdProcess::start_reference_cluster`], every member also given `extra` flags
+    /// (a benchmark's `--snapshot-count`).
+    pub fn start_reference_cluster_with(n: usize, extra: &[&str]) -> Option<Vec<EtcdProcess>> {
         if !reference_available() {
             return None;
         }
@@ -177,6 +183,7 @@ impl EtcdProcess {
             .map(|(i, (c, p))| {
                 let name = format!("m{}", i + 1);
                 let mut m = Self::reference_member(&name, *c, *p, &initial.join(","), "http");
+                m.args.extend(extra.iter().map(|a| a.to_string()));
                 m.spawn_unready();
                 m
             })

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use etcd_bench_tools::auth::{self, ALICE};
 use etcd_bench_tools::load::median;
 use etcd_integration::EtcdProcess;
 
@@ -29,50 +30,6 @@ struct Args {
     /// Rounds per server; the table shows the medians.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
-}
-
-/// `Basic` credentials for `alice:alicepw`.
-const ALICE: &str = "Basic YWxpY2U6YWxpY2Vwdw==";
-
-fn put_json(agent: &ureq::Agent, url: &str, body: &str, auth: Option<&str>) {
-    let mut req = agent.put(url).set("Content-Type", "application/json");
-    if let Some(a) = auth {
-        req = req.set("Authorization", a);
-    }
-    match req.send_string(body) {
-        Ok(_) => {}
-        Err(e) => panic!("PUT {url}: {e}"),
-    }
-}
-
-/// Root, a role reading `/bench/*`, user alice with it; auth on; the guest role locked out.
-fn enable_auth(base: &str) {
-    let agent = ureq::agent();
-    put_json(
-        &agent,
-        &format!("{base}/v2/auth/users/root"),
-        r#"{"user":"root","password":"rootpw"}"#,
-        None,
-    );
-    put_json(
-        &agent,
-        &format!("{base}/v2/auth/roles/reader"),
-        r#"{"role":"reader","permissions":{"kv":{"read":["/bench/*"],"write":[]}}}"#,
-        None,
-    );
-    put_json(
-        &agent,
-        &format!("{base}/v2/auth/users/alice"),
-        r#"{"user":"alice","password":"alicepw","roles":["reader"]}"#,
-        None,
-    );
-    put_json(&agent, &format!("{base}/v2/auth/enable"), "", None);
-    put_json(
-        &agent,
-        &format!("{base}/v2/auth/roles/guest"),
-        r#"{"role":"guest","revoke":{"kv":{"read":["/*"],"write":["/*"]}}}"#,
-        Some("Basic cm9vdDpyb290cHc="),
-    );
 }
 
 /// (reads/s, p50 ms, p99 ms) of `requests` GETs of `url` by `clients` threads.
@@ -136,7 +93,7 @@ fn measure(reference: bool, a: &Args) -> [(f64, f64, f64); 2] {
     // Warm up connections and caches on both paths alike.
     read_load(&url, a.clients, a.clients * 10, None);
     let plain = read_load(&url, a.clients, requests, None);
-    enable_auth(&base);
+    auth::enable(&base);
     read_load(&url, a.clients, a.clients, Some(ALICE));
     let authed = read_load(&url, a.clients, requests, Some(ALICE));
     [plain, authed]

@@ -13,14 +13,15 @@
 //! `etcd-bench import [--dirs 100] [--keys 1000] [--jobs 32]` times `etcdctl import` of a
 //! generated tree into a fresh server of ours instead.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use etcd_bench_tools::import;
 use etcd_bench_tools::load::{median, write_load};
-use etcd_integration::{EtcdProcess, Flavor, Options};
+use etcd_bench_tools::suite::servers;
+use etcd_bench_tools::{import, tls};
+use etcd_integration::{EtcdProcess, Flavor};
 
 /// Our etcd against etcd 3.4: concurrent writes over HTTP or HTTPS, or an etcdctl import.
 #[derive(Debug, Parser)]
@@ -71,38 +72,12 @@ enum Mode {
     },
 }
 
-/// The test CA and its certificates.
 fn fixtures() -> PathBuf {
-    etcd_integration::fixture("ca")
-}
-
-/// A rustls client config trusting only the CA in `cacert`.
-fn tls_config(cacert: &Path) -> Arc<rustls::ClientConfig> {
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls::pki_types::CertificateDer::pem_file_iter(cacert)
-        .unwrap_or_else(|e| panic!("read {}: {e}", cacert.display()))
-    {
-        roots
-            .add(cert.expect("PEM certificate"))
-            .expect("usable CA certificate");
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Arc::new(
-        rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
+    tls::fixtures()
 }
 
 fn agent(tls: &Option<Arc<rustls::ClientConfig>>) -> ureq::Agent {
-    let b = ureq::AgentBuilder::new().timeout(Duration::from_secs(30));
-    match tls {
-        Some(c) => b.tls_config(c.clone()).build(),
-        None => b.build(),
-    }
+    tls::agent(tls, Duration::from_secs(30))
 }
 
 /// A server under load: its keys URL prefix (`http(s)://127.0.0.1:<port>/v2/keys`) and the
@@ -115,26 +90,7 @@ struct Target {
 /// Starts `flavor` serving HTTPS with the fixture certificate, once `/health` answers through
 /// `tls`; `None` when the reference etcd is not installed.
 fn start_https(flavor: Flavor, tls: &Arc<rustls::ClientConfig>) -> Option<Target> {
-    let crt = fixtures().join("server.crt").display().to_string();
-    let key = fixtures().join("server.key.insecure").display().to_string();
-    let mut process = match flavor {
-        Flavor::Ours => EtcdProcess::start_unready(Options {
-            extra: vec!["-cert-file".into(), crt, "-key-file".into(), key],
-            ..Options::default()
-        }),
-        Flavor::Reference => EtcdProcess::start_reference_unready(
-            &["--cert-file", &crt, "--key-file", &key],
-            "https",
-        )?,
-    };
-    let probe = agent(&Some(tls.clone()));
-    process.wait_ready_by(|p| {
-        let health = format!("https://127.0.0.1:{}/health", p.client_port);
-        probe
-            .get(&health)
-            .call()
-            .is_ok_and(|r| r.into_string().unwrap_or_default().contains("true"))
-    });
+    let process = servers::start_https(flavor, tls, &[])?;
     Some(Target {
         keys: format!("https://127.0.0.1:{}/v2/keys", process.client_port),
         process,
@@ -160,14 +116,7 @@ struct Figures {
 }
 
 fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
+    etcd_bench_tools::procfs::status_mib(pid, "VmHWM")
 }
 
 fn run_load(
@@ -204,7 +153,7 @@ fn main() {
         return;
     }
     let args = cli.write;
-    let tls = args.https.then(|| tls_config(&args.cacert));
+    let tls = args.https.then(|| tls::client_config(&args.cacert));
     let mut ours = Vec::new();
     let mut reference = Vec::new();
     for round in 0..args.rounds {

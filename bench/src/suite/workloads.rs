@@ -1,0 +1,241 @@
+//! The load benchmarks: writes of new keys (plain, HTTPS, with auth), GETs in each read
+//! mode, and compare-and-swap on one key. Load goes to the leader, each client on its own
+//! keep-alive connection; CPU is sampled around each load.
+
+use std::time::Duration;
+
+use super::servers::{Deployment, Server, Setup};
+use super::{fresh, ops, Measurement, Recorder, Settings};
+use crate::auth;
+use crate::load::{self, put_form, write_plan, LoadFigures, Plan};
+use crate::procfs::Sample;
+use crate::rawget::RawGet;
+
+/// Long enough for an authenticated request to etcd 3.4 (bcrypt on each, queued).
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The write plan: `--writes` at `conns`, capped at `--max-seconds`.
+fn write_plan_for(s: &Settings, conns: usize) -> Plan {
+    Plan {
+        clients: conns,
+        ops: s.writes,
+        max_time: Some(Duration::from_secs_f64(s.max_seconds)),
+    }
+}
+
+/// Writes at `conns` on `d` (credentials `auth`), with the CPU it cost.
+fn write_on(
+    s: &Settings,
+    d: &Deployment,
+    conns: usize,
+    auth: Option<&'static str>,
+    rec: &Recorder,
+) -> (LoadFigures, crate::procfs::CpuUse) {
+    let cpu = Sample::now(&d.pids());
+    let (tls, base) = (d.tls.clone(), format!("{}/bench", d.leader_keys()));
+    let f = write_plan(
+        &[base],
+        write_plan_for(s, conns),
+        s.value_size,
+        auth,
+        &ops(rec),
+        move || crate::tls::agent(&tls, TIMEOUT),
+    );
+    (f, cpu.since())
+}
+
+/// Measurement of a write load, with how many snapshots it crossed.
+fn write_measurement(
+    name: &str,
+    setup: &Setup,
+    round: usize,
+    (f, cpu): (LoadFigures, crate::procfs::CpuUse),
+) -> Measurement {
+    let mut m = Measurement::new(name, setup, round)
+        .with_load("writes/s", &f)
+        .with("writes", f.ops as f64)
+        .with("refused", (f.ops - f.ok) as f64);
+    if let Some(n) = setup.snapshot_count {
+        m = m.with("snapshots crossed", (f.ops as u64 / n) as f64);
+    }
+    m.cpu = Some(cpu);
+    m
+}
+
+/// Writes of new keys at every `--conns`, each on a fresh deployment.
+pub fn writes(s: &Settings, setup: &Setup, round: usize, rec: &mut Recorder) {
+    for &conns in &s.conns {
+        let name = format!("writes, {conns} conns");
+        rec.progress.start(&name);
+        let Some(d) = fresh(setup, rec) else { return };
+        let f = write_on(s, &d, conns, None, rec);
+        rec.record(write_measurement(&name, setup, round, f));
+    }
+}
+
+/// Writes at 64 connections over HTTPS (`setup.https` set).
+pub fn tls_writes(s: &Settings, setup: &Setup, round: usize, rec: &mut Recorder) {
+    let name = "writes, 64 conns, HTTPS";
+    rec.progress.start(name);
+    let Some(d) = fresh(setup, rec) else { return };
+    let f = write_on(s, &d, 64, None, rec);
+    rec.record(write_measurement(name, setup, round, f));
+}
+
+/// Writes at 64 connections with auth on, each request carrying a writer's credentials.
+/// etcd 3.4 runs bcrypt on every authenticated request, so its figure comes from however many
+/// writes fit in `--max-seconds`.
+pub fn auth_writes(s: &Settings, setup: &Setup, round: usize, rec: &mut Recorder) {
+    let name = "writes, 64 conns, auth on";
+    rec.progress.start(name);
+    let Some(d) = fresh(setup, rec) else { return };
+    auth::enable(&d.bases[d.leader]);
+    // Ours checks a credential once and remembers it; one write first, so the figure is that
+    // steady state rather than 64 first requests all checking it at once.
+    let warm = put_form(
+        &d.agent(TIMEOUT),
+        &format!("{}/warm", d.leader_keys()),
+        "value=w",
+        Some(auth::BOB),
+    );
+    assert_eq!(warm, Ok(true), "an authenticated write");
+    let f = write_on(s, &d, 64, Some(auth::BOB), rec);
+    rec.record(write_measurement(name, setup, round, f));
+}
+
+/// Writes `n` keys `<prefix>/k<i>` of `--value-size` bytes through 64 connections.
+fn seed(s: &Settings, d: &Deployment, prefix: &str, n: usize) {
+    let body = format!("value={}", "v".repeat(s.value_size));
+    let tls = d.tls.clone();
+    let base = format!("{}{prefix}", d.leader_keys());
+    let plan = Plan {
+        clients: 64.min(n),
+        ops: n,
+        max_time: None,
+    };
+    load::run(plan, &Default::default(), move |_| {
+        let (agent, body, base) = (crate::tls::agent(&tls, TIMEOUT), body.clone(), base.clone());
+        move |i| put_form(&agent, &format!("{base}/k{i}"), &body, None)
+    });
+}
+
+/// What a read measurement is called and on what it runs.
+struct ReadCase<'a> {
+    name: &'a str,
+    setup: &'a Setup,
+    round: usize,
+}
+
+/// GETs of the seeded keys, round robin, `query` appended (`""` or `"?quorum=true"`).
+fn read_load(
+    s: &Settings,
+    d: &Deployment,
+    case: ReadCase,
+    query: &'static str,
+    rec: &Recorder,
+) -> Measurement {
+    rec.progress.start(case.name);
+    let cpu = Sample::now(&d.pids());
+    let (port, n) = (d.processes()[d.leader].client_port, s.read_keys);
+    let f = load::run(s.timed(s.read_conns), &ops(rec), move |_| {
+        let mut conn = RawGet::connect(port);
+        move |i| {
+            let conn = conn.as_mut().map_err(|e| e.clone())?;
+            match conn.get(&format!("/v2/keys/read/k{}{query}", i % n))? {
+                200 => Ok(true),
+                status => Err(format!("GET /v2/keys/read/k{}: {status}", i % n)),
+            }
+        }
+    });
+    let cpu = cpu.since();
+    let mut m = Measurement::new(case.name, case.setup, case.round)
+        .with_load("reads/s", &f)
+        // Whether the load generator could have been the bottleneck: the cores it used.
+        .with("load gen cores", cpu.generator_s / cpu.wall_s)
+        .with("server cores", cpu.server_s / cpu.wall_s);
+    m.cpu = Some(cpu);
+    m
+}
+
+/// GETs at `--read-conns` (over plain HTTP, through the lean client of [`RawGet`]): default and `quorum=true` on ours (linearizable both) and etcd 3.4
+/// (default stale), and default GETs on ours with `-local-reads` (stale, as etcd's), the
+/// last compared with etcd's default GETs.
+pub fn reads(s: &Settings, setup: &Setup, round: usize, rec: &mut Recorder) {
+    let default_name = format!("GET, {} conns, default", s.read_conns);
+    let quorum_name = format!("GET, {} conns, quorum=true", s.read_conns);
+    let local_name = format!(
+        "GET, {} conns, stale: ours -local-reads vs etcd default",
+        s.read_conns
+    );
+    let case = |name| ReadCase { name, setup, round };
+    let Some(d) = fresh(setup, rec) else { return };
+    seed(s, &d, "/read", s.read_keys);
+    let m = read_load(s, &d, case(&default_name), "", rec);
+    if setup.server == Server::Etcd {
+        // etcd's default read is its stale one: the counterpart of ours with -local-reads.
+        let copy = Measurement {
+            bench: local_name.clone(),
+            ..m.clone()
+        };
+        rec.progress.log(&copy.line());
+        rec.out.push(copy);
+    }
+    rec.record(m);
+    let m = read_load(s, &d, case(&quorum_name), "?quorum=true", rec);
+    rec.record(m);
+    drop(d);
+    if setup.server == Server::Ours {
+        let local = Setup {
+            server: Server::OursLocalReads,
+            ..setup.clone()
+        };
+        let Some(d) = fresh(&local, rec) else { return };
+        seed(s, &d, "/read", s.read_keys);
+        let case = ReadCase {
+            name: &local_name,
+            setup: &local,
+            round,
+        };
+        let m = read_load(s, &d, case, "", rec);
+        rec.record(m);
+    }
+}
+
+/// The `modifiedIndex` of `url`'s node.
+fn modified_index(agent: &ureq::Agent, url: &str) -> Result<u64, String> {
+    let r = agent
+        .get(url)
+        .call()
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    let v = load::json_body(r).ok_or_else(|| format!("GET {url}: not JSON"))?;
+    v["node"]["modifiedIndex"]
+        .as_u64()
+        .ok_or_else(|| format!("GET {url}: no modifiedIndex in {v}"))
+}
+
+/// `--cas-clients` clients swapping one key: each reads it, then PUTs `?prevIndex=` the index
+/// it read; a 2xx is a successful swap, a 412 lost the race.
+pub fn cas(s: &Settings, setup: &Setup, round: usize, rec: &mut Recorder) {
+    let name = format!("CAS one key, {} clients", s.cas_clients);
+    rec.progress.start(&name);
+    let Some(d) = fresh(setup, rec) else { return };
+    let url = format!("{}/cas", d.leader_keys());
+    put_form(&d.agent(TIMEOUT), &url, "value=0", None).expect("seed the swapped key");
+    let cpu = Sample::now(&d.pids());
+    let tls = d.tls.clone();
+    let f = load::run(s.timed(s.cas_clients), &ops(rec), move |c| {
+        let (agent, url) = (crate::tls::agent(&tls, TIMEOUT), url.clone());
+        move |i| {
+            let index = modified_index(&agent, &url)?;
+            let target = format!("{url}?prevIndex={index}");
+            put_form(&agent, &target, &format!("value={c}-{i}"), None)
+        }
+    });
+    let mut m = Measurement::new(&name, setup, round)
+        .with("swaps/s", f.ok_per_sec)
+        .with("attempts/s", f.writes_per_sec)
+        .with("attempt p50 ms", f.p50_ms)
+        .with("attempt p99 ms", f.p99_ms);
+    m.cpu = Some(cpu.since());
+    rec.record(m);
+}
