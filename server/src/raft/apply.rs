@@ -21,7 +21,10 @@ use crate::transport::PeerTable;
 const REMOVAL_HINT_LOG_EVERY: Duration = Duration::from_secs(10);
 
 impl<S: LogStore> RaftLoop<S> {
-    /// Applies committed entries in log order under one state lock, then answers the callers.
+    /// Applies committed entries in log order under one state lock, answers the callers, then
+    /// notifies the watchers, still under the lock. The callers first: a write that wakes a
+    /// thousand watchers would otherwise be answered only after the runtime had served them
+    /// all (their tasks were woken before its own), 20 times later than etcd answers it.
     pub(super) fn apply(&mut self, entries: Vec<Entry>) -> Result<(), StorageFailure> {
         if entries.is_empty() {
             return Ok(());
@@ -31,6 +34,7 @@ impl<S: LogStore> RaftLoop<S> {
             .proposals_applied
             .inc_by(entries.len() as u64);
         let mut answers = Vec::new();
+        let mut unnotified = Vec::new();
         let mut members_changed = false;
         let mut removed_self = false;
         {
@@ -66,7 +70,10 @@ impl<S: LogStore> RaftLoop<S> {
                             }
                             continue;
                         }
-                        let res = st.apply_command(&cmd);
+                        let res = st.apply_command_unnotified(&cmd);
+                        if let (Ok(events), true) = (&res, st.has_watchers()) {
+                            unnotified.extend(events.iter().cloned());
+                        }
                         match cmd {
                             Command::Key(KeyCommand::Expire { .. }) => self.expire_in_flight = None,
                             Command::Key(_) | Command::Auth(_) => {}
@@ -77,6 +84,9 @@ impl<S: LogStore> RaftLoop<S> {
                         }
                     }
                     EntryType::EntryConfChange => {
+                        // Its registry events are notified as it applies: the key events
+                        // before it go first, so watchers see index order.
+                        st.notify(&std::mem::take(&mut unnotified));
                         let done = apply_conf_change_entry(&mut self.node, &mut st, e, self.id)?;
                         members_changed |= done.members_changed;
                         removed_self |= done.removed_self;
@@ -92,9 +102,10 @@ impl<S: LogStore> RaftLoop<S> {
                     }
                 }
             }
-        }
-        for (id, answer) in answers {
-            self.pending.complete_proposal(id, answer);
+            for (id, answer) in answers {
+                self.pending.complete_proposal(id, answer);
+            }
+            st.notify(&unnotified);
         }
         self.status
             .applied_index

@@ -48,8 +48,17 @@ pub enum MemberChangeOutcome {
 
 impl StoreState {
     /// Applies a log entry's command: a key command to the store, a cluster command to the
-    /// member table (and the registry writes it causes to the store).
+    /// member table (and the registry writes it causes to the store), and notifies watchers.
     pub fn apply_command(&mut self, cmd: &Command) -> Result<Vec<Event>, EtcdError> {
+        let events = self.apply_command_unnotified(cmd)?;
+        self.hub.notify(&events);
+        Ok(events)
+    }
+
+    /// [`Self::apply_command`] without notifying watchers: the caller hands the events to
+    /// [`Self::notify`] before it releases the state lock, so no watch can start between
+    /// (its history scan and registration take the same lock).
+    pub fn apply_command_unnotified(&mut self, cmd: &Command) -> Result<Vec<Event>, EtcdError> {
         let events = match cmd {
             Command::Key(k) => self.store.apply(k)?,
             Command::Cluster(ClusterCommand::PublishMember {
@@ -66,8 +75,17 @@ impl StoreState {
                 Vec::new()
             }
         };
-        self.hub.notify(&events);
         Ok(events)
+    }
+
+    /// Hands applied events to the watchers waiting for them.
+    pub fn notify(&mut self, events: &[Event]) {
+        self.hub.notify(events);
+    }
+
+    /// Whether any watcher waits (when none does, applied events need not be kept to notify).
+    pub fn has_watchers(&self) -> bool {
+        !self.hub.is_empty()
     }
 
     /// Applies a change to users, roles or the auth switch.
