@@ -171,17 +171,22 @@ mod tests {
     fn state_with(history: usize, keys: &[&str]) -> SharedState {
         let st = shared(Store::new(history), Members::default(), Default::default());
         for k in keys {
-            let cmd = Command::Key(KeyCommand::Set {
-                key: (*k).into(),
-                value: "v".into(),
-                dir: false,
-                expire_at: None,
-                refresh: false,
-                now: Timestamp(1),
-            });
-            st.write().apply_command(&cmd).unwrap();
+            set(&st, k);
         }
         st
+    }
+
+    /// Applies a set of `key` to `v`, as the raft loop would.
+    fn set(st: &SharedState, key: &str) {
+        let cmd = Command::Key(KeyCommand::Set {
+            key: key.into(),
+            value: "v".into(),
+            dir: false,
+            expire_at: None,
+            refresh: false,
+            now: Timestamp(1),
+        });
+        st.write().apply_command(&cmd).unwrap();
     }
 
     fn keys(replay: &VecDeque<Arc<Event>>) -> Vec<(u64, &str)> {
@@ -213,15 +218,7 @@ mod tests {
         assert_eq!(index, 3);
         assert_eq!(keys(&replay), [(1, "/d/x"), (3, "/d/y")]);
         assert_eq!(st.stats().watchers, 1);
-        let set = Command::Key(KeyCommand::Set {
-            key: "/d/z".into(),
-            value: "v".into(),
-            dir: false,
-            expire_at: None,
-            refresh: false,
-            now: Timestamp(1),
-        });
-        st.write().apply_command(&set).unwrap();
+        set(&st, "/d/z");
         let waker = futures::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
         let Poll::Ready(Some(Ok(ev))) = watcher.poll_recv(&mut cx) else {
@@ -280,15 +277,7 @@ mod tests {
         else {
             panic!("a freed slot is usable");
         };
-        let set = Command::Key(KeyCommand::Set {
-            key: "/w/0".into(),
-            value: "v".into(),
-            dir: false,
-            expire_at: None,
-            refresh: false,
-            now: Timestamp(1),
-        });
-        st.write().apply_command(&set).unwrap();
+        set(&st, "/w/0");
         let waker = futures::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
         assert!(matches!(
