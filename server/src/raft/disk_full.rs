@@ -69,6 +69,17 @@ impl<S: LogStore> RaftLoop<S> {
     fn refuse_requests_for(&mut self, wait: Duration) -> bool {
         let until = self.clock.now() + wait;
         loop {
+            // Readers in the gate wake the loop while it is armed, and hear the error too.
+            for reply in self.inbox.reads().take() {
+                reject(
+                    Request::ReadIndex { reply },
+                    ErrorCode::RaftInternal,
+                    DISK_FULL,
+                );
+            }
+            if !self.inbox.reads().arm() {
+                continue;
+            }
             let left = until.saturating_duration_since(self.clock.now());
             if left.is_zero() {
                 return true;
@@ -78,7 +89,7 @@ impl<S: LogStore> RaftLoop<S> {
                     self.exit = Some(self.stop());
                     return false;
                 }
-                Ok(Request::Step(_) | Request::Peer(_)) => {}
+                Ok(Request::Step(_) | Request::Peer(_) | Request::ReadsWaiting) => {}
                 Ok(req) => reject(req, ErrorCode::RaftInternal, DISK_FULL),
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {

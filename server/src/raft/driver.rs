@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use raft::eraftpb::Message;
 use raft::{RawNode, StateRole};
@@ -100,7 +100,12 @@ impl<S: LogStore> RaftLoop<S> {
     pub(super) fn run(&mut self) -> Result<LoopExit, StorageFailure> {
         loop {
             let since = self.clock.now().saturating_duration_since(self.last_tick);
-            let wait = self.cfg.tick.saturating_sub(since);
+            // Never sleep on a Ready: a round closed at the end of a turn has its heartbeat
+            // (or, on one member, its answer) in the next one.
+            let wait = match self.node.has_ready() {
+                true => Duration::ZERO,
+                false => self.cfg.tick.saturating_sub(since),
+            };
             match self.inbox.recv_timeout(wait) {
                 Ok(req) => {
                     if let Some(exit) = self.take(req)? {
@@ -131,7 +136,7 @@ impl<S: LogStore> RaftLoop<S> {
         if let Some(exit) = self.ended() {
             return Ok(Some(exit));
         }
-        self.start_read_round();
+        self.start_read_round()?;
         let now = self.clock.now();
         if now.saturating_duration_since(self.last_tick) >= self.cfg.tick {
             self.node.tick();
@@ -153,25 +158,43 @@ impl<S: LogStore> RaftLoop<S> {
         self.update_serving();
         // The reads that joined after the drain (a catch-up round, readers that waited for a
         // leader) go to raft now rather than a turn later.
-        self.start_read_round();
+        self.start_read_round()?;
         Ok(self.ended())
     }
 
-    /// Hands raft one ReadIndex request for every read gathered since the last one.
-    /// Not without a leader, nor on a leader that has not committed an entry of its term yet:
-    /// raft-rs drops such a ReadIndex without a word, and the round would wait for its
-    /// deadline; the readers wait instead (a new leader commits its first entry at once).
-    fn start_read_round(&mut self) {
-        let raft = &self.node.raft;
-        if !self.status.has_leader()
-            || (raft.state == StateRole::Leader && !raft.commit_to_current_term())
-        {
-            return;
+    /// Hands raft one ReadIndex request for every read gathered since the last one, after
+    /// taking the readers waiting in the gate (see `super::read_gate`). Not without a leader,
+    /// nor on a leader that has not committed an entry of its term yet: raft-rs drops such a
+    /// ReadIndex without a word, and the round would wait for its deadline; the readers wait
+    /// instead (a new leader commits its first entry at once).
+    fn start_read_round(&mut self) -> Result<(), StorageFailure> {
+        loop {
+            self.take_gate_readers()?;
+            let raft = &self.node.raft;
+            if !self.status.has_leader()
+                || (raft.state == StateRole::Leader && !raft.commit_to_current_term())
+            {
+                // Taken again every turn, at least every tick, until a round can start.
+                return Ok(());
+            }
+            let now = self.clock.now();
+            if let Some(id) = self.pending.close_read_round(now) {
+                self.node.read_index(id.to_be_bytes().to_vec());
+            }
+            // A round in flight makes the loop turn when it is answered; otherwise the next
+            // reader must wake it, unless readers came meanwhile.
+            if self.pending.read_in_flight() || self.inbox.reads().arm() {
+                return Ok(());
+            }
         }
-        let now = self.clock.now();
-        if let Some(id) = self.pending.close_read_round(now) {
-            self.node.read_index(id.to_be_bytes().to_vec());
+    }
+
+    /// The readers waiting in the gate, handled like the read requests they stand for.
+    fn take_gate_readers(&mut self) -> Result<(), StorageFailure> {
+        for reply in self.inbox.reads().take() {
+            self.handle(Request::ReadIndex { reply })?;
         }
+        Ok(())
     }
 
     /// Handles one request; a shutdown ends the loop.
@@ -184,14 +207,17 @@ impl<S: LogStore> RaftLoop<S> {
 
     pub(super) fn stop(&mut self) -> LoopExit {
         self.pending.fail_all("server is stopping");
+        self.inbox.reads().close(super::stopped());
         LoopExit::Shutdown
     }
 
     /// The exit decided during the turn (this member was removed), if any.
     fn ended(&mut self) -> Option<LoopExit> {
         let exit = self.exit.take()?;
-        self.pending
-            .fail_all("this member was removed from the cluster");
+        const REMOVED: &str = "this member was removed from the cluster";
+        self.pending.fail_all(REMOVED);
+        let removed = common::EtcdError::new(common::ErrorCode::RaftInternal, REMOVED, 0);
+        self.inbox.reads().close(removed);
         Some(exit)
     }
 
@@ -372,6 +398,6 @@ impl<S: LogStore> RaftLoop<S> {
     #[cfg_attr(not(any(test, feature = "sim")), allow(dead_code))]
     pub(crate) fn wants_turn(&self) -> bool {
         let since = self.clock.now().saturating_duration_since(self.last_tick);
-        !self.inbox.is_empty() || since >= self.cfg.tick
+        !self.inbox.is_empty() || since >= self.cfg.tick || self.node.has_ready()
     }
 }

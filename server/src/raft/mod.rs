@@ -29,6 +29,7 @@ mod leader;
 mod logging;
 mod membership;
 mod pending;
+mod read_gate;
 mod reads;
 mod replay;
 mod requests;
@@ -126,6 +127,8 @@ pub(crate) enum Request {
     ReadIndex {
         reply: oneshot::Sender<Result<(), EtcdError>>,
     },
+    /// Readers wait in the [`read_gate::ReadGate`] and no round is in flight: take them.
+    ReadsWaiting,
     /// A membership change; answered once applied (or refused) on this member.
     ConfChange {
         cc: ConfChange,
@@ -197,6 +200,8 @@ pub struct Env {
 #[derive(Clone)]
 pub struct Mailbox {
     tx: mpsc::Sender<Request>,
+    /// Linearizable readers waiting for the loop to take them.
+    reads: Arc<read_gate::ReadGate>,
     /// Requests sent and not yet taken by the loop (the bound of [`INBOX_CAPACITY`]; a std
     /// `sync_channel` would allocate the whole capacity up front).
     queued: Arc<std::sync::atomic::AtomicUsize>,
@@ -215,6 +220,7 @@ pub fn mailbox() -> (Mailbox, Inbox) {
     let (tx, rx) = mpsc::channel();
     let mailbox = Mailbox {
         tx,
+        reads: Arc::default(),
         queued: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         status: Arc::new(RaftStatus::default()),
     };
@@ -225,7 +231,20 @@ pub fn mailbox() -> (Mailbox, Inbox) {
     (mailbox, inbox)
 }
 
+/// However the loop ends (a stop, a removal, a storage failure, a panic), readers still in the
+/// gate hear it at once instead of at their timeout.
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        self.mailbox.reads.close(stopped());
+    }
+}
+
 impl Inbox {
+    /// Readers waiting in the gate.
+    fn reads(&self) -> &read_gate::ReadGate {
+        &self.mailbox.reads
+    }
+
     fn taken(&self) {
         self.mailbox.queued.fetch_sub(1, Ordering::Relaxed);
     }
@@ -382,9 +401,24 @@ impl RaftHandle {
     /// Waits until this member has applied everything committed before the call, as confirmed
     /// by a quorum (raft ReadIndex): a read after this is linearizable.
     pub async fn read_index(&self) -> Result<(), EtcdError> {
-        self.ask(|reply| Request::ReadIndex { reply })
-            .instrument(tracing::debug_span!("read index"))
-            .await
+        let answer = self.join_read()?;
+        match tokio::time::timeout(REQUEST_TIMEOUT, answer).await {
+            Ok(Ok(res)) => res,
+            Ok(Err(_)) => Err(stopped()),
+            Err(_) => Err(timed_out()),
+        }
+    }
+
+    /// Joins the next ReadIndex round, without waiting: the answer comes on the receiver.
+    pub(crate) fn join_read(&self) -> Result<oneshot::Receiver<Result<(), EtcdError>>, EtcdError> {
+        let joined = self.mailbox.reads.join()?;
+        if joined.wake_loop {
+            // Refused only when the inbox is full (the loop takes the gate's readers on its
+            // next turn anyway) or the loop has ended (its inbox closes the gate, which fails
+            // this reader too).
+            let _ = self.mailbox.enqueue(Request::ReadsWaiting);
+        }
+        Ok(joined.answer)
     }
 
     /// The gate of every handler that answers from the local store: waits, up to

@@ -195,6 +195,11 @@ impl Pending {
         Some(id)
     }
 
+    /// Whether a read round waits for raft's confirmation.
+    pub fn read_in_flight(&self) -> bool {
+        self.reads.in_flight()
+    }
+
     /// Asks again the read rounds raft has not answered within `patience` (see
     /// `ReadRounds::ask_again_unanswered`).
     pub fn ask_reads_again(&mut self, now: Instant, patience: Duration) {

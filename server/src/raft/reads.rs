@@ -83,6 +83,11 @@ impl ReadRounds {
         self.readers
     }
 
+    /// Whether a round waits for raft's confirmation.
+    pub(super) fn in_flight(&self) -> bool {
+        !self.unconfirmed.is_empty()
+    }
+
     /// Adds a reader, asked at `now`, to the round being gathered.
     pub(super) fn add(&mut self, reply: ReadReply, now: Instant) {
         let deadline = now + self.ttl;

@@ -29,6 +29,8 @@ impl<S: LogStore> RaftLoop<S> {
                 self.on_peer_report(report);
                 return Ok(());
             }
+            // A wake-up only: the turn takes the gate's readers in `take_gate_readers`.
+            Request::ReadsWaiting => return Ok(()),
             _ => {}
         }
         if caller_gone(&req) {
@@ -100,7 +102,7 @@ impl<S: LogStore> RaftLoop<S> {
             }
             // Joins the round the turn hands raft when its requests are drained.
             Request::ReadIndex { reply } => self.pending.add_read(reply, now),
-            Request::Step(_) | Request::Peer(_) | Request::Shutdown => {}
+            Request::Step(_) | Request::Peer(_) | Request::ReadsWaiting | Request::Shutdown => {}
         }
         Ok(())
     }
@@ -210,7 +212,7 @@ pub(super) fn reject(req: Request, code: ErrorCode, cause: &str) {
         Request::ReadIndex { reply } => {
             let _ = reply.send(Err(err));
         }
-        Request::Step(_) | Request::Peer(_) | Request::Shutdown => {}
+        Request::Step(_) | Request::Peer(_) | Request::ReadsWaiting | Request::Shutdown => {}
     }
 }
 
