@@ -10,6 +10,14 @@ use clap::{CommandFactory, FromArgMatches};
 use etcd_server::config::{normalise_args, Config, Flags};
 use etcd_server::{config_file, server};
 
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let argv = normalise_args(std::env::args());
     let parsed = Flags::command()
