@@ -4,6 +4,7 @@
 //! rounds (A B B A) so the machine's noise hits both.
 
 pub mod fanout;
+pub mod floor;
 pub mod plot;
 pub mod progress;
 pub mod report;
@@ -203,6 +204,14 @@ impl Measurement {
             metrics: Vec::new(),
             cpu: None,
         }
+    }
+
+    /// The figure named `name`, if taken.
+    fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| *v)
     }
 
     fn with(mut self, name: &str, value: f64) -> Measurement {

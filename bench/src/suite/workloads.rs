@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::floor;
 use super::servers::{Deployment, Server, Setup};
 use super::{fresh, ops, Measurement, Recorder, Settings};
 use crate::auth;
@@ -69,7 +70,40 @@ pub fn writes(s: &Settings, setup: &Setup, round: usize, rec: &mut Recorder) {
         rec.progress.start(&name);
         let Some(d) = fresh(setup, rec) else { return };
         let f = write_on(s, &d, conns, None, rec);
-        rec.record(write_measurement(&name, setup, round, f));
+        let mut m = write_measurement(&name, setup, round, f);
+        if conns == 1 {
+            m = with_floor(m, &d);
+        }
+        rec.record(m);
+    }
+}
+
+/// Tries of each part of the floor.
+const FLOOR_TRIES: usize = 300;
+
+/// The one-connection write's floor (see `super::floor`) beside its p50: one fsync on the
+/// leader's file system, plus, on several members, one round trip to a follower's peer port.
+fn with_floor(m: Measurement, d: &Deployment) -> Measurement {
+    let procs = d.processes();
+    let dir = procs[d.leader].data_dir.parent().map(|p| p.to_path_buf());
+    let fsync = dir
+        .ok_or_else(|| "no data dir".to_string())
+        .and_then(|dir| floor::fsync_p50_ms(&dir, FLOOR_TRIES));
+    let round_trip = match (0..procs.len()).find(|i| *i != d.leader) {
+        Some(f) => floor::peer_round_trip_p50_ms(procs[f].peer_port, FLOOR_TRIES),
+        None => Ok(0.0),
+    };
+    match (fsync, round_trip) {
+        (Ok(fsync), Ok(rtt)) => {
+            let p50 = m.metric("p50 ms").unwrap_or(f64::NAN);
+            m.with("fsync p50 ms", fsync)
+                .with("peer round trip p50 ms", rtt)
+                .with("p50 above fsync + round trip ms", p50 - fsync - rtt)
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("the write floor was not measured: {e}");
+            m
+        }
     }
 }
 
