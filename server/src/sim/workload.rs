@@ -13,7 +13,6 @@ use tokio::sync::oneshot;
 use super::history::{answered_at, invoked_at, History, Record, Seen, WatchEnd, WatchRecord};
 use super::{Answer as Reply, Sim};
 use crate::command::{Command, KeyCommand};
-use crate::raft::Request;
 use crate::state::{Registration, WatchStart};
 use crate::store::{Event, KeyPath};
 use crate::time::{Clock, Timestamp};
@@ -388,10 +387,7 @@ impl Sim {
     ) -> Result<oneshot::Receiver<Result<(), EtcdError>>, String> {
         self.record(format!("read index via {via:x}"));
         let member = self.members.get(&via).ok_or("no such member")?;
-        member
-            .handle
-            .submit(|reply| Request::ReadIndex { reply })
-            .map_err(|e| e.to_string())
+        member.handle.join_read().map_err(|e| e.to_string())
     }
 
     /// What a GET of `key` on member `via`'s store answers now (`None`: it is not running).
