@@ -3,15 +3,115 @@
 //! the last watcher having read its event. Repeated `--watch-repeats` times (a long poll ends
 //! with its event, so every repeat registers them all again); the table shows the median.
 
-use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use super::servers::{Deployment, Setup};
 use super::{fresh, Measurement, Recorder, Settings};
 use crate::load::{median, put_form};
 
-/// A watcher's thread needs little stack: one blocking HTTP request.
-const WATCHER_STACK: usize = 256 * 1024;
+/// Milliseconds the poller waits for readable watchers at a time.
+const POLL_MS: i32 = 100;
+/// How long the watchers may wait for their event in all.
+const NOTIFY_DEADLINE: Duration = Duration::from_secs(120);
+
+/// `127.0.0.1:<port>` of a base URL `http://127.0.0.1:<port>`.
+fn port_of(base: &str) -> u16 {
+    base.rsplit(':')
+        .next()
+        .and_then(|p| p.trim_end_matches('/').parse().ok())
+        .unwrap_or_else(|| panic!("no port in {base}"))
+}
+
+/// Long-poll watchers on plain kept-open sockets, all read by one thread with `poll(2)`:
+/// with a thread and a general HTTP client per watcher, the load generator's own wake-ups
+/// and parsing of 1,000 answers on two cores were a good part of what the figure measured.
+struct Watchers {
+    conns: Vec<std::net::TcpStream>,
+}
+
+impl Watchers {
+    /// Opens `n` watches of `key`, spread over `ports` in turn; each has sent its request.
+    fn open(n: usize, ports: &[u16], key: &str) -> Watchers {
+        use std::io::Write;
+        let conns = (0..n)
+            .map(|w| {
+                let port = ports[w % ports.len()];
+                let mut c = std::net::TcpStream::connect(("127.0.0.1", port))
+                    .unwrap_or_else(|e| panic!("watch on port {port}: {e}"));
+                let req = format!(
+                    "GET /v2/keys{key}?wait=true HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+                );
+                c.write_all(req.as_bytes()).expect("send the watch");
+                c.set_nonblocking(true).expect("non-blocking watch");
+                c
+            })
+            .collect();
+        Watchers { conns }
+    }
+
+    /// Reads every watch until its answer holds the `set` event; returns when each did.
+    fn notified(self) -> Vec<Instant> {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        let n = self.conns.len();
+        let mut fds: Vec<libc::pollfd> = self
+            .conns
+            .iter()
+            .map(|c| libc::pollfd {
+                fd: c.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        let mut got: Vec<Vec<u8>> = vec![Vec::new(); n];
+        let mut when: Vec<Option<Instant>> = vec![None; n];
+        let mut left = n;
+        let mut buf = [0u8; 4096];
+        let until = Instant::now() + NOTIFY_DEADLINE;
+        while left > 0 {
+            assert!(Instant::now() < until, "{left} watchers never notified");
+            // SAFETY: `fds` is a live array of `n` pollfd structs for the duration of the call.
+            let ready = unsafe { libc::poll(fds.as_mut_ptr(), n as libc::nfds_t, POLL_MS) };
+            if ready <= 0 {
+                continue;
+            }
+            let now = Instant::now();
+            for i in 0..n {
+                let revents = std::mem::take(&mut fds[i].revents);
+                if revents == 0 {
+                    continue;
+                }
+                let mut conn = &self.conns[i];
+                loop {
+                    match conn.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(k) => got[i].extend_from_slice(&buf[..k]),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                        Err(e) => panic!("watcher {i}: {e}"),
+                    }
+                }
+                if when[i].is_none() && contains(&got[i], b"\"set\"") {
+                    when[i] = Some(now);
+                    // poll(2) skips negative descriptors.
+                    fds[i].fd = -1;
+                    left -= 1;
+                } else if revents & (libc::POLLHUP | libc::POLLERR) != 0 {
+                    panic!(
+                        "watcher {i} closed without its event: {:?}",
+                        String::from_utf8_lossy(&got[i])
+                    );
+                }
+            }
+        }
+        when.into_iter()
+            .map(|t| t.expect("every watcher notified"))
+            .collect()
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
 
 /// Watchers registered on every member, from `/v2/stats/store` (both servers count them).
 fn registered(d: &Deployment, agent: &ureq::Agent) -> u64 {
@@ -27,29 +127,9 @@ fn registered(d: &Deployment, agent: &ureq::Agent) -> u64 {
 /// median ms to a watcher notified).
 fn once(s: &Settings, d: &Deployment, repeat: usize) -> (f64, f64, f64) {
     let key = "/fanout";
-    let start = Arc::new(Barrier::new(s.watchers + 1));
-    let watchers: Vec<_> = (0..s.watchers)
-        .map(|w| {
-            let url = format!("{}/v2/keys{key}?wait=true", d.bases[w % d.bases.len()]);
-            let agent = d.agent(Duration::from_secs(120));
-            let start = start.clone();
-            std::thread::Builder::new()
-                .stack_size(WATCHER_STACK)
-                .spawn(move || {
-                    start.wait();
-                    let body = agent
-                        .get(&url)
-                        .call()
-                        .unwrap_or_else(|e| panic!("watch {url}: {e}"))
-                        .into_string()
-                        .unwrap_or_else(|e| panic!("watch {url}: {e}"));
-                    assert!(body.contains("\"set\""), "watch {url} answered {body}");
-                    Instant::now()
-                })
-                .expect("spawn a watcher")
-        })
-        .collect();
-    start.wait();
+    let ports: Vec<u16> = d.bases.iter().map(|b| port_of(b)).collect();
+    let watchers = Watchers::open(s.watchers, &ports, key);
+    let poller = std::thread::spawn(move || watchers.notified());
     let agent = d.agent(Duration::from_secs(10));
     // Bounded: 60 s at 10 ms; a watcher that never registers fails the benchmark.
     let mut seen = 0;
@@ -71,9 +151,11 @@ fn once(s: &Settings, d: &Deployment, repeat: usize) -> (f64, f64, f64) {
         .expect("the fan-out write")
         .then(|| sent.elapsed())
         .expect("the fan-out write accepted");
-    let mut notified: Vec<f64> = watchers
+    let mut notified: Vec<f64> = poller
+        .join()
+        .expect("the watchers' poller")
         .into_iter()
-        .map(|t| t.join().expect("watcher").duration_since(sent))
+        .map(|t| t.duration_since(sent))
         .map(|t| t.as_secs_f64() * 1e3)
         .collect();
     notified.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
