@@ -195,3 +195,31 @@ fn clean_restart_and_force() {
         "-f starts afresh"
     );
 }
+
+/// A write's X-Raft-Index covers its own raft entry: each of several writes in a row answers a
+/// higher one, and a GET right after it never shows a lower one. The loop used to publish
+/// the commit index only after answering, so a write could show the index before its own.
+#[test]
+fn a_writes_raft_index_header_covers_its_own_entry() {
+    let s = EtcdProcess::start();
+    let raft_index = |r: &etcd_integration::Reply| -> u64 {
+        r.header("X-Raft-Index")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no X-Raft-Index: {:?}", r.headers))
+    };
+    let mut last = 0;
+    for i in 0..20 {
+        let put = request("PUT", &s.keys("/r"), Some(&format!("value={i}"))).unwrap();
+        let written = raft_index(&put);
+        assert!(
+            written > last,
+            "write {i}: X-Raft-Index {written} after {last}"
+        );
+        let read = raft_index(&get(&s.keys("/r")).unwrap());
+        assert!(
+            read >= written,
+            "a GET after write {i} shows {read} < {written}"
+        );
+        last = written;
+    }
+}

@@ -102,6 +102,11 @@ impl<S: LogStore> RaftLoop<S> {
                     }
                 }
             }
+            // What is applied is committed: published before the callers hear, so a write's
+            // X-Raft-Index covers its own entry (the hard state is noted only after apply).
+            self.status
+                .commit_index
+                .fetch_max(self.applied, Ordering::Relaxed);
             for (id, answer) in answers {
                 self.pending.complete_proposal(id, answer);
             }
