@@ -92,8 +92,16 @@ pub(crate) fn prepare<S: LogStore>(
         },
     };
     let restored = match storage.snapshot_data()? {
-        Some(bytes) => restore_snapshot(&bytes, cfg.history_size)
-            .map_err(|e| StartError::Snapshot(e.to_string()))?,
+        Some(bytes) => {
+            let decoding = std::time::Instant::now();
+            let restored = restore_snapshot(&bytes, cfg.history_size)
+                .map_err(|e| StartError::Snapshot(e.to_string()))?;
+            tracing::info!(
+                decode_ms = decoding.elapsed().as_millis() as u64,
+                "decoded the snapshot"
+            );
+            restored
+        }
         None => Restored {
             store: Store::new(cfg.history_size),
             members: Default::default(),
@@ -120,7 +128,14 @@ pub(crate) fn prepare<S: LogStore>(
     };
     raft_cfg.validate()?;
     let logger = super::logging::raft_logger();
+    let raft_starting = std::time::Instant::now();
     let node = RawNode::new(&raft_cfg, storage, &logger)?;
+    tracing::info!(
+        raft_new_ms = raft_starting.elapsed().as_millis() as u64,
+        applied,
+        commit = node.raft.raft_log.committed,
+        "raft node started; replaying the log after the snapshot"
+    );
     let catch_up = CatchUp::new(node.raft.raft_log.committed);
 
     let state = shared(restored.store, restored.members, restored.auth);

@@ -20,6 +20,7 @@ mod snapshot;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
 use raft_engine::env::{DefaultFileSystem, FileSystem};
@@ -137,7 +138,9 @@ impl<F: FileSystem> RaftStorage<F> {
             purge_threshold: ReadableSize(file_size.0 * 8),
             ..EngineConfig::default()
         };
+        let opening = Instant::now();
         let engine = Arc::new(Engine::open_with_file_system(cfg, file_system)?);
+        let engine_ms = opening.elapsed().as_millis() as u64;
         let snapshots = SnapshotFiles::open(&data_dir.join("snap"))?;
         let hard_state = engine
             .get_message::<HardState>(GROUP, KEY_HARD_STATE)?
@@ -166,9 +169,17 @@ impl<F: FileSystem> RaftStorage<F> {
             durable: log_integrity::DurableMark::open(data_dir)?,
         };
         storage.check_complete(data_dir)?;
+        let verifying = Instant::now();
         log_integrity::verify_entries(&storage.engine, &log_dir)?;
         let last = raft::Storage::last_index(&storage).unwrap_or(0);
         storage.durable.check(data_dir, last)?;
+        tracing::info!(
+            engine_open_ms = engine_ms,
+            verify_ms = verifying.elapsed().as_millis() as u64,
+            first = storage.truncated_index + 1,
+            last,
+            "opened the raft log"
+        );
         if storage.snapshot_meta.index != 0 {
             // Files of snapshots never recorded (a crash after the file was written) or
             // superseded ones whose removal did not happen before a stop.

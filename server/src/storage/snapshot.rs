@@ -248,13 +248,24 @@ impl SnapshotFiles {
     /// Reads a snapshot, checking it against its header.
     pub fn read(&self, term: u64, index: u64) -> std::io::Result<Vec<u8>> {
         let path = self.path(term, index);
+        let reading = std::time::Instant::now();
         let bytes = fs::read(&path).map_err(|e| {
             Error::new(
                 e.kind(),
                 format!("cannot read snapshot file {}: {e}", path.display()),
             )
         })?;
-        checked(&path, bytes)
+        let read_ms = reading.elapsed().as_millis() as u64;
+        let checking = std::time::Instant::now();
+        let len = bytes.len();
+        let data = checked(&path, bytes)?;
+        tracing::info!(
+            bytes = len,
+            read_ms,
+            check_ms = checking.elapsed().as_millis() as u64,
+            "read the snapshot file"
+        );
+        Ok(data)
     }
 }
 
