@@ -15,7 +15,7 @@ use super::serving::CatchUp;
 use super::{Env, Inbox, RaftConfig, RaftHandle, StartMode, REQUEST_TIMEOUT};
 use crate::cluster::{new_cluster_id, ChangeContext, MemberRecord};
 use crate::seeded::SplitMix64;
-use crate::state::{restore_snapshot, shared, Restored};
+use crate::state::{restore_snapshot_from, shared, Restored};
 use crate::storage::{LogStore, MemberIdentity, StorageFailure};
 use crate::store::Store;
 use crate::time::Timestamp;
@@ -91,14 +91,15 @@ pub(crate) fn prepare<S: LogStore>(
             }
         },
     };
-    let restored = match storage.snapshot_data()? {
-        Some(bytes) => {
+    let restored = match storage.snapshot_reader()? {
+        Some(reader) => {
             let decoding = std::time::Instant::now();
-            let restored = restore_snapshot(&bytes, cfg.history_size)
+            let restored = restore_snapshot_from(reader, cfg.history_size)
                 .map_err(|e| StartError::Snapshot(e.to_string()))?;
             tracing::info!(
-                decode_ms = decoding.elapsed().as_millis() as u64,
-                "decoded the snapshot"
+                read_and_decode_ms = decoding.elapsed().as_millis() as u64,
+                keys = restored.store.counts().keys,
+                "restored the snapshot"
             );
             restored
         }

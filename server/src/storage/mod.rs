@@ -17,6 +17,7 @@ mod read;
 #[cfg(any(test, feature = "sim"))]
 mod sim_disk;
 mod snapshot;
+mod snapshot_reader;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub use log_store::LogStore;
 #[cfg(any(test, feature = "sim"))]
 pub use sim_disk::{SimDisk, SimFs};
 pub use snapshot::SnapshotFiles;
+pub use snapshot_reader::SnapshotReader;
 
 /// Size of one raft-engine log file: small files keep purging of compacted log cheap on small
 /// stores.
@@ -290,6 +292,15 @@ impl<F: FileSystem> RaftStorage<F> {
             self.snapshots
                 .read(self.snapshot_meta.term, self.snapshot_meta.index)?,
         ))
+    }
+
+    /// The newest snapshot's data as a stream, checked as it is read, if there is one.
+    pub fn snapshot_reader(&self) -> Result<Option<SnapshotReader>, StorageFailure> {
+        if self.snapshot_meta.index == 0 {
+            return Ok(None);
+        }
+        let meta = &self.snapshot_meta;
+        Ok(Some(self.snapshots.reader(meta.term, meta.index)?))
     }
 
     /// Appends entries and the hard state in one raft-engine write, fsynced when `sync`.
