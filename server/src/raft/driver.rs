@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use raft::eraftpb::Message;
 use raft::{RawNode, StateRole};
@@ -100,7 +100,13 @@ impl<S: LogStore> RaftLoop<S> {
     pub(super) fn run(&mut self) -> Result<LoopExit, StorageFailure> {
         loop {
             let since = self.clock.now().saturating_duration_since(self.last_tick);
-            let wait = self.cfg.tick.saturating_sub(since);
+            // Committed entries come a few MiB per Ready (a restart replays its log in
+            // chunks): the next one is taken at once, not a tick later.
+            let wait = if self.node.has_ready() {
+                Duration::ZERO
+            } else {
+                self.cfg.tick.saturating_sub(since)
+            };
             match self.inbox.recv_timeout(wait) {
                 Ok(req) => {
                     if let Some(exit) = self.take(req)? {

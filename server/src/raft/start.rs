@@ -125,6 +125,10 @@ pub(crate) fn prepare<S: LogStore>(
         pre_vote: true,
         max_size_per_msg: 1024 * 1024,
         max_inflight_msgs: 256,
+        // A restart replays up to -snapshot-count entries: in chunks of a few MiB, not one
+        // Vec of them all, which left ~90 MiB of RSS behind at 1M keys (freed, but
+        // fragmented among the tree's allocations).
+        max_committed_size_per_ready: 4 * 1024 * 1024,
         ..Default::default()
     };
     raft_cfg.validate()?;

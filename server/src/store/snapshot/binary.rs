@@ -289,6 +289,22 @@ pub fn read<R: Read>(input: &mut Input<R>) -> Result<Parts, DecodeError> {
 }
 
 /// A directory's map from its children, sorted by name.
+///
+/// Inserted in name order, a B-tree splitting full leaves in half keeps every leaf but the
+/// last half empty (imbl's leaves hold 16). Inserting every other child first, then the rest,
+/// fills each half-empty leaf back up: the same map in about half the leaves.
 fn build_children(children: Vec<(String, TreeNode)>) -> Children {
-    children.into_iter().collect()
+    let mut map = Children::new();
+    let mut odd = Vec::with_capacity(children.len() / 2);
+    for (i, entry) in children.into_iter().enumerate() {
+        if i % 2 == 0 {
+            map.insert(entry.0, entry.1);
+        } else {
+            odd.push(entry);
+        }
+    }
+    for (name, node) in odd {
+        map.insert(name, node);
+    }
+    map
 }
