@@ -138,6 +138,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     }
     out.push(("snapshot", state.snapshot()));
     out.push(("snapshot", state.store.save()));
+    out.push(("snapshot", state.store.save_format2()));
     for key in [
         "/a/b",
         "/%2e%2e/x",

@@ -100,8 +100,9 @@ impl<S: LogStore> RaftLoop<S> {
     pub(super) fn run(&mut self) -> Result<LoopExit, StorageFailure> {
         loop {
             let since = self.clock.now().saturating_duration_since(self.last_tick);
-            // Never sleep on a Ready: a round closed at the end of a turn has its heartbeat
-            // (or, on one member, its answer) in the next one.
+            // Never sleep on a Ready: a read round closed at the end of a turn has its
+            // heartbeat (or, on one member, its answer) in the next one, and a restart replays
+            // its log a few MiB of committed entries per Ready.
             let wait = match self.node.has_ready() {
                 true => Duration::ZERO,
                 false => self.cfg.tick.saturating_sub(since),

@@ -9,7 +9,7 @@ use raft::{GetEntriesContext, Storage as _};
 use super::membership::{apply_to_table, REFUSED_CONF_CHANGE};
 use super::standalone::RecoveryError;
 use crate::command::Command;
-use crate::state::{restore_snapshot, shared, Restored, SharedState, StoreState};
+use crate::state::{restore_snapshot_from, shared, Restored, SharedState, StoreState};
 use crate::storage::{RaftStorage, StorageFailure};
 use crate::store::Store;
 
@@ -33,8 +33,8 @@ pub(super) fn replay(
     storage: &RaftStorage,
     history_size: usize,
 ) -> Result<Replayed, RecoveryError> {
-    let restored = match storage.snapshot_data()? {
-        Some(bytes) => restore_snapshot(&bytes, history_size)
+    let restored = match storage.snapshot_reader()? {
+        Some(reader) => restore_snapshot_from(reader, history_size)
             .map_err(|e| RecoveryError::Snapshot(e.to_string()))?,
         None => Restored {
             store: Store::new(history_size),

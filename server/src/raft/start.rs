@@ -15,7 +15,7 @@ use super::serving::CatchUp;
 use super::{Env, Inbox, RaftConfig, RaftHandle, StartMode, REQUEST_TIMEOUT};
 use crate::cluster::{new_cluster_id, ChangeContext, MemberRecord};
 use crate::seeded::SplitMix64;
-use crate::state::{restore_snapshot, shared, Restored};
+use crate::state::{restore_snapshot_from, shared, Restored};
 use crate::storage::{LogStore, MemberIdentity, StorageFailure};
 use crate::store::Store;
 use crate::time::Timestamp;
@@ -91,9 +91,18 @@ pub(crate) fn prepare<S: LogStore>(
             }
         },
     };
-    let restored = match storage.snapshot_data()? {
-        Some(bytes) => restore_snapshot(&bytes, cfg.history_size)
-            .map_err(|e| StartError::Snapshot(e.to_string()))?,
+    let restored = match storage.snapshot_reader()? {
+        Some(reader) => {
+            let decoding = std::time::Instant::now();
+            let restored = restore_snapshot_from(reader, cfg.history_size)
+                .map_err(|e| StartError::Snapshot(e.to_string()))?;
+            tracing::info!(
+                read_and_decode_ms = decoding.elapsed().as_millis() as u64,
+                keys = restored.store.counts().keys,
+                "restored the snapshot"
+            );
+            restored
+        }
         None => Restored {
             store: Store::new(cfg.history_size),
             members: Default::default(),
@@ -116,11 +125,22 @@ pub(crate) fn prepare<S: LogStore>(
         pre_vote: true,
         max_size_per_msg: 1024 * 1024,
         max_inflight_msgs: 256,
+        // A restart replays up to -snapshot-count entries: in chunks of a few MiB, not one
+        // Vec of them all, which left ~90 MiB of RSS behind at 1M keys (freed, but
+        // fragmented among the tree's allocations).
+        max_committed_size_per_ready: 4 * 1024 * 1024,
         ..Default::default()
     };
     raft_cfg.validate()?;
     let logger = super::logging::raft_logger();
+    let raft_starting = std::time::Instant::now();
     let node = RawNode::new(&raft_cfg, storage, &logger)?;
+    tracing::info!(
+        raft_new_ms = raft_starting.elapsed().as_millis() as u64,
+        applied,
+        commit = node.raft.raft_log.committed,
+        "raft node started; replaying the log after the snapshot"
+    );
     let catch_up = CatchUp::new(node.raft.raft_log.committed);
 
     let state = shared(restored.store, restored.members, restored.auth);

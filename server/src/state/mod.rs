@@ -12,7 +12,7 @@ mod snapshot;
 mod watch;
 
 pub use shared::{shared, SharedState, StoreStats};
-pub use snapshot::{restore_snapshot, FrozenState, Restored};
+pub use snapshot::{restore_snapshot, restore_snapshot_from, FrozenState, Restored};
 pub use watch::{Registration, WatchStart};
 
 use common::EtcdError;

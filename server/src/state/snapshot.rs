@@ -4,7 +4,7 @@
 //! ([`StoreState::freeze`], cheap: the tree is shared) and encoding the frozen copy wherever
 //! the caller likes, on another thread or into a file.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 
 use super::StoreState;
 use crate::auth::AuthState;
@@ -92,47 +92,76 @@ impl FrozenState {
     }
 }
 
-/// Splits a 4-byte big-endian length and that many bytes off the front of `bytes`.
-fn length_prefixed(bytes: &[u8]) -> Result<(&[u8], &[u8]), RestoreError> {
-    let bad = || RestoreError::new("snapshot is truncated");
-    let len_bytes: [u8; 4] = bytes
-        .get(..4)
-        .ok_or_else(bad)?
-        .try_into()
-        .map_err(|_| bad())?;
-    let len = u32::from_be_bytes(len_bytes) as usize;
-    let end = 4usize.checked_add(len).ok_or_else(bad)?;
-    let part = bytes.get(4..end).ok_or_else(bad)?;
-    Ok((part, &bytes[end..]))
+/// A 4-byte big-endian length and that many bytes from `r`, grown as they arrive (a length
+/// the input claims allocates nothing by itself).
+fn length_prefixed(r: &mut impl Read, what: &str) -> Result<Vec<u8>, RestoreError> {
+    let truncated = || RestoreError::new(format!("snapshot is truncated in its {what}"));
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len).map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof => truncated(),
+        _ => RestoreError::new(e.to_string()),
+    })?;
+    let len = u64::from(u32::from_be_bytes(len));
+    let mut part = Vec::new();
+    r.take(len)
+        .read_to_end(&mut part)
+        .map_err(|e| RestoreError::new(e.to_string()))?;
+    if part.len() as u64 != len {
+        return Err(truncated());
+    }
+    Ok(part)
 }
 
 /// Reads [`StoreState::snapshot`] (and [`FrozenState::write_to`]) bytes, or a bare store
 /// snapshot of an older data dir.
 pub fn restore_snapshot(bytes: &[u8], history_size: usize) -> Result<Restored, RestoreError> {
-    let with_auth = match bytes.split_first() {
-        Some((&SNAPSHOT_WITH_MEMBERS, _)) => false,
-        Some((&SNAPSHOT_WITH_AUTH, _)) => true,
+    restore_snapshot_from(bytes, history_size)
+}
+
+/// [`restore_snapshot`] from a reader (a snapshot file), read to its end; the store is
+/// decoded as it streams in. When decoding fails, the rest is read too: a damaged file says
+/// so at its end (see `storage::SnapshotReader`), and that is the error reported, whatever the
+/// decoder made of the damaged bytes first.
+pub fn restore_snapshot_from(
+    mut r: impl Read,
+    history_size: usize,
+) -> Result<Restored, RestoreError> {
+    restore_parts(&mut r, history_size).map_err(|e| match io::copy(&mut r, &mut io::sink()) {
+        Err(damage) => RestoreError::new(damage.to_string()),
+        Ok(_) => e,
+    })
+}
+
+fn restore_parts(mut r: impl Read, history_size: usize) -> Result<Restored, RestoreError> {
+    let mut first = [0u8; 1];
+    let got = loop {
+        match r.read(&mut first) {
+            Ok(got) => break got,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(RestoreError::new(e.to_string())),
+        }
+    };
+    let with_auth = match first[..got] {
+        [SNAPSHOT_WITH_MEMBERS] => false,
+        [SNAPSHOT_WITH_AUTH] => true,
         _ => {
             return Ok(Restored {
-                store: Store::restore(bytes, history_size)?,
+                store: Store::restore_from((&first[..got]).chain(r), history_size)?,
                 members: Members::default(),
                 auth: AuthState::default(),
             })
         }
     };
-    let (members_bytes, rest) = length_prefixed(&bytes[1..])?;
-    let members: Members = serde_json::from_slice(members_bytes)
+    let members: Members = serde_json::from_slice(&length_prefixed(&mut r, "member table")?)
         .map_err(|e| RestoreError::new(format!("snapshot members: {e}")))?;
-    let (auth, rest) = if with_auth {
-        let (auth_bytes, rest) = length_prefixed(rest)?;
-        let auth = serde_json::from_slice(auth_bytes)
-            .map_err(|e| RestoreError::new(format!("snapshot users and roles: {e}")))?;
-        (auth, rest)
+    let auth = if with_auth {
+        serde_json::from_slice(&length_prefixed(&mut r, "users and roles")?)
+            .map_err(|e| RestoreError::new(format!("snapshot users and roles: {e}")))?
     } else {
-        (AuthState::default(), rest)
+        AuthState::default()
     };
     Ok(Restored {
-        store: Store::restore(rest, history_size)?,
+        store: Store::restore_from(r, history_size)?,
         members,
         auth,
     })
@@ -259,6 +288,44 @@ mod tests {
             .unwrap()
             .store;
         assert_eq!(again.index(), 39);
+    }
+
+    /// A damaged snapshot file is refused naming the damage, wherever in the file it is and
+    /// whatever the decoder made of the damaged bytes first.
+    #[test]
+    fn a_damaged_file_is_refused_as_damaged_while_streaming() {
+        let mut st = state();
+        add_machine1(&mut st);
+        for i in 0..50 {
+            st.apply_command(&set(&format!("/d/k{i}"), "some value"))
+                .unwrap();
+        }
+        let bytes = st.snapshot();
+        let dir = tempfile::tempdir().unwrap();
+        let files = crate::storage::SnapshotFiles::open(dir.path()).unwrap();
+        files.write(1, 5, &bytes).unwrap();
+        let restored = restore_snapshot_from(files.reader(1, 5).unwrap(), 100).unwrap();
+        assert!(restored.store.save() == st.store.save());
+        let good = std::fs::read(files.path(1, 5)).unwrap();
+        for at in [
+            30,
+            good.len() / 3,
+            good.len() / 2,
+            good.len() - 5,
+            good.len() - 1,
+        ] {
+            let mut bad = good.clone();
+            bad[at] ^= 0x40;
+            std::fs::write(files.path(1, 5), &bad).unwrap();
+            let e = restore_snapshot_from(files.reader(1, 5).unwrap(), 100)
+                .err()
+                .unwrap_or_else(|| panic!("byte {at} flipped and accepted"))
+                .to_string();
+            assert!(
+                e.contains("is damaged: checksum mismatch"),
+                "byte {at}: {e}"
+            );
+        }
     }
 
     fn st_snapshot(store: Store, members: Members) -> Vec<u8> {

@@ -4,7 +4,7 @@
 
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
 
-use super::{MemberIdentity, RaftStorage, SnapshotFiles, StorageFailure};
+use super::{MemberIdentity, RaftStorage, SnapshotFiles, SnapshotReader, StorageFailure};
 
 /// Durable raft state as the raft loop uses it: raft-rs reads it through `raft::Storage`; the
 /// loop writes it through the methods here, each durable when it returns unless it says not.
@@ -28,6 +28,8 @@ pub trait LogStore: raft::Storage + Send + 'static {
     fn snapshot_metadata(&self) -> &SnapshotMetadata;
     /// The state-machine bytes of the newest snapshot, if any.
     fn snapshot_data(&self) -> Result<Option<Vec<u8>>, StorageFailure>;
+    /// The newest snapshot's state-machine bytes as a stream checked as it is read, if any.
+    fn snapshot_reader(&self) -> Result<Option<SnapshotReader>, StorageFailure>;
     /// Appends entries and the hard state, synced when `sync`.
     fn persist(
         &mut self,
@@ -90,6 +92,10 @@ impl<F: raft_engine::env::FileSystem + 'static> LogStore for RaftStorage<F> {
 
     fn snapshot_data(&self) -> Result<Option<Vec<u8>>, StorageFailure> {
         RaftStorage::snapshot_data(self)
+    }
+
+    fn snapshot_reader(&self) -> Result<Option<SnapshotReader>, StorageFailure> {
+        RaftStorage::snapshot_reader(self)
     }
 
     fn persist(

@@ -17,9 +17,11 @@ mod read;
 #[cfg(any(test, feature = "sim"))]
 mod sim_disk;
 mod snapshot;
+mod snapshot_reader;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
 use raft_engine::env::{DefaultFileSystem, FileSystem};
@@ -30,6 +32,7 @@ pub use log_store::LogStore;
 #[cfg(any(test, feature = "sim"))]
 pub use sim_disk::{SimDisk, SimFs};
 pub use snapshot::SnapshotFiles;
+pub use snapshot_reader::SnapshotReader;
 
 /// Size of one raft-engine log file: small files keep purging of compacted log cheap on small
 /// stores.
@@ -137,7 +140,9 @@ impl<F: FileSystem> RaftStorage<F> {
             purge_threshold: ReadableSize(file_size.0 * 8),
             ..EngineConfig::default()
         };
+        let opening = Instant::now();
         let engine = Arc::new(Engine::open_with_file_system(cfg, file_system)?);
+        let engine_ms = opening.elapsed().as_millis() as u64;
         let snapshots = SnapshotFiles::open(&data_dir.join("snap"))?;
         let hard_state = engine
             .get_message::<HardState>(GROUP, KEY_HARD_STATE)?
@@ -166,9 +171,17 @@ impl<F: FileSystem> RaftStorage<F> {
             durable: log_integrity::DurableMark::open(data_dir)?,
         };
         storage.check_complete(data_dir)?;
+        let verifying = Instant::now();
         log_integrity::verify_entries(&storage.engine, &log_dir)?;
         let last = raft::Storage::last_index(&storage).unwrap_or(0);
         storage.durable.check(data_dir, last)?;
+        tracing::info!(
+            engine_open_ms = engine_ms,
+            verify_ms = verifying.elapsed().as_millis() as u64,
+            first = storage.truncated_index + 1,
+            last,
+            "opened the raft log"
+        );
         if storage.snapshot_meta.index != 0 {
             // Files of snapshots never recorded (a crash after the file was written) or
             // superseded ones whose removal did not happen before a stop.
@@ -279,6 +292,15 @@ impl<F: FileSystem> RaftStorage<F> {
             self.snapshots
                 .read(self.snapshot_meta.term, self.snapshot_meta.index)?,
         ))
+    }
+
+    /// The newest snapshot's data as a stream, checked as it is read, if there is one.
+    pub fn snapshot_reader(&self) -> Result<Option<SnapshotReader>, StorageFailure> {
+        if self.snapshot_meta.index == 0 {
+            return Ok(None);
+        }
+        let meta = &self.snapshot_meta;
+        Ok(Some(self.snapshots.reader(meta.term, meta.index)?))
     }
 
     /// Appends entries and the hard state in one raft-engine write, fsynced when `sync`.

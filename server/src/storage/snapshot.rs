@@ -7,15 +7,17 @@
 //! 0.3.0, which have no header, are read as they are.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Error, ErrorKind, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use super::snapshot_reader::SnapshotReader;
+
 /// The first bytes of a snapshot file with a header.
-const MAGIC: &[u8; 8] = b"ETCDSNAP";
+pub(super) const MAGIC: &[u8; 8] = b"ETCDSNAP";
 /// The header's version.
-const HEADER_VERSION: u32 = 1;
+pub(super) const HEADER_VERSION: u32 = 1;
 /// Magic, version, length, checksum.
-const HEADER_LEN: usize = 8 + 4 + 8 + 4;
+pub(super) const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
 /// Buffer between a snapshot's encoder and its file.
 const WRITE_BUFFER: usize = 1 << 20;
@@ -48,42 +50,15 @@ fn checksum_after_header(f: &mut File) -> std::io::Result<(u64, u32)> {
     Ok((len, hasher.finalize()))
 }
 
-/// The data of a snapshot file's bytes, checked against its header (`path` names it in the
-/// error).
-fn checked(path: &Path, mut bytes: Vec<u8>) -> std::io::Result<Vec<u8>> {
-    if !bytes.starts_with(MAGIC) {
-        // Written by 0.3.0, before files had a header.
-        return Ok(bytes);
-    }
-    let corrupt = |why: String| {
-        Error::new(
-            ErrorKind::InvalidData,
-            format!("snapshot file {} is damaged: {why}", path.display()),
-        )
-    };
-    if bytes.len() < HEADER_LEN {
-        return Err(corrupt(format!(
-            "{} bytes, shorter than its header",
-            bytes.len()
-        )));
-    }
-    let version = u32::from_be_bytes(bytes[8..12].try_into().expect("4 bytes"));
-    if version != HEADER_VERSION {
-        return Err(corrupt(format!("unknown header version {version}")));
-    }
-    let len = u64::from_be_bytes(bytes[12..20].try_into().expect("8 bytes"));
-    let crc = u32::from_be_bytes(bytes[20..24].try_into().expect("4 bytes"));
-    let found = (bytes.len() - HEADER_LEN) as u64;
-    if found != len {
-        return Err(corrupt(format!(
-            "{found} bytes of data where the header says {len} (truncated?)"
-        )));
-    }
-    bytes.drain(..HEADER_LEN);
-    if crc32fast::hash(&bytes) != crc {
-        return Err(corrupt("checksum mismatch".into()));
-    }
-    Ok(bytes)
+/// The data of the snapshot file at `path`, read whole and checked against its header.
+fn read_checked(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut reader = SnapshotReader::open(path)?;
+    // The size of what is there, not what the header claims: a damaged length allocates
+    // nothing by itself.
+    let on_disk = fs::metadata(path)?.len();
+    let mut data = Vec::with_capacity(reader.data_len()?.min(on_disk) as usize);
+    reader.read_to_end(&mut data)?;
+    Ok(data)
 }
 
 /// The snapshot directory of a data dir.
@@ -147,8 +122,7 @@ impl SnapshotFiles {
     pub fn read_received(&self, term: u64, index: u64) -> std::io::Result<Vec<u8>> {
         let incoming = self.incoming_path(term, index);
         if incoming.exists() {
-            let bytes = fs::read(&incoming)?;
-            checked(&incoming, bytes)
+            read_checked(&incoming)
         } else {
             self.read(term, index)
         }
@@ -245,16 +219,15 @@ impl SnapshotFiles {
         Ok(false)
     }
 
-    /// Reads a snapshot, checking it against its header.
+    /// Reads a snapshot whole, checking it against its header.
     pub fn read(&self, term: u64, index: u64) -> std::io::Result<Vec<u8>> {
-        let path = self.path(term, index);
-        let bytes = fs::read(&path).map_err(|e| {
-            Error::new(
-                e.kind(),
-                format!("cannot read snapshot file {}: {e}", path.display()),
-            )
-        })?;
-        checked(&path, bytes)
+        read_checked(&self.path(term, index))
+    }
+
+    /// Opens a snapshot to be read as a stream, checked against its header as it is read
+    /// (the reader fails at its end if the file is damaged).
+    pub fn reader(&self, term: u64, index: u64) -> std::io::Result<SnapshotReader> {
+        SnapshotReader::open(&self.path(term, index))
     }
 }
 
@@ -292,6 +265,23 @@ mod tests {
         fs::write(&path, &good[..good.len() - 3]).unwrap();
         let e = files.read(2, 9).unwrap_err().to_string();
         assert!(e.contains("truncated"), "{e}");
+
+        let mut longer = good.clone();
+        longer.push(0);
+        fs::write(&path, &longer).unwrap();
+        let e = files.read(2, 9).unwrap_err().to_string();
+        assert!(e.contains("more data than"), "{e}");
+
+        // Streamed, the damage shows at the end of the data, as an error of the read.
+        fs::write(&path, &flipped).unwrap();
+        let mut data = Vec::new();
+        let e = files
+            .reader(2, 9)
+            .unwrap()
+            .read_to_end(&mut data)
+            .unwrap_err();
+        assert!(e.to_string().contains("checksum mismatch"), "{e}");
+        assert_eq!(data, b"the stord", "the data came before the verdict");
 
         fs::write(&path, &good[..10]).unwrap();
         let e = files.read(2, 9).unwrap_err().to_string();

@@ -297,27 +297,38 @@ impl Store {
         }
     }
 
-    /// The whole store as bytes (format [`SNAPSHOT_FORMAT`], flat: see `store::snapshot`):
+    /// The whole store as bytes (format [`SNAPSHOT_FORMAT`], binary: see `store::snapshot`):
     /// tree, index, history and counters. Equal stores give equal bytes.
     pub fn save(&self) -> Vec<u8> {
         snapshot::write(self.index, &self.root, self.history.events(), &self.stats)
     }
 
-    /// Rebuilds a store from [`Store::save`] bytes, or from a format-1 snapshot of 0.3.0.
+    /// The store in format 2, as 0.3.1 to 0.3.x wrote it: what tests and fuzz seeds use to
+    /// show that such snapshots still load.
+    pub fn save_format2(&self) -> Vec<u8> {
+        snapshot::write_format2(self.index, &self.root, self.history.events(), &self.stats)
+    }
+
+    /// Rebuilds a store from [`Store::save`] bytes, or from a snapshot of an older format
+    /// (JSON: format 2 of 0.3.1 to 0.3.x, format 1 of 0.3.0).
     pub fn restore(bytes: &[u8], history_size: usize) -> Result<Store, RestoreError> {
-        let parts = snapshot::read(bytes)?;
+        Store::from_parts(snapshot::read(bytes)?, history_size)
+    }
+
+    /// [`Store::restore`] from a reader, decoded as it streams in (a snapshot file).
+    pub fn restore_from(r: impl std::io::Read, history_size: usize) -> Result<Store, RestoreError> {
+        Store::from_parts(snapshot::read_from(r)?, history_size)
+    }
+
+    fn from_parts(parts: snapshot::Parts, history_size: usize) -> Result<Store, RestoreError> {
         if !parts.root.is_dir() {
             return Err(RestoreError("snapshot root is not a directory".into()));
         }
-        let mut ttls = Vec::new();
-        parts.root.collect_ttls("/", &mut ttls);
-        // One more walk of a tree just decoded and walked for its TTLs.
-        let counts = NodeCounts::of_tree(&parts.root);
         Ok(Store {
-            counts,
+            counts: parts.counts,
             root: parts.root,
             index: parts.index,
-            ttls: ttls.into_iter().collect(),
+            ttls: parts.ttls.into_iter().collect(),
             history: History::from_events(parts.history, history_size, MAX_HISTORY_BYTES),
             stats: parts.stats,
         })
