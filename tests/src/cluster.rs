@@ -29,6 +29,23 @@ impl Cluster {
         Self::build(n, extra, false)
     }
 
+    /// Three members behind proxies with a follower cut off from the others while the
+    /// majority overwrites `/k` ("old", then "new"): the cluster, the follower, and the answer
+    /// to the write it missed.
+    pub fn with_stale_follower(extra: &[&str]) -> (Cluster, usize, Reply) {
+        let c = Cluster::start_with_proxies(3, extra);
+        let leader = c.wait_for_leader(None);
+        c.put_acked(leader, "/k", "old");
+        c.wait_converged();
+        let follower = (0..3).find(|i| *i != leader).unwrap();
+        c.faults
+            .as_ref()
+            .expect("started with proxies")
+            .isolate(&c.id_of(follower));
+        let missed = c.put_acked(leader, "/k", "new");
+        (c, follower, missed)
+    }
+
     /// `n` members whose peer links cross fault-injecting proxies.
     pub fn start_with_proxies(n: usize, extra: &[&str]) -> Cluster {
         Self::build(n, extra, true)

@@ -53,13 +53,8 @@ fn a_conditional_write_on_another_member_sees_the_latest_write() {
 #[test]
 fn a_cut_off_member_never_fails_a_conditional_write_from_its_stale_store() {
     for extra in [&[][..], &["-local-reads"][..]] {
-        let c = Cluster::start_with_proxies(3, extra);
-        let leader = c.wait_for_leader(None);
-        c.put_acked(leader, "/k", "old");
-        c.wait_converged();
-        let follower = (0..3).find(|i| *i != leader).unwrap();
-        c.faults.as_ref().unwrap().isolate(&c.id_of(follower));
-        let new = c.put_acked(leader, "/k", "new").etcd_index();
+        let (c, follower, missed) = Cluster::with_stale_follower(extra);
+        let new = missed.etcd_index();
         // Both hold against the cluster's state and fail against the cut-off member's.
         for form in [
             "value=x&prevValue=new".to_string(),

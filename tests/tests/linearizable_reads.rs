@@ -8,13 +8,7 @@ use etcd_integration::{get, wait_until, Reply};
 /// A follower isolated from the others while the majority overwrites `/k`; returns the
 /// cluster and the follower.
 fn stale_follower(extra: &[&str]) -> (Cluster, usize) {
-    let c = Cluster::start_with_proxies(3, extra);
-    let leader = c.wait_for_leader(None);
-    c.put_acked(leader, "/k", "old");
-    c.wait_converged();
-    let follower = (0..3).find(|i| *i != leader).unwrap();
-    c.faults.as_ref().unwrap().isolate(&c.id_of(follower));
-    c.put_acked(leader, "/k", "new");
+    let (c, follower, _) = Cluster::with_stale_follower(extra);
     (c, follower)
 }
 
