@@ -13,7 +13,7 @@ use super::membership::{apply_conf_change_entry, log_holds_removal, REFUSED_CONF
 use super::pending::{decode_context, Answer};
 use crate::cluster::MembershipError;
 use crate::command::{Command, KeyCommand};
-use crate::state::restore_snapshot;
+use crate::state::restore_snapshot_from;
 use crate::storage::{LogStore, StorageFailure};
 use crate::transport::PeerTable;
 
@@ -205,8 +205,8 @@ impl<S: LogStore> RaftLoop<S> {
     ) -> Result<(), StorageFailure> {
         // Read it before the log is replaced: an unreadable snapshot stops this member with
         // its log intact (the leader sends it again after a restart), never half-installed.
-        let data = self.node.store().received_snapshot_data(&snap)?;
-        let restored = restore_snapshot(&data, self.cfg.history_size)
+        let data = self.node.store().received_snapshot_reader(&snap)?;
+        let restored = restore_snapshot_from(data, self.cfg.history_size)
             .map_err(|e| StorageFailure::Corrupt(format!("snapshot from leader: {e}")))?;
         self.node.mut_store().install_snapshot(&snap)?;
         {

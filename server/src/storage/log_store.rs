@@ -55,8 +55,12 @@ pub trait LogStore: raft::Storage + Send + 'static {
         meta: SnapshotMetadata,
         keep: u64,
     ) -> Result<Option<(u64, u64)>, StorageFailure>;
-    /// The state-machine bytes of a snapshot received from the leader, before it is installed.
-    fn received_snapshot_data(&self, snap: &Snapshot) -> Result<Vec<u8>, StorageFailure>;
+    /// The state-machine bytes of a snapshot received from the leader, read as a stream before
+    /// it is installed.
+    fn received_snapshot_reader(
+        &self,
+        snap: &Snapshot,
+    ) -> Result<Box<dyn std::io::Read + Send>, StorageFailure>;
     /// Replaces the whole log with a snapshot received from the leader.
     fn install_snapshot(&mut self, snap: &Snapshot) -> Result<(), StorageFailure>;
 }
@@ -131,8 +135,11 @@ impl<F: raft_engine::env::FileSystem + 'static> LogStore for RaftStorage<F> {
         RaftStorage::record_snapshot(self, meta, keep)
     }
 
-    fn received_snapshot_data(&self, snap: &Snapshot) -> Result<Vec<u8>, StorageFailure> {
-        RaftStorage::received_snapshot_data(self, snap)
+    fn received_snapshot_reader(
+        &self,
+        snap: &Snapshot,
+    ) -> Result<Box<dyn std::io::Read + Send>, StorageFailure> {
+        RaftStorage::received_snapshot_reader(self, snap)
     }
 
     fn install_snapshot(&mut self, snap: &Snapshot) -> Result<(), StorageFailure> {

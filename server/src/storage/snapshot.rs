@@ -128,6 +128,16 @@ impl SnapshotFiles {
         }
     }
 
+    /// Received snapshot `term`-`index` (still incoming, or already adopted), opened to be read
+    /// as a stream and checked on the way, as start-up reads our own.
+    pub fn received_reader(&self, term: u64, index: u64) -> std::io::Result<SnapshotReader> {
+        let incoming = self.incoming_path(term, index);
+        match incoming.exists() {
+            true => SnapshotReader::open(&incoming),
+            false => self.reader(term, index),
+        }
+    }
+
     /// Makes incoming snapshot `term`-`index` ours (raft is installing it); false when it was
     /// not received.
     pub fn adopt_incoming(&self, term: u64, index: u64) -> std::io::Result<bool> {

@@ -303,3 +303,32 @@ fn the_data_dir_is_for_its_owner_only() {
         assert_eq!(mode, 0o700, "{}", d.display());
     }
 }
+
+#[test]
+fn a_damaged_received_snapshot_fails_as_it_is_read_never_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = identified(dir.path());
+    let files = s.snapshot_files();
+    // A whole file with its header, as a leader streams it, then one byte of its data flipped.
+    let data = vec![7u8; 100_000];
+    files.write(3, 20, &data).unwrap();
+    let mut bytes = std::fs::read(files.path(3, 20)).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let tmp = files.incoming_temp_path(4, 30);
+    std::fs::write(&tmp, &bytes).unwrap();
+    files.commit_incoming(&tmp, 4, 30).unwrap();
+    let mut snap = Snapshot::default();
+    snap.mut_metadata().index = 30;
+    snap.mut_metadata().term = 4;
+    let mut read = Vec::new();
+    let err =
+        std::io::Read::read_to_end(&mut s.received_snapshot_reader(&snap).unwrap(), &mut read)
+            .unwrap_err();
+    assert!(err.to_string().contains("damaged"), "{err}");
+    // The intact one streams whole.
+    let mut intact = Snapshot::default();
+    intact.mut_metadata().index = 20;
+    intact.mut_metadata().term = 3;
+    assert_eq!(s.received_snapshot_data(&intact).unwrap(), data);
+}
