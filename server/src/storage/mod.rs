@@ -424,16 +424,19 @@ impl<F: FileSystem> RaftStorage<F> {
         Ok((old.1 != 0 && old != new).then_some(old))
     }
 
-    /// The state-machine bytes of a snapshot received from the leader, before it is installed
-    /// (so that a snapshot that cannot be read never replaces the log).
+    /// The state-machine bytes of a snapshot received from the leader, whole (the loop reads
+    /// them as a stream instead, with [`Self::received_snapshot_reader`]).
+    #[cfg(test)]
     pub fn received_snapshot_data(&self, snap: &Snapshot) -> Result<Vec<u8>, StorageFailure> {
         let mut data = Vec::new();
         std::io::Read::read_to_end(&mut self.received_snapshot_reader(snap)?, &mut data)?;
         Ok(data)
     }
 
-    /// [`Self::received_snapshot_data`] as a stream: a snapshot streamed into its file is
-    /// read from there as it is decoded, never held whole (at 1,000,000 keys it is 250 MB).
+    /// The state-machine bytes of a snapshot received from the leader, as a stream, read before
+    /// it is installed (so that a snapshot that cannot be read never replaces the log). One
+    /// streamed into its file is read from there as it is decoded, never held whole (at
+    /// 1,000,000 keys it is 250 MB).
     pub fn received_snapshot_reader(
         &self,
         snap: &Snapshot,

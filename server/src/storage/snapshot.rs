@@ -118,16 +118,6 @@ impl SnapshotFiles {
         File::open(self.incoming_dir())?.sync_all()
     }
 
-    /// The bytes of received snapshot `term`-`index` (still incoming, or already adopted).
-    pub fn read_received(&self, term: u64, index: u64) -> std::io::Result<Vec<u8>> {
-        let incoming = self.incoming_path(term, index);
-        if incoming.exists() {
-            read_checked(&incoming)
-        } else {
-            self.read(term, index)
-        }
-    }
-
     /// Received snapshot `term`-`index` (still incoming, or already adopted), opened to be read
     /// as a stream and checked on the way, as start-up reads our own.
     pub fn received_reader(&self, term: u64, index: u64) -> std::io::Result<SnapshotReader> {
