@@ -106,7 +106,7 @@ impl WatchHub {
 
     /// Hands each event to every watcher it matches; one-shot watchers leave once fed, and so
     /// does a stream whose buffer is full (too slow).
-    pub fn notify(&mut self, events: &[Event]) {
+    pub fn notify(&mut self, events: &[Arc<Event>]) {
         if self.paths.is_empty() {
             return;
         }
@@ -114,7 +114,7 @@ impl WatchHub {
             if ev.refresh {
                 continue;
             }
-            let shared = Arc::new(ev.clone());
+            let shared = ev.clone();
             for path in candidate_paths(&self.by_path, ev) {
                 let Some(group) = self.by_path.get_mut(&path) else {
                     continue;
@@ -201,7 +201,7 @@ mod tests {
     use crate::store::Store;
     use crate::time::Timestamp;
 
-    fn set(store: &mut Store, key: &str, value: &str) -> Vec<Event> {
+    fn set(store: &mut Store, key: &str, value: &str) -> Vec<Arc<Event>> {
         store
             .apply(&KeyCommand::Set {
                 key: key.into(),

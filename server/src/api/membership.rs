@@ -1,6 +1,7 @@
 //! Membership changes as requests make them: a machine joining through a peer (`/join` on the
 //! peer port, etcd 0.2) or a member added, updated or removed through `/v2/members`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::Member;
@@ -23,7 +24,7 @@ const IN_PROGRESS_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Proposes a conf change; tries again, a bounded number of times, while another change is in
 /// progress.
-async fn change(raft: &RaftHandle, cc: ConfChange) -> Result<Vec<Event>, MembershipError> {
+async fn change(raft: &RaftHandle, cc: ConfChange) -> Result<Vec<Arc<Event>>, MembershipError> {
     let mut tries = 0;
     loop {
         match raft.change_membership(cc.clone()).await {

@@ -9,6 +9,7 @@
 use protobuf::Message as _;
 use raft::eraftpb::{ConfChange, ConfChangeType, Entry, EntryType, Message, MessageType};
 use raft::{GetEntriesContext, RawNode};
+use std::sync::Arc;
 
 use crate::cluster::{ChangeContext, MembershipError};
 use crate::state::{MemberChangeOutcome, StoreState};
@@ -85,7 +86,7 @@ pub(super) fn log_holds_removal<T: raft::Storage>(node: &RawNode<T>, at: u64, me
 /// What applying one conf-change entry did.
 pub(super) struct ConfApplied {
     /// The caller's answer: the registry events, or why the table refused the change.
-    pub res: Result<Vec<Event>, MembershipError>,
+    pub res: Result<Vec<Arc<Event>>, MembershipError>,
     /// The member table changed.
     pub members_changed: bool,
     /// The change removed this member.

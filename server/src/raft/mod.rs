@@ -117,7 +117,7 @@ pub enum StartMode {
 pub(crate) enum Request {
     Propose {
         cmd: Command,
-        reply: oneshot::Sender<Result<Vec<Event>, EtcdError>>,
+        reply: oneshot::Sender<Result<Vec<Arc<Event>>, EtcdError>>,
     },
     /// A change to users, roles or the auth switch.
     ProposeAuth {
@@ -132,7 +132,7 @@ pub(crate) enum Request {
     /// A membership change; answered once applied (or refused) on this member.
     ConfChange {
         cc: ConfChange,
-        reply: oneshot::Sender<Result<Vec<Event>, MembershipError>>,
+        reply: oneshot::Sender<Result<Vec<Arc<Event>>, MembershipError>>,
     },
     /// A raft message from a peer.
     Step(Message),
@@ -355,7 +355,7 @@ impl RaftHandle {
 
     /// Proposes a command and waits until it is committed, persisted and applied; returns the
     /// store's answer (its events, or the etcd error it raised).
-    pub async fn propose(&self, cmd: Command) -> Result<Vec<Event>, EtcdError> {
+    pub async fn propose(&self, cmd: Command) -> Result<Vec<Arc<Event>>, EtcdError> {
         self.ask(|reply| Request::Propose { cmd, reply })
             .instrument(tracing::debug_span!("propose"))
             .await
@@ -374,7 +374,10 @@ impl RaftHandle {
 
     /// Proposes a membership change and waits until it is applied here; returns the registry
     /// events it caused, or why it did not happen.
-    pub async fn change_membership(&self, cc: ConfChange) -> Result<Vec<Event>, MembershipError> {
+    pub async fn change_membership(
+        &self,
+        cc: ConfChange,
+    ) -> Result<Vec<Arc<Event>>, MembershipError> {
         let span = tracing::info_span!(
             "membership change",
             change = ?cc.get_change_type(),

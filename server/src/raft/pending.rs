@@ -7,6 +7,7 @@
 //! then, see `REQUEST_TIMEOUT`).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{ErrorCode, EtcdError};
@@ -49,9 +50,9 @@ use super::reads::{ReadReply, ReadRounds};
 /// table's.
 pub enum ProposalReply {
     /// A proposed [`crate::command::Command`].
-    Write(oneshot::Sender<Result<Vec<Event>, EtcdError>>),
+    Write(oneshot::Sender<Result<Vec<Arc<Event>>, EtcdError>>),
     /// A proposed conf change.
-    Change(oneshot::Sender<Result<Vec<Event>, MembershipError>>),
+    Change(oneshot::Sender<Result<Vec<Arc<Event>>, MembershipError>>),
     /// A proposed change to users, roles or the auth switch.
     Auth(oneshot::Sender<Result<AuthAnswer, AuthError>>),
 }
@@ -59,9 +60,9 @@ pub enum ProposalReply {
 /// What an applied entry answers its proposer.
 pub enum Answer {
     /// A command's events, or the store's error.
-    Write(Result<Vec<Event>, EtcdError>),
+    Write(Result<Vec<Arc<Event>>, EtcdError>),
     /// A conf change's registry events, or why it did not happen.
-    Change(Result<Vec<Event>, MembershipError>),
+    Change(Result<Vec<Arc<Event>>, MembershipError>),
     /// An auth change's answer.
     Auth(Result<AuthAnswer, AuthError>),
 }

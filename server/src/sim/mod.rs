@@ -65,10 +65,10 @@ pub use network::SimNetwork;
 pub use run::{run_seed, Figures, RunConfig};
 
 /// The answer a caller waits for (a proposal's events).
-pub type Answer = oneshot::Receiver<Result<Vec<Event>, EtcdError>>;
+pub type Answer = oneshot::Receiver<Result<Vec<Arc<Event>>, EtcdError>>;
 
 /// The answer to a membership change.
-pub type ChangeAnswer = oneshot::Receiver<Result<Vec<Event>, crate::cluster::MembershipError>>;
+pub type ChangeAnswer = oneshot::Receiver<Result<Vec<Arc<Event>>, crate::cluster::MembershipError>>;
 
 /// How the simulated network and members behave.
 #[derive(Clone)]
@@ -400,9 +400,9 @@ impl Sim {
     /// Steps until `answer` comes, at most `max_steps` steps.
     pub fn wait<E: std::fmt::Display>(
         &mut self,
-        mut answer: oneshot::Receiver<Result<Vec<Event>, E>>,
+        mut answer: oneshot::Receiver<Result<Vec<Arc<Event>>, E>>,
         max_steps: u64,
-    ) -> Result<Vec<Event>, String> {
+    ) -> Result<Vec<Arc<Event>>, String> {
         for _ in 0..max_steps {
             match answer.try_recv() {
                 Ok(res) => {

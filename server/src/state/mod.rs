@@ -17,6 +17,7 @@ pub use watch::{Registration, WatchStart};
 
 use common::EtcdError;
 use raft::eraftpb::ConfChangeType;
+use std::sync::Arc;
 
 use crate::auth::{AuthAnswer, AuthCommand, AuthError, AuthState};
 use crate::cluster::{ChangeContext, MemberRecord, Members};
@@ -41,7 +42,7 @@ pub struct StoreState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemberChangeOutcome {
     /// Applied: raft must apply the conf change too. The registry events, if any.
-    Applied(Vec<Event>),
+    Applied(Vec<Arc<Event>>),
     /// Refused (deterministically, on every member): raft must not apply it.
     Refused(String),
 }
@@ -49,7 +50,7 @@ pub enum MemberChangeOutcome {
 impl StoreState {
     /// Applies a log entry's command: a key command to the store, a cluster command to the
     /// member table (and the registry writes it causes to the store), and notifies watchers.
-    pub fn apply_command(&mut self, cmd: &Command) -> Result<Vec<Event>, EtcdError> {
+    pub fn apply_command(&mut self, cmd: &Command) -> Result<Vec<Arc<Event>>, EtcdError> {
         let events = self.apply_command_unnotified(cmd)?;
         self.hub.notify(&events);
         Ok(events)
@@ -58,7 +59,10 @@ impl StoreState {
     /// [`Self::apply_command`] without notifying watchers: the caller hands the events to
     /// [`Self::notify`] before it releases the state lock, so no watch can start between
     /// (its history scan and registration take the same lock).
-    pub fn apply_command_unnotified(&mut self, cmd: &Command) -> Result<Vec<Event>, EtcdError> {
+    pub fn apply_command_unnotified(
+        &mut self,
+        cmd: &Command,
+    ) -> Result<Vec<Arc<Event>>, EtcdError> {
         let events = match cmd {
             Command::Key(k) => self.store.apply(k)?,
             Command::Cluster(ClusterCommand::PublishMember {
@@ -79,7 +83,7 @@ impl StoreState {
     }
 
     /// Hands applied events to the watchers waiting for them.
-    pub fn notify(&mut self, events: &[Event]) {
+    pub fn notify(&mut self, events: &[Arc<Event>]) {
         self.hub.notify(events);
     }
 
@@ -107,7 +111,7 @@ impl StoreState {
         peer_urls: &[String],
         client_urls: &[String],
         now: Timestamp,
-    ) -> Vec<Event> {
+    ) -> Vec<Arc<Event>> {
         let Some(before) = self.members.publish(id, name, peer_urls, client_urls) else {
             tracing::warn!(
                 id,
@@ -170,7 +174,7 @@ impl StoreState {
         node_id: u64,
         ctx: &ChangeContext,
         learner: bool,
-    ) -> Result<Vec<Event>, String> {
+    ) -> Result<Vec<Arc<Event>>, String> {
         let Some(member) = ctx.member.clone() else {
             return Err("an added member needs its record".into());
         };
@@ -187,7 +191,7 @@ impl StoreState {
     }
 
     /// Writes `/_etcd/machines/<name>` when it is missing or says something else.
-    fn register(&mut self, m: &MemberRecord, now: Timestamp) -> Vec<Event> {
+    fn register(&mut self, m: &MemberRecord, now: Timestamp) -> Vec<Arc<Event>> {
         if m.name.is_empty() {
             return Vec::new();
         }
@@ -212,7 +216,7 @@ impl StoreState {
     }
 
     /// Deletes `/_etcd/machines/<name>` of a member that left or was renamed.
-    fn unregister(&mut self, m: &MemberRecord, now: Timestamp) -> Vec<Event> {
+    fn unregister(&mut self, m: &MemberRecord, now: Timestamp) -> Vec<Arc<Event>> {
         if m.name.is_empty() {
             return Vec::new();
         }

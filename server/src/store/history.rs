@@ -55,16 +55,16 @@ impl History {
     pub fn from_events(events: Vec<Event>, capacity: usize, max_bytes: usize) -> History {
         let mut h = History::with_limits(capacity, max_bytes);
         for e in events {
-            h.push(e);
+            h.push(Arc::new(e));
         }
         h
     }
 
     /// Records an event, dropping the oldest beyond the limits (the newest event is always
     /// kept, whatever its size).
-    pub fn push(&mut self, ev: Event) {
+    pub fn push(&mut self, ev: Arc<Event>) {
         self.bytes += weight(&ev);
-        self.events.push_back(Arc::new(ev));
+        self.events.push_back(ev);
         while self.events.len() > 1
             && (self.events.len() > self.capacity || self.bytes > self.max_bytes)
         {

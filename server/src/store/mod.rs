@@ -15,6 +15,7 @@ mod view;
 mod writes;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use common::{ErrorCode, EtcdError};
 
@@ -121,7 +122,7 @@ impl Store {
     }
 
     /// Applies one committed command. Failures change nothing but the fail counters.
-    pub fn apply(&mut self, cmd: &KeyCommand) -> Result<Vec<Event>, EtcdError> {
+    pub fn apply(&mut self, cmd: &KeyCommand) -> Result<Vec<Arc<Event>>, EtcdError> {
         let (kind, res) = match cmd {
             KeyCommand::Set {
                 key,

@@ -3,6 +3,7 @@
 //! history.
 
 use common::{ErrorCode, EtcdError};
+use std::sync::Arc;
 
 use super::node::TreeNode;
 use super::path;
@@ -177,19 +178,21 @@ impl Store {
         mut node: common::Node,
         prev_node: Option<common::Node>,
         refresh: bool,
-    ) -> Event {
+    ) -> Arc<Event> {
         if let Some(prev) = &prev_node {
             if !prev.dir {
                 node.prev_value = prev.value.clone();
             }
         }
-        let ev = Event {
+        // One allocation shared by the caller, the watchers and the history: a write's
+        // strings are never copied for them (at replay, nobody reads the caller's copy).
+        let ev = Arc::new(Event {
             action,
             node,
             prev_node,
             index: self.index,
             refresh,
-        };
+        });
         self.history.push(ev.clone());
         ev
     }

@@ -2,6 +2,7 @@
 //! compare-and-delete) and TTL expiry, each one index and one event.
 
 use common::{ErrorCode, EtcdError};
+use std::sync::Arc;
 
 use super::node::{self, TreeNode};
 use super::path;
@@ -17,7 +18,7 @@ impl Store {
         expire_at: Option<Timestamp>,
         refresh: bool,
         now: Timestamp,
-    ) -> Result<Event, EtcdError> {
+    ) -> Result<Arc<Event>, EtcdError> {
         if key == "/" {
             return Err(self.err(ErrorCode::RootReadOnly, "/"));
         }
@@ -63,7 +64,7 @@ impl Store {
         expire_at: Option<Timestamp>,
         in_order: bool,
         now: Timestamp,
-    ) -> Result<Event, EtcdError> {
+    ) -> Result<Arc<Event>, EtcdError> {
         let key = if in_order {
             // POST: the parent is the named directory (created if missing; the root is fine).
             if key != "/" {
@@ -104,7 +105,7 @@ impl Store {
         expire_at: Option<Timestamp>,
         refresh: bool,
         now: Timestamp,
-    ) -> Result<Event, EtcdError> {
+    ) -> Result<Arc<Event>, EtcdError> {
         if key == "/" {
             return Err(self.err(ErrorCode::RootReadOnly, "/"));
         }
@@ -187,7 +188,7 @@ impl Store {
         expire_at: Option<Timestamp>,
         refresh: bool,
         now: Timestamp,
-    ) -> Result<Event, EtcdError> {
+    ) -> Result<Arc<Event>, EtcdError> {
         let prev_view = self.compared_file(key, prev_value, prev_index, now)?;
         self.index += 1;
         let index = self.index;
@@ -218,7 +219,7 @@ impl Store {
         dir: bool,
         recursive: bool,
         now: Timestamp,
-    ) -> Result<Event, EtcdError> {
+    ) -> Result<Arc<Event>, EtcdError> {
         if key == "/" {
             return Err(self.err(ErrorCode::RootReadOnly, "/"));
         }
@@ -244,7 +245,7 @@ impl Store {
         prev_value: Option<&str>,
         prev_index: u64,
         now: Timestamp,
-    ) -> Result<Event, EtcdError> {
+    ) -> Result<Arc<Event>, EtcdError> {
         let prev_view = self.compared_file(key, prev_value, prev_index, now)?;
         self.index += 1;
         let old = self.remove_node(key).expect("looked up above");
@@ -253,7 +254,7 @@ impl Store {
     }
 
     /// Removes every node due at `now`, earliest first, one event (and index) each.
-    pub(super) fn expire(&mut self, now: Timestamp) -> Vec<Event> {
+    pub(super) fn expire(&mut self, now: Timestamp) -> Vec<Arc<Event>> {
         let mut events = Vec::new();
         while let Some((t, key)) = self.ttls.first().cloned() {
             if t > now {
