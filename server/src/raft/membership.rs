@@ -6,10 +6,11 @@
 //! the `RemoveNode` for itself, and believes a peer's 410 only when its log holds that removal
 //! at the index the peer named. Anything that answers 410 at a peer URL is otherwise ignored.
 
+use std::sync::Arc;
+
 use protobuf::Message as _;
 use raft::eraftpb::{ConfChange, ConfChangeType, Entry, EntryType, Message, MessageType};
 use raft::{GetEntriesContext, RawNode};
-use std::sync::Arc;
 
 use crate::cluster::{ChangeContext, MembershipError};
 use crate::state::{MemberChangeOutcome, StoreState};

@@ -15,9 +15,10 @@ pub use shared::{shared, SharedState, StoreStats};
 pub use snapshot::{restore_snapshot, restore_snapshot_from, FrozenState, Restored};
 pub use watch::{Registration, WatchStart};
 
+use std::sync::Arc;
+
 use common::EtcdError;
 use raft::eraftpb::ConfChangeType;
-use std::sync::Arc;
 
 use crate::auth::{AuthAnswer, AuthCommand, AuthError, AuthState};
 use crate::cluster::{ChangeContext, MemberRecord, Members};

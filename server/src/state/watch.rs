@@ -84,7 +84,6 @@ impl StoreState {
                 match self.store.history_since(key, recursive, from)? {
                     Some(ev) => {
                         from = ev.index + 1;
-                        let ev = Arc::new(ev);
                         if !stream {
                             return Ok(WatchStart::Immediate {
                                 index: current,

@@ -92,7 +92,7 @@ impl History {
         recursive: bool,
         since: u64,
         current: u64,
-    ) -> Result<Option<Event>, EtcdError> {
+    ) -> Result<Option<Arc<Event>>, EtcdError> {
         let Some(oldest) = self.events.front() else {
             return Ok(None);
         };
@@ -113,6 +113,6 @@ impl History {
             .iter()
             .skip(skip)
             .find(|e| e.index >= since && e.matches(key, recursive))
-            .map(|e| (**e).clone()))
+            .cloned())
     }
 }

@@ -281,7 +281,7 @@ impl Store {
         key: &KeyPath,
         recursive: bool,
         since: u64,
-    ) -> Result<Option<Event>, EtcdError> {
+    ) -> Result<Option<Arc<Event>>, EtcdError> {
         self.history.scan(key, recursive, since, self.index)
     }
 

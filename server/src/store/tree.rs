@@ -2,8 +2,9 @@
 //! with the TTL index and the node counts kept exact, and the recording of events into the
 //! history.
 
-use common::{ErrorCode, EtcdError};
 use std::sync::Arc;
+
+use common::{ErrorCode, EtcdError};
 
 use super::node::TreeNode;
 use super::path;
