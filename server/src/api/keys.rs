@@ -257,7 +257,7 @@ fn event_reply(st: &AppState, ev: &Event, no_value_on_success: bool) -> Response
             &serde_json::json!({ "action": ev.action.as_str() }),
         )
     } else {
-        reply::json(event_status(ev), &ev.response())
+        reply::with_body(event_status(ev), "application/json", ev.json_line())
     };
     reply::add_index_headers(&mut resp, st, ev.index);
     resp

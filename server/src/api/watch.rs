@@ -61,9 +61,7 @@ struct WatchBody {
 }
 
 fn encode(ev: &Event) -> Bytes {
-    let mut v = serde_json::to_vec(&ev.response()).unwrap_or_default();
-    v.push(b'\n');
-    Bytes::from(v)
+    ev.shared_json_line()
 }
 
 fn encode_error(e: &EtcdError) -> Bytes {

@@ -232,6 +232,7 @@ impl Store {
             prev_node: None,
             index: self.index,
             refresh: false,
+            rendered: Default::default(),
         })
     }
 

@@ -115,15 +115,6 @@ impl TreeNode {
         }
     }
 
-    /// Whether dropping this node may have to unlink a subtree: a directory with children
-    /// that nobody else holds.
-    fn owns_subtree(&self) -> bool {
-        match &self.content {
-            Content::Dir(c) => !c.is_empty() && Arc::strong_count(c) == 1,
-            Content::Value(_) => false,
-        }
-    }
-
     /// The node alone at `key`, as events and `prevNode` show it (never with children).
     pub fn render(&self, key: &str, now: Timestamp) -> common::Node {
         common::Node {
@@ -161,32 +152,42 @@ impl Drop for TreeNode {
     ///
     /// A directory someone else still holds (a snapshot's clone, or the live tree while the
     /// clone goes) is left alone: dropping it only lowers its count, and its last holder
-    /// unlinks it. Should two holders let go at once, the map's own drop runs, which reaches
+    /// unlinks it. Maps are never consumed: a map's B+tree nodes are often shared with
+    /// another version of the tree (a snapshot's clone and the live tree share all but the
+    /// paths written since), and consuming would copy every shared node only to drop the
+    /// copy. Instead each child directory is held by one more reference while its parent's
+    /// map drops (so that drop stops at the child), then unlinked in turn if nobody else
+    /// holds it. Should two holders let go at once, the map's own drop runs, which reaches
     /// only its direct children, each of which unlinks its own subtree here: the depth stays
     /// constant either way.
     fn drop(&mut self) {
         let Content::Dir(dir) = &mut self.content else {
             return;
         };
-        let Some(children) = Arc::get_mut(dir) else {
-            return;
-        };
-        if !children.values().any(TreeNode::owns_subtree) {
+        if Arc::strong_count(dir) != 1 || !has_subdirectories(dir) {
             return;
         }
-        let mut stack = vec![std::mem::take(children)];
-        while let Some(map) = stack.pop() {
-            // Consuming moves entries out of B+tree nodes this map alone holds, and clones
-            // them (reference counts only) out of shared ones.
-            for (_, mut child) in map {
-                if let Content::Dir(grand) = &mut child.content {
-                    if let Some(grand) = Arc::get_mut(grand) {
-                        if !grand.is_empty() {
-                            stack.push(std::mem::take(grand));
-                        }
+        let mut stack = vec![std::mem::take(dir)];
+        while let Some(shared) = stack.pop() {
+            let Ok(map) = Arc::try_unwrap(shared) else {
+                // Held elsewhere too: its last holder unlinks it.
+                continue;
+            };
+            for child in map.values() {
+                if let Content::Dir(grand) = &child.content {
+                    if !grand.is_empty() {
+                        stack.push(grand.clone());
                     }
                 }
             }
+            drop(map);
         }
     }
+}
+
+/// Whether a directory holds a non-empty directory (whose drop could go deeper).
+fn has_subdirectories(children: &Children) -> bool {
+    children
+        .values()
+        .any(|c| matches!(&c.content, Content::Dir(d) if !d.is_empty()))
 }

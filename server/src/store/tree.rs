@@ -193,6 +193,7 @@ impl Store {
             prev_node,
             index: self.index,
             refresh,
+            rendered: Default::default(),
         });
         self.history.push(ev.clone());
         ev

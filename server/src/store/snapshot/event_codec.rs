@@ -127,6 +127,7 @@ pub fn read_event<R: Read>(input: &mut Input<R>) -> Result<Event, DecodeError> {
         prev_node,
         index,
         refresh,
+        rendered: Default::default(),
     })
 }
 
