@@ -10,6 +10,6 @@ pub mod auth;
 pub mod import;
 pub mod load;
 pub mod procfs;
-pub mod rawget;
+pub mod rawhttp;
 pub mod suite;
 pub mod tls;

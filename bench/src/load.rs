@@ -185,6 +185,61 @@ pub fn write_plan(
     })
 }
 
+/// Where a write load goes: over plain HTTP to a loopback port through the lean client
+/// ([`crate::rawhttp::RawHttp`]), or through ureq (HTTPS, or any URL).
+#[derive(Clone)]
+pub enum Target {
+    /// `127.0.0.1:<port>`, keys under `<prefix>` (a path such as `/v2/keys/bench`).
+    Raw {
+        /// The client port.
+        port: u16,
+        /// The path keys go under.
+        prefix: String,
+    },
+    /// Keys under `base` (a whole URL), on an agent from `agent`.
+    Agent {
+        /// The URL keys go under.
+        base: String,
+        /// Makes each client's agent.
+        agent: Arc<dyn Fn() -> ureq::Agent + Send + Sync>,
+    },
+}
+
+/// [`write_plan`] on a [`Target`]: client `c` PUTs `<prefix>/c<c>/k<i>`.
+pub fn write_target(
+    target: Target,
+    plan: Plan,
+    value_size: usize,
+    auth: Option<&'static str>,
+    progress: &Arc<AtomicUsize>,
+) -> LoadFigures {
+    let (port, prefix) = match target {
+        Target::Agent { base, agent } => {
+            return write_plan(&[base], plan, value_size, auth, progress, move || agent())
+        }
+        Target::Raw { port, prefix } => (port, prefix),
+    };
+    let body = Arc::new(format!("value={}", "v".repeat(value_size)));
+    run(plan, progress, move |c| {
+        let mut conn = crate::rawhttp::RawHttp::connect(port);
+        let (prefix, body) = (prefix.clone(), body.clone());
+        let mut path = String::new();
+        move |i| {
+            let conn = conn.as_mut().map_err(|e| e.clone())?;
+            path.clear();
+            std::fmt::Write::write_fmt(&mut path, format_args!("{prefix}/c{c}/k{i}"))
+                .expect("writing into memory");
+            match (conn.put_form(&path, &body, auth), auth.is_some()) {
+                (Ok(200..=299), _) => Ok(true),
+                // As in write_plan: with auth on, refusals are counted, not fatal.
+                (_, true) => Ok(false),
+                (Ok(status), false) => Err(format!("write {path} refused: {status}")),
+                (Err(e), false) => Err(e),
+            }
+        }
+    })
+}
+
 /// The median of a non-empty list (the mean of the middle two of an even count: with the
 /// suite's two rounds, their mean).
 pub fn median(mut v: Vec<f64>) -> f64 {

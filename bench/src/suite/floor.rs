@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::load::median;
-use crate::rawget::RawGet;
+use crate::rawhttp::RawHttp;
 
 /// Median milliseconds of one 4 KiB append and `fdatasync` in `dir`, over `n` tries.
 pub fn fsync_p50_ms(dir: &Path, n: usize) -> Result<f64, String> {
@@ -36,7 +36,7 @@ pub fn fsync_p50_ms(dir: &Path, n: usize) -> Result<f64, String> {
 /// kept-alive connection), over `n` tries: what one raft message and its answer cost on the
 /// wire, without the raft loops at either end.
 pub fn peer_round_trip_p50_ms(peer_port: u16, n: usize) -> Result<f64, String> {
-    let mut conn = RawGet::connect(peer_port)?;
+    let mut conn = RawHttp::connect(peer_port)?;
     let mut times = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();

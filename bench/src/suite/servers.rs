@@ -197,6 +197,24 @@ impl Deployment {
         tls::agent(&self.tls, timeout)
     }
 
+    /// Where a write load under `/v2/keys<prefix>` on the leader goes: the lean client over
+    /// plain HTTP, ureq (with `timeout`) over HTTPS.
+    pub fn write_target(&self, prefix: &str, timeout: Duration) -> crate::load::Target {
+        match &self.tls {
+            None => crate::load::Target::Raw {
+                port: self.processes()[self.leader].client_port,
+                prefix: format!("/v2/keys{prefix}"),
+            },
+            Some(_) => {
+                let tls = self.tls.clone();
+                crate::load::Target::Agent {
+                    base: format!("{}{prefix}", self.leader_keys()),
+                    agent: std::sync::Arc::new(move || tls::agent(&tls, timeout)),
+                }
+            }
+        }
+    }
+
     /// `<leader>/v2/keys`.
     pub fn leader_keys(&self) -> String {
         format!("{}/v2/keys", self.bases[self.leader])

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::servers::Setup;
 use super::{fresh, ops, Measurement, Recorder, Settings};
-use crate::load::{put_form, write_plan, Plan};
+use crate::load::{put_form, write_target, Plan};
 
 /// The key written last, whose value a restarted server must answer.
 const SENTINEL: &str = "/fill/last";
@@ -27,16 +27,13 @@ pub fn memory(s: &Settings, setup: &Setup, n: usize, round: usize, rec: &mut Rec
     let Some(mut d) = fresh(setup, rec) else {
         return;
     };
-    let tls = d.tls.clone();
     let plan = Plan {
         clients: 64.min(n),
         ops: n,
         max_time: None,
     };
-    let base = format!("{}/fill", d.leader_keys());
-    let fill = write_plan(&[base], plan, s.value_size, None, &ops(rec), move || {
-        crate::tls::agent(&tls, Duration::from_secs(120))
-    });
+    let target = d.write_target("/fill", Duration::from_secs(120));
+    let fill = write_target(target, plan, s.value_size, None, &ops(rec));
     let agent = d.agent(Duration::from_secs(5));
     let expected = format!("{n}");
     let sentinel = format!("{}{SENTINEL}", d.leader_keys());

@@ -8,9 +8,9 @@ use super::floor;
 use super::servers::{Deployment, Server, Setup};
 use super::{fresh, ops, Measurement, Recorder, Settings};
 use crate::auth;
-use crate::load::{self, put_form, write_plan, LoadFigures, Plan};
+use crate::load::{self, put_form, LoadFigures, Plan};
 use crate::procfs::Sample;
-use crate::rawget::RawGet;
+use crate::rawhttp::RawHttp;
 
 /// Long enough for an authenticated request to etcd 3.4 (bcrypt on each, queued).
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -32,15 +32,14 @@ fn write_on(
     auth: Option<&'static str>,
     rec: &Recorder,
 ) -> (LoadFigures, crate::procfs::CpuUse) {
+    let target = d.write_target("/bench", TIMEOUT);
     let cpu = Sample::now(&d.pids());
-    let (tls, base) = (d.tls.clone(), format!("{}/bench", d.leader_keys()));
-    let f = write_plan(
-        &[base],
+    let f = load::write_target(
+        target,
         write_plan_for(s, conns),
         s.value_size,
         auth,
         &ops(rec),
-        move || crate::tls::agent(&tls, TIMEOUT),
     );
     (f, cpu.since())
 }
@@ -172,7 +171,7 @@ fn read_load(
     let cpu = Sample::now(&d.pids());
     let (port, n) = (d.processes()[d.leader].client_port, s.read_keys);
     let f = load::run(s.timed(s.read_conns), &ops(rec), move |_| {
-        let mut conn = RawGet::connect(port);
+        let mut conn = RawHttp::connect(port);
         move |i| {
             let conn = conn.as_mut().map_err(|e| e.clone())?;
             match conn.get(&format!("/v2/keys/read/k{}{query}", i % n))? {
@@ -191,7 +190,7 @@ fn read_load(
     m
 }
 
-/// GETs at `--read-conns` (over plain HTTP, through the lean client of [`RawGet`]): default and `quorum=true` on ours (linearizable both) and etcd 3.4
+/// GETs at `--read-conns` (over plain HTTP, through the lean client of [`RawHttp`]): default and `quorum=true` on ours (linearizable both) and etcd 3.4
 /// (default stale), and default GETs on ours with `-local-reads` (stale, as etcd's), the
 /// last compared with etcd's default GETs.
 pub fn reads(s: &Settings, setup: &Setup, round: usize, rec: &mut Recorder) {
@@ -247,6 +246,42 @@ fn modified_index(agent: &ureq::Agent, url: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("GET {url}: no modifiedIndex in {v}"))
 }
 
+/// One CAS client: the lean client over plain HTTP, ureq over HTTPS.
+enum Swapper {
+    Raw(Result<RawHttp, String>),
+    Agent(ureq::Agent, String),
+}
+
+/// Where the swapped key is, on the lean client.
+const CAS_PATH: &str = "/v2/keys/cas";
+
+impl Swapper {
+    /// Reads the key's `modifiedIndex`, then PUTs `body` with `?prevIndex=` it: whether the
+    /// swap won.
+    fn swap(&mut self, body: &str) -> Result<bool, String> {
+        match self {
+            Swapper::Agent(agent, url) => {
+                let index = modified_index(agent, url)?;
+                put_form(agent, &format!("{url}?prevIndex={index}"), body, None)
+            }
+            Swapper::Raw(conn) => {
+                let conn = conn.as_mut().map_err(|e| e.clone())?;
+                match conn.get(CAS_PATH)? {
+                    200 => {}
+                    status => return Err(format!("GET {CAS_PATH}: {status}")),
+                }
+                let v: serde_json::Value = serde_json::from_slice(conn.body())
+                    .map_err(|e| format!("GET {CAS_PATH}: not JSON: {e}"))?;
+                let index = v["node"]["modifiedIndex"]
+                    .as_u64()
+                    .ok_or_else(|| format!("GET {CAS_PATH}: no modifiedIndex in {v}"))?;
+                let status = conn.put_form(&format!("{CAS_PATH}?prevIndex={index}"), body, None)?;
+                Ok((200..300).contains(&status))
+            }
+        }
+    }
+}
+
 /// `--cas-clients` clients swapping one key: each reads it, then PUTs `?prevIndex=` the index
 /// it read; a 2xx is a successful swap, a 412 lost the race.
 pub fn cas(s: &Settings, setup: &Setup, round: usize, rec: &mut Recorder) {
@@ -257,13 +292,13 @@ pub fn cas(s: &Settings, setup: &Setup, round: usize, rec: &mut Recorder) {
     put_form(&d.agent(TIMEOUT), &url, "value=0", None).expect("seed the swapped key");
     let cpu = Sample::now(&d.pids());
     let tls = d.tls.clone();
+    let port = d.processes()[d.leader].client_port;
     let f = load::run(s.timed(s.cas_clients), &ops(rec), move |c| {
-        let (agent, url) = (crate::tls::agent(&tls, TIMEOUT), url.clone());
-        move |i| {
-            let index = modified_index(&agent, &url)?;
-            let target = format!("{url}?prevIndex={index}");
-            put_form(&agent, &target, &format!("value={c}-{i}"), None)
-        }
+        let mut swapper = match &tls {
+            None => Swapper::Raw(RawHttp::connect(port)),
+            Some(_) => Swapper::Agent(crate::tls::agent(&tls, TIMEOUT), url.clone()),
+        };
+        move |i| swapper.swap(&format!("value={c}-{i}"))
     });
     let mut m = Measurement::new(&name, setup, round)
         .with("swaps/s", f.ok_per_sec)
