@@ -173,14 +173,7 @@ pub fn write_plan(
         let base = bases[c % bases.len()].clone();
         move |i| {
             let url = format!("{base}/c{c}/k{i}");
-            match (put_form(&agent, &url, &body, auth), auth.is_some()) {
-                (Ok(true), _) => Ok(true),
-                // With auth on, etcd 3.4 runs bcrypt per request and, with the cores busy,
-                // times some requests out: counted as refused, not a broken benchmark.
-                (_, true) => Ok(false),
-                (Ok(false), false) => Err(format!("write {url} refused")),
-                (Err(e), false) => Err(e),
-            }
+            judge_write(put_form(&agent, &url, &body, auth), auth.is_some(), &url)
         }
     })
 }
@@ -229,15 +222,28 @@ pub fn write_target(
             path.clear();
             std::fmt::Write::write_fmt(&mut path, format_args!("{prefix}/c{c}/k{i}"))
                 .expect("writing into memory");
-            match (conn.put_form(&path, &body, auth), auth.is_some()) {
-                (Ok(200..=299), _) => Ok(true),
-                // As in write_plan: with auth on, refusals are counted, not fatal.
-                (_, true) => Ok(false),
-                (Ok(status), false) => Err(format!("write {path} refused: {status}")),
-                (Err(e), false) => Err(e),
-            }
+            let accepted = conn.put_form(&path, &body, auth).map(is_success);
+            judge_write(accepted, auth.is_some(), &path)
         }
     })
+}
+
+/// Whether an HTTP status is a 2xx.
+pub fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// What a write load makes of one write's outcome (accepted or not, or no answer): without
+/// credentials anything but an accepted write breaks the benchmark; with them, etcd 3.4 runs
+/// bcrypt per request and, with the cores busy, times some requests out, which are counted
+/// as refused instead.
+fn judge_write(outcome: Result<bool, String>, with_auth: bool, what: &str) -> Result<bool, String> {
+    match (outcome, with_auth) {
+        (Ok(true), _) => Ok(true),
+        (_, true) => Ok(false),
+        (Ok(false), false) => Err(format!("write {what} refused")),
+        (Err(e), false) => Err(e),
+    }
 }
 
 /// The median of a non-empty list (the mean of the middle two of an even count: with the

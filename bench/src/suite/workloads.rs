@@ -241,6 +241,11 @@ fn modified_index(agent: &ureq::Agent, url: &str) -> Result<u64, String> {
         .call()
         .map_err(|e| format!("GET {url}: {e}"))?;
     let v = load::json_body(r).ok_or_else(|| format!("GET {url}: not JSON"))?;
+    index_in(&v, url)
+}
+
+/// The `modifiedIndex` of the node in a GET's answer `v` (of `url`).
+fn index_in(v: &serde_json::Value, url: &str) -> Result<u64, String> {
     v["node"]["modifiedIndex"]
         .as_u64()
         .ok_or_else(|| format!("GET {url}: no modifiedIndex in {v}"))
@@ -272,11 +277,9 @@ impl Swapper {
                 }
                 let v: serde_json::Value = serde_json::from_slice(conn.body())
                     .map_err(|e| format!("GET {CAS_PATH}: not JSON: {e}"))?;
-                let index = v["node"]["modifiedIndex"]
-                    .as_u64()
-                    .ok_or_else(|| format!("GET {CAS_PATH}: no modifiedIndex in {v}"))?;
-                let status = conn.put_form(&format!("{CAS_PATH}?prevIndex={index}"), body, None)?;
-                Ok((200..300).contains(&status))
+                let index = index_in(&v, CAS_PATH)?;
+                let target = format!("{CAS_PATH}?prevIndex={index}");
+                conn.put_form(&target, body, None).map(load::is_success)
             }
         }
     }

@@ -164,30 +164,35 @@ impl Drop for TreeNode {
         let Content::Dir(dir) = &mut self.content else {
             return;
         };
-        if Arc::strong_count(dir) != 1 || !has_subdirectories(dir) {
+        if Arc::strong_count(dir) != 1 {
             return;
         }
-        let mut stack = vec![std::mem::take(dir)];
+        let mut stack = Vec::new();
+        push_subdirectories(dir, &mut stack);
+        if stack.is_empty() {
+            return;
+        }
+        // This map goes while its child directories are held here, so its drop stops there.
+        drop(std::mem::take(dir));
         while let Some(shared) = stack.pop() {
             let Ok(map) = Arc::try_unwrap(shared) else {
                 // Held elsewhere too: its last holder unlinks it.
                 continue;
             };
-            for child in map.values() {
-                if let Content::Dir(grand) = &child.content {
-                    if !grand.is_empty() {
-                        stack.push(grand.clone());
-                    }
-                }
-            }
+            push_subdirectories(&map, &mut stack);
             drop(map);
         }
     }
 }
 
-/// Whether a directory holds a non-empty directory (whose drop could go deeper).
-fn has_subdirectories(children: &Children) -> bool {
-    children
-        .values()
-        .any(|c| matches!(&c.content, Content::Dir(d) if !d.is_empty()))
+/// Pushes one more reference to each non-empty directory among `children` (whose drop could
+/// go deeper) onto `stack`.
+fn push_subdirectories(children: &Children, stack: &mut Vec<Arc<Children>>) {
+    for child in children.values() {
+        if let Content::Dir(grand) = &child.content {
+            if !grand.is_empty() {
+                stack.push(grand.clone());
+            }
+        }
+    }
 }
