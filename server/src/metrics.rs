@@ -61,8 +61,13 @@ pub struct Metrics {
     pub peer_sent_bytes: IntCounterVec,
     /// Bytes received from peers, by peer id.
     pub peer_received_bytes: IntCounterVec,
-    /// Round trip of one batch of raft messages to a peer, by peer id.
+    /// Round trip of a probe to a peer every second, by peer id, as etcd 3.4 measures it (to a
+    /// peer of a version without message streams: of each batch's request).
     pub peer_round_trip: HistogramVec,
+    /// ReadIndex rounds handed to raft (each costs one heartbeat to a quorum on a leader).
+    pub read_rounds: IntCounter,
+    /// Linearizable readers in those rounds: their ratio is how well reads share rounds.
+    pub read_round_readers: IntCounter,
 }
 
 /// The process's figures.
@@ -138,6 +143,16 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
     .expect("metric registers once"),
     watchers: register_int_gauge!("etcd_debugging_store_watchers", "Watchers waiting.")
         .expect("metric registers once"),
+    read_rounds: register_int_counter!(
+        "etcd_server_read_index_rounds_total",
+        "ReadIndex rounds handed to raft."
+    )
+    .expect("metric registers once"),
+    read_round_readers: register_int_counter!(
+        "etcd_server_read_index_readers_total",
+        "Linearizable readers in the ReadIndex rounds handed to raft."
+    )
+    .expect("metric registers once"),
     // etcd 3.4's v2 store counts no keys; its v3 store's gauge is `etcd_debugging_mvcc_keys_total`
     // (which counts v3 keys only). The same shape in the v2 store's namespace (its metrics are
     // `etcd_debugging_store_*`) names ours without claiming to be the v3 figure.
@@ -165,7 +180,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
     .expect("metric registers once"),
     peer_round_trip: register_histogram_vec!(
         "etcd_network_peer_round_trip_time_seconds",
-        "Round trip of one batch of raft messages to a peer.",
+        "Round trip of a probe to a peer (of a batch of raft messages to a peer without streams).",
         &["To"],
         latency_buckets()
     )

@@ -35,6 +35,11 @@ fn metrics_count_requests_proposals_fsyncs_leaders_and_peer_traffic() {
         assert!(r.status < 300, "{r:?}");
     }
     c.wait_converged();
+    // Default GETs are linearizable: each waits for a ReadIndex round on the leader.
+    for i in 0..5 {
+        let r = get(&c.members[leader].url(&format!("/v2/keys/m/k{i}"))).unwrap();
+        assert_eq!(r.status, 200, "{r:?}");
+    }
     let r = get(&c.members[leader].url("/metrics")).unwrap();
     assert_eq!(r.status, 200);
     assert!(r
@@ -55,6 +60,10 @@ fn metrics_count_requests_proposals_fsyncs_leaders_and_peer_traffic() {
     at_least("etcd_server_proposals_applied_total", 20.0);
     at_least("etcd_disk_wal_fsync_duration_seconds_count", 20.0);
     at_least("etcd_server_apply_duration_seconds_count", 1.0);
+    at_least("etcd_server_read_index_rounds_total", 1.0);
+    // Every round carries at least one reader, and each of the five GETs was in one.
+    let rounds = m["etcd_server_read_index_rounds_total"];
+    at_least("etcd_server_read_index_readers_total", rounds.max(5.0));
     // Present, under etcd 3.4's names: no watcher waits, and the disk has room.
     at_least("etcd_debugging_store_watchers", 0.0);
     at_least("etcd_disk_full", 0.0);

@@ -62,6 +62,24 @@ fn write_measurement(
     m
 }
 
+/// The leader's ReadIndex rounds and readers so far, from its `/metrics` (ours only: etcd
+/// 3.4 has no such counters).
+fn read_rounds(port: u16) -> Option<(f64, f64)> {
+    let mut conn = RawHttp::connect(port).ok()?;
+    if conn.get("/metrics").ok()? != 200 {
+        return None;
+    }
+    let text = String::from_utf8_lossy(conn.body()).into_owned();
+    let counter = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+    };
+    Some((
+        counter("etcd_server_read_index_rounds_total ")?,
+        counter("etcd_server_read_index_readers_total ")?,
+    ))
+}
+
 /// Writes of new keys at every `--conns`, each on a fresh deployment.
 pub fn writes(s: &Settings, setup: &Setup, round: usize, rec: &mut Recorder) {
     for &conns in &s.conns {
@@ -168,8 +186,9 @@ fn read_load(
     rec: &Recorder,
 ) -> Measurement {
     rec.progress.start(case.name);
-    let cpu = Sample::now(&d.pids());
     let (port, n) = (d.processes()[d.leader].client_port, s.read_keys);
+    let rounds_before = read_rounds(port);
+    let cpu = Sample::now(&d.pids());
     let f = load::run(s.timed(s.read_conns), &ops(rec), move |_| {
         let mut conn = RawHttp::connect(port);
         move |i| {
@@ -187,6 +206,12 @@ fn read_load(
         .with("load gen cores", cpu.generator_s / cpu.wall_s)
         .with("server cores", cpu.server_s / cpu.wall_s);
     m.cpu = Some(cpu);
+    // Ours only: how many readers shared each ReadIndex round on the leader.
+    if let (Some((r0, n0)), Some((r1, n1))) = (rounds_before, read_rounds(port)) {
+        if r1 > r0 {
+            m = m.with("readers per round", (n1 - n0) / (r1 - r0));
+        }
+    }
     m
 }
 

@@ -110,6 +110,9 @@ impl ReadRounds {
             return false;
         };
         round.asked = Some(now);
+        let m = &crate::metrics::METRICS;
+        m.read_rounds.inc();
+        m.read_round_readers.inc_by(round.readers.len() as u64);
         self.unconfirmed.insert(id, round);
         true
     }
