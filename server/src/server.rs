@@ -201,6 +201,7 @@ pub fn run(mut cfg: Config) -> Result<raft::LoopExit, String> {
             client_tls.map(|t| t.acceptor()),
             client_cap,
         ));
+        let transport = state.transport.clone();
         let peer_task = tokio::spawn(crate::http::serve(
             peer,
             api::peer::routes(state),
@@ -212,6 +213,9 @@ pub fn run(mut cfg: Config) -> Result<raft::LoopExit, String> {
             _ = wait_for_signal() => tracing::info!("shutting down"),
             _ = raft_stopped => tracing::warn!("raft loop ended; shutting down"),
         }
+        // Peers' message streams never end by themselves: end them, or shutdown would wait
+        // out its grace period for them.
+        transport.close_streams();
         let _ = stop_tx.send(true);
         let _ = client_task.await;
         let _ = peer_task.await;

@@ -196,11 +196,15 @@ fn raft_messages_from_strangers_are_refused() {
             hostile(me),
         ),
     ];
-    for (what, headers, body) in &cases {
-        let (status, text) = post(&url, headers, body);
+    let stream = format!("{}/raft/stream", s.peer_url());
+    for ((what, headers, body), url) in cases
+        .iter()
+        .flat_map(|case| [(case, &url), (case, &stream)])
+    {
+        let (status, text) = post(url, headers, body);
         assert!(
             (400..500).contains(&status),
-            "{what}: answered {status} {text}"
+            "{what} on {url}: answered {status} {text}"
         );
         assert!(
             serde_json::from_str::<serde_json::Value>(&text)
@@ -233,14 +237,23 @@ fn members_cannot_forge_each_other_or_misaddress() {
         ("X-Etcd-Cluster-Id", format!("{cluster:x}")),
         ("X-Raft-From", format!("{other_id:x}")),
     ];
-    // The header names a member, the message another sender: refused.
-    let forged = framed_message(MSG_HEARTBEAT, me, 0x5eed, term + 1, 1 << 40);
-    let (status, text) = post(&url, &headers, &forged);
-    assert_eq!(status, 400, "forged sender: {text}");
-    // Addressed to another member: refused.
-    let misaddressed = framed_message(MSG_HEARTBEAT, 0x5eed, other_id, term + 1, 1 << 40);
-    let (status, text) = post(&url, &headers, &misaddressed);
-    assert_eq!(status, 400, "misaddressed: {text}");
+    let stream = format!("{}/raft/stream", c.members[target].peer_url());
+    for url in [&url, &stream] {
+        // The header names a member, the message another sender: refused.
+        let forged = framed_message(MSG_HEARTBEAT, me, 0x5eed, term + 1, 1 << 40);
+        let (status, text) = post(url, &headers, &forged);
+        assert_eq!(status, 400, "forged sender on {url}: {text}");
+        // Addressed to another member: refused.
+        let misaddressed = framed_message(MSG_HEARTBEAT, 0x5eed, other_id, term + 1, 1 << 40);
+        let (status, text) = post(url, &headers, &misaddressed);
+        assert_eq!(status, 400, "misaddressed on {url}: {text}");
+    }
+    // A stream of garbage (a frame that does not decode) is refused too; a keep-alive is not
+    // a message.
+    let mut garbage = vec![0, 0, 0, 0];
+    garbage.extend([0, 0, 0, 2, 0xff, 0xff]);
+    let (status, text) = post(&stream, &headers, &garbage);
+    assert_eq!(status, 400, "garbage on the stream: {text}");
     std::thread::sleep(Duration::from_millis(500));
     c.put_acked(leader, "/after-forgeries", "v");
     c.wait_converged();
@@ -273,4 +286,52 @@ fn a_heartbeat_posing_as_a_member_cannot_commit_beyond_the_log() {
         "{}",
         c.members[target].log()
     );
+}
+
+/// Members send each other raft messages on one long-lived stream per peer, and the leader
+/// still knows each follower's latency (probed) and message counts.
+#[test]
+fn members_stream_messages_and_the_leader_times_its_followers() {
+    let c = Cluster::start(3, &[]);
+    let leader = c.wait_for_leader(None);
+    for i in 0..20 {
+        c.put_acked(leader, &format!("/streamed/k{i}"), "v");
+    }
+    c.wait_converged();
+    let ids: Vec<u64> = (0..3)
+        .map(|i| u64::from_str_radix(&c.id_of(i), 16).expect("hex id"))
+        .collect();
+    for (i, m) in c.members.iter().enumerate() {
+        let log = m.log();
+        for (j, id) in ids.iter().enumerate() {
+            // Followers talk to the leader and the leader to each; followers need not talk
+            // to each other.
+            if i == j || (i != leader && j != leader) {
+                continue;
+            }
+            assert!(
+                log.lines()
+                    .any(|l| l.contains("peer opened a message stream")
+                        && l.contains(&format!("from={id:x}"))),
+                "member {i} has no stream from member {j}:\n{log}"
+            );
+        }
+    }
+    // Probes run every second.
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let stats = get(&c.members[leader].url("/v2/stats/leader"))
+            .unwrap()
+            .json();
+        let timed = (0..3).filter(|j| *j != leader).all(|j| {
+            let f = &stats["followers"][c.id_of(j)];
+            f["latency"]["current"].as_f64().is_some_and(|ms| ms > 0.0)
+                && f["counts"]["success"].as_u64().is_some_and(|n| n >= 20)
+        });
+        if timed {
+            break;
+        }
+        assert!(Instant::now() < deadline, "followers never timed: {stats}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

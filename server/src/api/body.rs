@@ -17,6 +17,10 @@ pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// are too large for one deadline; only members get this far).
 pub const SNAPSHOT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a member's message stream may go without a byte (its sender sends a keep-alive
+/// every 5 s when it has nothing else) before it counts as dead.
+pub const STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Why a body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyError {

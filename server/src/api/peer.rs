@@ -1,6 +1,7 @@
-//! The peer port: raft messages (`POST /raft`), streamed snapshots (`POST /raft/snapshot`),
-//! joins (`POST /join`, as etcd 0.2 machines join) and `GET /version` (etcd serves it on both
-//! ports). Nothing else: the client API lives on the client port only, behind its own TLS and
+//! The peer port: raft messages (`POST /raft/stream`, one long-lived request per sender, and
+//! `POST /raft`, a batch per request, as versions before streams send them), streamed
+//! snapshots (`POST /raft/snapshot`), probes (`GET /raft/probing`), joins (`POST /join`, as
+//! etcd 0.2 machines join) and `GET /version` (etcd serves it on both ports). Nothing else: the client API lives on the client port only, behind its own TLS and
 //! client-certificate checks.
 //!
 //! Only the routes live here: what a raft request may carry, and how it reaches raft, is the
@@ -17,7 +18,7 @@ use warp::http::{HeaderMap, Method};
 use warp::reply::Response;
 use warp::Filter;
 
-use super::body::{self, BODY_READ_TIMEOUT, SNAPSHOT_STALL_TIMEOUT};
+use super::body::{self, BODY_READ_TIMEOUT, SNAPSHOT_STALL_TIMEOUT, STREAM_IDLE_TIMEOUT};
 use super::membership::{self, member_json};
 use super::{reply, AppState};
 use crate::cluster::{id_hex, parse_id_hex};
@@ -36,6 +37,15 @@ pub fn routes(st: AppState) -> impl Filter<Extract = (Response,), Error = Infall
         .and(warp::body::stream())
         .and(with_state.clone())
         .then(receive_messages);
+    let stream = warp::post()
+        .and(warp::path!("raft" / "stream"))
+        .and(warp::header::headers_cloned())
+        .and(warp::body::stream())
+        .and(with_state.clone())
+        .then(receive_stream);
+    let probing = warp::get()
+        .and(warp::path!("raft" / "probing"))
+        .map(|| reply::json(200, &json!({ "health": "true" })));
     let snapshot = warp::post()
         .and(warp::path!("raft" / "snapshot"))
         .and(warp::header::headers_cloned())
@@ -61,6 +71,10 @@ pub fn routes(st: AppState) -> impl Filter<Extract = (Response,), Error = Infall
         .and(warp::path::full())
         .map(|m: Method, path: warp::path::FullPath| not_peer_traffic(&m, path.as_str()));
     messages
+        .or(stream)
+        .unify()
+        .or(probing)
+        .unify()
         .or(snapshot)
         .unify()
         .or(join)
@@ -77,8 +91,8 @@ fn not_peer_traffic(method: &Method, path: &str) -> Response {
         404,
         format!(
             "{method} {path} is not served on the peer port, which carries only member \
-             traffic (POST /raft, POST /raft/snapshot, POST /join, GET /version); clients use \
-             the client port"
+             traffic (POST /raft, POST /raft/stream, POST /raft/snapshot, GET /raft/probing, \
+             POST /join, GET /version); clients use the client port"
         ),
     )
 }
@@ -140,6 +154,46 @@ where
     }
 }
 
+/// A streamed body's chunks, ended by an error when one does not come within `stall`.
+pub(crate) fn chunks<S, B>(
+    body: S,
+    stall: std::time::Duration,
+) -> impl Stream<Item = Result<bytes::Bytes, String>> + Unpin
+where
+    S: Stream<Item = Result<B, warp::Error>> + Unpin + Send,
+    B: Buf,
+{
+    Box::pin(futures::stream::unfold(
+        Some(body),
+        move |body| async move {
+            let mut body = body?;
+            match body::next_chunk(&mut body, stall).await {
+                Ok(Some(chunk)) => Some((Ok(chunk), Some(body))),
+                Ok(None) => None,
+                // The error ends the stream.
+                Err(e) => Some((Err(e.to_string()), None)),
+            }
+        },
+    ))
+}
+
+/// `POST /raft/stream`: a member's raft messages, for as long as it keeps the request open.
+async fn receive_stream<S, B>(headers: HeaderMap, body: S, st: AppState) -> Response
+where
+    S: Stream<Item = Result<B, warp::Error>> + Unpin + Send,
+    B: Buf,
+{
+    let from = match admit(&st, &headers) {
+        Ok(from) => from,
+        Err(resp) => return *resp,
+    };
+    let chunks = chunks(body, STREAM_IDLE_TIMEOUT);
+    match st.transport.receive_stream(from, chunks).await {
+        Ok(()) => accepted(),
+        Err(r) => refusal(r),
+    }
+}
+
 /// `POST /raft/snapshot`: a snapshot, streamed; a chunk that stalls ends it.
 async fn receive_snapshot<S, B>(headers: HeaderMap, body: S, st: AppState) -> Response
 where
@@ -150,16 +204,8 @@ where
         Ok(from) => from,
         Err(resp) => return *resp,
     };
-    let chunks = futures::stream::unfold(Some(body), |body| async move {
-        let mut body = body?;
-        match body::next_chunk(&mut body, SNAPSHOT_STALL_TIMEOUT).await {
-            Ok(Some(chunk)) => Some((Ok(chunk), Some(body))),
-            Ok(None) => None,
-            // The error ends the stream.
-            Err(e) => Some((Err(e.to_string()), None)),
-        }
-    });
-    match st.transport.receive_snapshot(from, Box::pin(chunks)).await {
+    let chunks = chunks(body, SNAPSHOT_STALL_TIMEOUT);
+    match st.transport.receive_snapshot(from, chunks).await {
         Ok(()) => accepted(),
         Err(r) => refusal(r),
     }

@@ -4,29 +4,34 @@
 //!
 //! The raft thread hands every outgoing message to [`Transport::send`], which never blocks: each
 //! peer has its own task and bounded queue, so a slow or dead peer only loses its own messages
-//! (raft retransmits) and never stalls the leader or the other peers. A task sends what queued
-//! up while its previous request was in flight as one batch on a kept-alive connection.
-//! Snapshots are streamed from their file, never held whole in memory.
+//! (raft retransmits) and never stalls the leader or the other peers. A task writes what queued
+//! up as one batch into the peer's message stream (`stream`), or, to a peer of an older version
+//! without streams, sends it as one request on a kept-alive connection. Snapshots are streamed
+//! from their file in their own request, never held whole in memory.
 
 pub mod join;
 mod network;
 mod receive;
 mod stats;
+mod stream;
 pub mod wire;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use raft::eraftpb::{Message, MessageType};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::storage::SnapshotFiles;
 
 pub use network::{Network, PeerReport, PeerSink, PeerTable};
 pub use receive::Refusal;
 pub use stats::{FollowerStats, LatencyStats};
+use stream::{PeerStream, Sent};
+pub use stream::{PROBE_PATH, STREAM_PATH};
 
 /// Messages queued per peer before new ones are dropped (raft resends what matters).
 const PEER_QUEUE: usize = 4096;
@@ -53,6 +58,10 @@ pub struct Transport {
     directory: Mutex<Directory>,
     /// Where received messages and delivery failures go: the raft loop's inbox.
     sink: Arc<dyn PeerSink>,
+    /// The message streams peers send here, by sender: dropping a sender's entry ends its
+    /// stream (a newer one from the same member, its removal, shutdown). `None` once this
+    /// member shuts down, when no new stream is taken.
+    incoming: Mutex<Option<HashMap<u64, watch::Sender<()>>>>,
 }
 
 /// The member table's view of who a peer is, for admitting peer requests.
@@ -89,6 +98,7 @@ impl Transport {
             stats: Arc::new(Mutex::new(HashMap::new())),
             directory: Mutex::new(Directory::default()),
             sink,
+            incoming: Mutex::new(Some(HashMap::new())),
         })
     }
 
@@ -127,6 +137,23 @@ impl Transport {
             .expect("transport lock poisoned")
             .remove(&id);
         self.stats.lock().expect("stats lock poisoned").remove(&id);
+        if let Some(streams) = self
+            .incoming
+            .lock()
+            .expect("transport lock poisoned")
+            .as_mut()
+        {
+            streams.remove(&id);
+        }
+    }
+
+    /// Ends every incoming message stream and takes no more: shutdown waits for open
+    /// requests, and a stream's never ends by itself.
+    pub fn close_streams(&self) {
+        self.incoming
+            .lock()
+            .expect("transport lock poisoned")
+            .take();
     }
 
     /// Adds an address learnt outside the member table (from a join response).
@@ -190,6 +217,7 @@ impl Transport {
             cluster_id: self.cluster_id.clone(),
             stats: self.stats.clone(),
             sink: self.sink.clone(),
+            per_batch: Arc::new(AtomicBool::new(false)),
         };
         self.runtime.spawn(task.run(rx));
         PeerSender { url, queue: tx }
@@ -227,6 +255,18 @@ struct PeerTask {
     cluster_id: Arc<AtomicU64>,
     stats: Arc<Mutex<HashMap<u64, FollowerStats>>>,
     sink: Arc<dyn PeerSink>,
+    /// Set once the peer answered that it serves no message stream: it gets a request per
+    /// batch from then on.
+    per_batch: Arc<AtomicBool>,
+}
+
+/// Ends a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// How a peer answered.
@@ -240,35 +280,86 @@ enum Outcome {
 
 impl PeerTask {
     async fn run(self, mut queue: mpsc::Receiver<Message>) {
-        while let Some(first) = queue.recv().await {
-            let mut batch = vec![first];
-            let mut snapshot = None;
-            if batch[0].get_msg_type() == MessageType::MsgSnapshot {
-                snapshot = batch.pop();
-            } else {
-                while batch.len() < MAX_BATCH {
-                    match queue.try_recv() {
-                        Ok(m) if m.get_msg_type() == MessageType::MsgSnapshot => {
-                            snapshot = Some(m);
-                            break;
+        let (alive_tx, mut alive) = mpsc::channel(1);
+        let _prober = AbortOnDrop(tokio::spawn(stream::probe(
+            self.client.clone(),
+            self.url.clone(),
+            self.to,
+            self.stats.clone(),
+            self.per_batch.clone(),
+            alive_tx,
+        )));
+        let mut keepalive = tokio::time::interval(stream::KEEPALIVE_EVERY);
+        keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut stream = None;
+        loop {
+            tokio::select! {
+                next = queue.recv() => {
+                    let Some(first) = next else { break };
+                    let (batch, snapshot) = gather(first, &mut queue);
+                    if !batch.is_empty() {
+                        self.deliver(&mut stream, &batch).await;
+                    }
+                    if let Some(snap) = snapshot {
+                        let outcome = self.send_snapshot(&snap).await;
+                        let ok = matches!(outcome, Outcome::Delivered);
+                        self.sink
+                            .report(PeerReport::SnapshotSent { to: self.to, ok });
+                        self.settle(outcome);
+                    }
+                }
+                Some(answered) = alive.recv() => {
+                    // What went into a stream to a peer that does not answer may be lost.
+                    if !answered && stream.take().is_some() {
+                        tracing::debug!(to = self.to, "peer does not answer probes; dropping its stream");
+                        self.sink.report(PeerReport::Unreachable(self.to));
+                    }
+                }
+                _ = keepalive.tick() => {
+                    if let Some(s) = stream.as_mut().filter(|s: &&mut PeerStream| s.idle_for() >= stream::KEEPALIVE_EVERY) {
+                        if !matches!(s.write(Bytes::from_static(&wire::KEEPALIVE)), Sent::Queued) {
+                            stream = None;
                         }
-                        Ok(m) => batch.push(m),
-                        Err(_) => break,
                     }
                 }
             }
-            if !batch.is_empty() {
-                let outcome = self.send_batch(&batch).await;
+        }
+    }
+
+    /// Sends a batch of messages: into the peer's stream (opened if need be), or as a request
+    /// of its own to a peer without streams.
+    async fn deliver(&self, stream: &mut Option<PeerStream>, batch: &[Message]) {
+        let count = batch.len() as u64;
+        let frames = Bytes::from(wire::encode_batch(batch));
+        // A stream that ended is reopened once for this batch; a peer that is down fails the
+        // new one too, and that is reported by the stream's request.
+        for _ in 0..2 {
+            if self.per_batch.load(Ordering::Relaxed) {
+                *stream = None;
+                let outcome = self.send_batch(&frames, batch.len()).await;
                 self.settle(outcome);
+                return;
             }
-            if let Some(snap) = snapshot {
-                let outcome = self.send_snapshot(&snap).await;
-                let ok = matches!(outcome, Outcome::Delivered);
-                self.sink
-                    .report(PeerReport::SnapshotSent { to: self.to, ok });
-                self.settle(outcome);
+            let s = stream.get_or_insert_with(|| PeerStream::open(self));
+            match s.write(frames.clone()) {
+                Sent::Queued => {
+                    crate::metrics::METRICS
+                        .peer_sent_bytes
+                        .with_label_values(&[&format!("{:x}", self.to)])
+                        .inc_by(frames.len() as u64);
+                    stream::record(&self.stats, self.to, |s| s.record_sent(count));
+                    return;
+                }
+                Sent::Stalled => {
+                    tracing::debug!(to = self.to, "peer stopped reading its stream; dropping it");
+                    *stream = None;
+                    break;
+                }
+                Sent::Closed => *stream = None,
             }
         }
+        stream::record(&self.stats, self.to, |s| s.record_failure(count));
+        self.sink.report(PeerReport::Unreachable(self.to));
     }
 
     fn settle(&self, outcome: Outcome) {
@@ -292,8 +383,7 @@ impl PeerTask {
             .header("content-type", "application/octet-stream")
     }
 
-    async fn send_batch(&self, batch: &[Message]) -> Outcome {
-        let body = wire::encode_batch(batch);
+    async fn send_batch(&self, body: &Bytes, count: usize) -> Outcome {
         let to = format!("{:x}", self.to);
         let m = &crate::metrics::METRICS;
         m.peer_sent_bytes
@@ -303,7 +393,7 @@ impl PeerTask {
         let res = self
             .request("/raft")
             .timeout(SEND_TIMEOUT)
-            .body(body)
+            .body(body.clone())
             .send()
             .await;
         if res.is_ok() {
@@ -311,7 +401,7 @@ impl PeerTask {
                 .with_label_values(&[&to])
                 .observe(started.elapsed().as_secs_f64());
         }
-        self.outcome(res, started, batch.len())
+        self.outcome(res, started, count)
     }
 
     async fn send_snapshot(&self, msg: &Message) -> Outcome {
@@ -346,29 +436,265 @@ impl PeerTask {
         started: Instant,
         count: usize,
     ) -> Outcome {
-        let outcome = match res {
-            Ok(r) if r.status().is_success() => Outcome::Delivered,
-            Ok(r) if r.status() == reqwest::StatusCode::GONE => Outcome::Removed(
-                r.headers()
-                    .get(wire::REMOVED_AT_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse().ok()),
-            ),
-            Ok(r) => {
-                tracing::debug!(to = self.to, status = %r.status(), "peer refused messages");
-                Outcome::Failed
-            }
-            Err(e) => {
-                tracing::debug!(to = self.to, "cannot reach peer: {e}");
-                Outcome::Failed
-            }
-        };
-        let mut stats = self.stats.lock().expect("stats lock poisoned");
-        let s = stats.entry(self.to).or_default();
-        match outcome {
+        let outcome = classify(self.to, res);
+        stream::record(&self.stats, self.to, |s| match outcome {
             Outcome::Delivered => s.record_success(started.elapsed(), count as u64),
             _ => s.record_failure(count as u64),
-        }
+        });
         outcome
+    }
+}
+
+/// The messages to send together: `first` and what queued up behind it, up to a snapshot,
+/// which goes on its own (returned second).
+fn gather(first: Message, queue: &mut mpsc::Receiver<Message>) -> (Vec<Message>, Option<Message>) {
+    if first.get_msg_type() == MessageType::MsgSnapshot {
+        return (Vec::new(), Some(first));
+    }
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(m) if m.get_msg_type() == MessageType::MsgSnapshot => return (batch, Some(m)),
+            Ok(m) => batch.push(m),
+            Err(_) => break,
+        }
+    }
+    (batch, None)
+}
+
+/// How peer `to` answered a request.
+fn classify(to: u64, res: Result<reqwest::Response, reqwest::Error>) -> Outcome {
+    match res {
+        Ok(r) if r.status().is_success() => Outcome::Delivered,
+        Ok(r) if r.status() == reqwest::StatusCode::GONE => Outcome::Removed(
+            r.headers()
+                .get(wire::REMOVED_AT_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok()),
+        ),
+        Ok(r) => {
+            tracing::debug!(to, status = %r.status(), "peer refused messages");
+            Outcome::Failed
+        }
+        Err(e) => {
+            tracing::debug!(to, "cannot reach peer: {e}");
+            Outcome::Failed
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The sending half against real HTTP servers on loopback: one that streams, and one of a
+    //! version before streams.
+
+    use std::sync::Mutex;
+
+    use raft::eraftpb::Entry;
+    use tokio::net::TcpListener;
+    use warp::reply::Response;
+    use warp::Filter;
+
+    use super::*;
+
+    /// What a transport handed back.
+    #[derive(Default)]
+    struct Collected {
+        delivered: Mutex<Vec<Message>>,
+        reports: Mutex<Vec<PeerReport>>,
+    }
+
+    impl PeerSink for Collected {
+        fn deliver(&self, msg: Message) {
+            self.delivered.lock().unwrap().push(msg);
+        }
+        fn report(&self, report: PeerReport) {
+            self.reports.lock().unwrap().push(report);
+        }
+    }
+
+    fn append(from: u64, to: u64, n: u64) -> Message {
+        let mut m = Message::default();
+        m.set_msg_type(MessageType::MsgAppend);
+        m.from = from;
+        m.to = to;
+        m.index = n;
+        m.mut_entries().push(Entry {
+            index: n + 1,
+            data: vec![n as u8; 100].into(),
+            ..Default::default()
+        });
+        m
+    }
+
+    fn transport(me: u64, sink: Arc<Collected>, dir: &std::path::Path) -> Arc<Transport> {
+        let t = Transport::new(
+            me,
+            tokio::runtime::Handle::current(),
+            reqwest::Client::new(),
+            SnapshotFiles::open(dir).unwrap(),
+            sink,
+        );
+        t.set_cluster_id(0xc1);
+        t.set_peers(PeerTable {
+            members: vec![1, 2],
+            cluster_id: 0xc1,
+            ..Default::default()
+        });
+        t
+    }
+
+    /// Serves `filter` on an ephemeral loopback port; its URL.
+    async fn serve<F>(filter: F) -> String
+    where
+        F: Filter<Extract = (Response,), Error = std::convert::Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (_stop, stopped) = watch::channel(false);
+        tokio::spawn(async move {
+            let _stop = _stop;
+            crate::http::serve(listener, filter, stopped, None, 16).await
+        });
+        url
+    }
+
+    async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+        for _ in 0..500 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("{what} never happened");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batches_stream_to_a_peer_in_order_on_one_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let received = Arc::new(Collected::default());
+        let receiver = transport(2, received.clone(), &dir.path().join("2"));
+        let streams = Arc::new(AtomicU64::new(0));
+        let (r, n) = (receiver.clone(), streams.clone());
+        let url = serve(
+            warp::post()
+                .and(warp::path!("raft" / "stream"))
+                .and(warp::body::stream())
+                .then(move |body| {
+                    let (r, n) = (r.clone(), n.clone());
+                    async move {
+                        n.fetch_add(1, Ordering::SeqCst);
+                        let chunks =
+                            crate::api::peer::chunks(body, crate::api::body::STREAM_IDLE_TIMEOUT);
+                        let ok = r.receive_stream(1, Box::pin(chunks)).await.is_ok();
+                        crate::api::reply::with_body(
+                            if ok { 204 } else { 400 },
+                            "text/plain",
+                            String::new(),
+                        )
+                    }
+                })
+                .or(warp::any()
+                    .map(|| crate::api::reply::with_body(404, "text/plain", "no".into())))
+                .unify(),
+        )
+        .await;
+        let sent = Arc::new(Collected::default());
+        let sender = transport(1, sent.clone(), &dir.path().join("1"));
+        sender.hint(2, url);
+        for n in 0..300 {
+            sender.send(vec![append(1, 2, n)]);
+            if n % 50 == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        wait_for("every message arriving", || {
+            received.delivered.lock().unwrap().len() == 300
+        })
+        .await;
+        let order: Vec<u64> = received
+            .delivered
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| m.index)
+            .collect();
+        assert_eq!(order, (0..300).collect::<Vec<_>>());
+        assert_eq!(
+            streams.load(Ordering::SeqCst),
+            1,
+            "one stream carried them all"
+        );
+        assert!(sent.reports.lock().unwrap().is_empty());
+        assert_eq!(sender.follower_stats()[&2].counts.success, 300);
+        // The receiver ends the stream when it shuts down; the sender opens a new one for the
+        // next message, which is refused (shutting down) and reported.
+        receiver.close_streams();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        sender.send(vec![append(1, 2, 300)]);
+        wait_for("the refusal reported", || {
+            sent.reports
+                .lock()
+                .unwrap()
+                .contains(&PeerReport::Unreachable(2))
+        })
+        .await;
+        assert_eq!(received.delivered.lock().unwrap().len(), 300);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_peer_without_streams_is_sent_a_request_per_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let got = Arc::new(Mutex::new(Vec::<Message>::new()));
+        let g = got.clone();
+        // A version before streams: `/raft` only, anything else 404.
+        let url = serve(
+            warp::post()
+                .and(warp::path!("raft"))
+                .and(warp::body::bytes())
+                .map(move |b: bytes::Bytes| {
+                    g.lock().unwrap().extend(wire::decode_batch(&b).unwrap());
+                    crate::api::reply::with_body(204, "text/plain", String::new())
+                })
+                .or(warp::any()
+                    .map(|| crate::api::reply::with_body(404, "text/plain", "no".into())))
+                .unify(),
+        )
+        .await;
+        let sent = Arc::new(Collected::default());
+        let sender = transport(1, sent.clone(), dir.path());
+        sender.hint(2, url);
+        // The first messages may go into the stream the peer turns down; raft resends those.
+        let mut n = 0;
+        wait_for("messages arriving by requests", || {
+            sender.send(vec![append(1, 2, n)]);
+            n += 1;
+            got.lock().unwrap().len() >= 5
+        })
+        .await;
+        for m in 1000..1010 {
+            sender.send(vec![append(1, 2, m)]);
+        }
+        wait_for("every later message arriving", || {
+            got.lock()
+                .unwrap()
+                .iter()
+                .filter(|m| m.index >= 1000)
+                .count()
+                == 10
+        })
+        .await;
+        let last: Vec<u64> = got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| m.index)
+            .filter(|i| *i >= 1000)
+            .collect();
+        assert_eq!(last, (1000..1010).collect::<Vec<_>>());
     }
 }

@@ -140,6 +140,55 @@ impl Transport {
         Ok(())
     }
 
+    /// Receives the message stream of member `from` (admitted) until it ends, a newer stream
+    /// from the same member replaces it, `from` is removed or this member shuts down (all
+    /// `Ok`); a forged or undecodable message ends it with a refusal. Chunks must come with
+    /// an idle deadline: the sender keeps its stream alive.
+    pub async fn receive_stream<S>(&self, from: u64, mut chunks: S) -> Result<(), Refusal>
+    where
+        S: Stream<Item = Result<Bytes, String>> + Unpin,
+    {
+        let mut ended = {
+            let mut incoming = self.incoming.lock().expect("transport lock poisoned");
+            let Some(streams) = incoming.as_mut() else {
+                return Err(Refusal::new(503, "this member is shutting down".into()));
+            };
+            let (tx, rx) = tokio::sync::watch::channel(());
+            // The stream this one replaces ends when its sender is dropped here.
+            streams.insert(from, tx);
+            rx
+        };
+        tracing::info!(from = %format!("{from:x}"), "peer opened a message stream");
+        let received = crate::metrics::METRICS
+            .peer_received_bytes
+            .with_label_values(&[&format!("{from:x}")]);
+        let mut frames = wire::FrameReader::default();
+        loop {
+            let chunk = tokio::select! {
+                chunk = chunks.next() => chunk,
+                _ = ended.changed() => return Ok(()),
+            };
+            let bytes = match chunk {
+                None => return Ok(()),
+                Some(Ok(bytes)) => bytes,
+                Some(Err(why)) => {
+                    tracing::debug!(from, "message stream ended: {why}");
+                    return Ok(());
+                }
+            };
+            received.inc_by(bytes.len() as u64);
+            frames.push(&bytes);
+            while let Some(m) = frames
+                .next_message()
+                .map_err(|why| Refusal::new(400, why))?
+            {
+                self.check_message(from, &m, false)
+                    .map_err(|why| Refusal::new(400, why))?;
+                self.sink.deliver(m);
+            }
+        }
+    }
+
     /// Receives a snapshot from member `from` (admitted): its message, then its data straight
     /// into a file (fsynced), and only then hands the message to raft, which installs the file.
     pub async fn receive_snapshot<S>(&self, from: u64, body: S) -> Result<(), Refusal>

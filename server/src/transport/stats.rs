@@ -46,6 +46,16 @@ impl FollowerStats {
     /// Records a delivered request of `messages` messages that took `took`.
     pub fn record_success(&mut self, took: Duration, messages: u64) {
         self.counts.success += messages;
+        self.record_latency(took);
+    }
+
+    /// Records `messages` messages handed to a peer's stream.
+    pub fn record_sent(&mut self, messages: u64) {
+        self.counts.success += messages;
+    }
+
+    /// Records one round trip to the peer (a probe's, on a stream) without messages.
+    pub fn record_latency(&mut self, took: Duration) {
         let ms = took.as_secs_f64() * 1000.0;
         let l = &mut self.latency;
         l.samples += 1;

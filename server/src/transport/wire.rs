@@ -1,7 +1,9 @@
 //! How raft messages travel between members: protobuf messages, each prefixed by its length
 //! (4 bytes, big endian), several to one HTTP body. A streamed snapshot is one such message
-//! (with empty data) followed by the raw snapshot file.
+//! (with empty data) followed by the raw snapshot file. A message stream (`POST /raft/stream`)
+//! is an endless body of such frames, where a frame of length 0 is a keep-alive.
 
+use bytes::{Buf, BytesMut};
 use protobuf::Message as _;
 use raft::eraftpb::Message;
 
@@ -73,6 +75,40 @@ pub fn decode_batch(mut bytes: &[u8]) -> Result<Vec<Message>, String> {
     Ok(out)
 }
 
+/// The keep-alive frame of a message stream: a length of 0 and no message.
+pub const KEEPALIVE: [u8; 4] = [0; 4];
+
+/// Reassembles the frames of a message stream from chunks cut anywhere.
+#[derive(Default)]
+pub struct FrameReader {
+    pending: BytesMut,
+}
+
+impl FrameReader {
+    /// Adds the next chunk of the stream.
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.pending.extend_from_slice(chunk);
+    }
+
+    /// The next whole message, skipping keep-alives; `Ok(None)` until more bytes come. At most
+    /// one frame ([`MAX_MESSAGE_BYTES`]) and one chunk are ever buffered.
+    pub fn next_message(&mut self) -> Result<Option<Message>, String> {
+        loop {
+            if self.pending.starts_with(&KEEPALIVE) {
+                self.pending.advance(KEEPALIVE.len());
+                continue;
+            }
+            return match decode_one(&self.pending)? {
+                None => Ok(None),
+                Some((m, used)) => {
+                    self.pending.advance(used);
+                    Ok(Some(m))
+                }
+            };
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +132,31 @@ mod tests {
         let bytes = encode_batch(&batch);
         assert_eq!(decode_batch(&bytes).unwrap(), batch);
         assert_eq!(decode_batch(&[]).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_stream_cut_anywhere_reassembles_its_messages() {
+        let batch = vec![msg(2, b"a"), msg(2, &[7; 300]), msg(2, b"")];
+        let mut bytes = KEEPALIVE.to_vec();
+        bytes.extend(encode_batch(&batch[..2]));
+        bytes.extend(KEEPALIVE);
+        bytes.extend(KEEPALIVE);
+        bytes.extend(encode_batch(&batch[2..]));
+        for cut in [1, 3, 5, 64, bytes.len()] {
+            let mut reader = FrameReader::default();
+            let mut got = vec![];
+            for chunk in bytes.chunks(cut) {
+                reader.push(chunk);
+                while let Some(m) = reader.next_message().unwrap() {
+                    got.push(m);
+                }
+            }
+            assert_eq!(got, batch, "chunks of {cut}");
+            assert!(reader.pending.is_empty());
+        }
+        let mut reader = FrameReader::default();
+        reader.push(&(MAX_MESSAGE_BYTES as u32 + 1).to_be_bytes());
+        assert!(reader.next_message().is_err());
     }
 
     #[test]
