@@ -337,6 +337,10 @@ impl PeerTask {
             if self.per_batch.load(Ordering::Relaxed) {
                 *stream = None;
                 let outcome = self.send_batch(&frames, batch.len()).await;
+                if matches!(outcome, Outcome::Failed) {
+                    // Down, perhaps to be upgraded: the next batch tries a stream again.
+                    self.per_batch.store(false, Ordering::Relaxed);
+                }
                 self.settle(outcome);
                 return;
             }
@@ -647,24 +651,49 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_peer_without_streams_is_sent_a_request_per_batch() {
+    async fn a_peer_without_streams_is_sent_a_request_per_batch_until_it_is_upgraded() {
         let dir = tempfile::tempdir().unwrap();
         let got = Arc::new(Mutex::new(Vec::<Message>::new()));
-        let g = got.clone();
-        // A version before streams: `/raft` only, anything else 404.
-        let url = serve(
-            warp::post()
-                .and(warp::path!("raft"))
-                .and(warp::body::bytes())
-                .map(move |b: bytes::Bytes| {
-                    g.lock().unwrap().extend(wire::decode_batch(&b).unwrap());
+        let streamed = Arc::new(AtomicU64::new(0));
+        let upgraded = Arc::new(AtomicBool::new(false));
+        let (g, up) = (got.clone(), upgraded.clone());
+        let per_batch = warp::post()
+            .and(warp::path!("raft"))
+            .and(warp::body::bytes())
+            .map(move |b: bytes::Bytes| {
+                // Once upgraded, the old version's process is gone: its port fails.
+                if up.load(Ordering::SeqCst) {
+                    return crate::api::reply::with_body(503, "text/plain", String::new());
+                }
+                g.lock().unwrap().extend(wire::decode_batch(&b).unwrap());
+                crate::api::reply::with_body(204, "text/plain", String::new())
+            });
+        let (g, up, n) = (got.clone(), upgraded.clone(), streamed.clone());
+        let stream = warp::post()
+            .and(warp::path!("raft" / "stream"))
+            .and(warp::body::stream())
+            .then(move |body| {
+                let (g, up, n) = (g.clone(), up.clone(), n.clone());
+                async move {
+                    // A version before streams answers 404.
+                    if !up.load(Ordering::SeqCst) {
+                        return crate::api::reply::with_body(404, "text/plain", "no".into());
+                    }
+                    let mut chunks =
+                        crate::api::peer::chunks(body, crate::api::body::STREAM_IDLE_TIMEOUT);
+                    let mut frames = wire::FrameReader::default();
+                    while let Some(Ok(chunk)) = futures::StreamExt::next(&mut chunks).await {
+                        frames.push(&chunk);
+                        while let Some(m) = frames.next_message().unwrap() {
+                            n.fetch_add(1, Ordering::SeqCst);
+                            g.lock().unwrap().push(m);
+                        }
+                    }
                     crate::api::reply::with_body(204, "text/plain", String::new())
-                })
-                .or(warp::any()
-                    .map(|| crate::api::reply::with_body(404, "text/plain", "no".into())))
-                .unify(),
-        )
-        .await;
+                }
+            });
+        let other = warp::any().map(|| crate::api::reply::with_body(404, "text/plain", "".into()));
+        let url = serve(per_batch.or(stream).unify().or(other).unify()).await;
         let sent = Arc::new(Collected::default());
         let sender = transport(1, sent.clone(), dir.path());
         sender.hint(2, url);
@@ -679,22 +708,21 @@ mod tests {
         for m in 1000..1010 {
             sender.send(vec![append(1, 2, m)]);
         }
-        wait_for("every later message arriving", || {
-            got.lock()
-                .unwrap()
-                .iter()
-                .filter(|m| m.index >= 1000)
-                .count()
-                == 10
+        let indexes = |from: u64| -> Vec<u64> {
+            let got = got.lock().unwrap();
+            got.iter().map(|m| m.index).filter(|i| *i >= from).collect()
+        };
+        wait_for("every later message arriving", || indexes(1000).len() == 10).await;
+        assert_eq!(indexes(1000), (1000..1010).collect::<Vec<_>>());
+        assert_eq!(streamed.load(Ordering::SeqCst), 0);
+        // The peer is upgraded: a failed request, then the sender tries a stream again.
+        upgraded.store(true, Ordering::SeqCst);
+        let mut n = 2000;
+        wait_for("messages arriving on a stream", || {
+            sender.send(vec![append(1, 2, n)]);
+            n += 1;
+            streamed.load(Ordering::SeqCst) >= 5
         })
         .await;
-        let last: Vec<u64> = got
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|m| m.index)
-            .filter(|i| *i >= 1000)
-            .collect();
-        assert_eq!(last, (1000..1010).collect::<Vec<_>>());
     }
 }
