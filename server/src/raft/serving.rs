@@ -36,6 +36,8 @@ pub(crate) struct CatchUp {
     read: Option<(Instant, oneshot::Receiver<Result<(), EtcdError>>)>,
     /// Caught up: the member serves.
     pub done: bool,
+    /// The election ticks of a restart were advanced (see `RaftLoop::advance_election_ticks`).
+    pub ticks_advanced: bool,
 }
 
 /// What the loop should do next for a follower's catch-up read.
@@ -55,7 +57,13 @@ impl CatchUp {
             start_commit,
             read: None,
             done: false,
+            ticks_advanced: false,
         }
+    }
+
+    /// Whether the member restarted with a log (a fresh one starts at commit 0).
+    pub fn restarted(&self) -> bool {
+        self.start_commit > 0
     }
 
     /// Whether the log known at start has been applied.

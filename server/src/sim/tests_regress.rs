@@ -1,23 +1,7 @@
 //! Bugs the simulation found, kept so they stay fixed: each as the scenario that hit it,
 //! scripted so that later changes to the seeded schedule cannot walk around it.
 
-use super::tests::{run_checked, write, PHASE_STEPS};
-use super::{Sim, SimConfig};
-
-/// Three members; returns them, the leader first.
-fn three(seed: u64) -> (Sim, Vec<u64>) {
-    let mut sim = Sim::new(seed, SimConfig::default());
-    let first = sim.bootstrap("m1");
-    run_checked(&mut sim, "m1 leads", |s| s.leaders().len() == 1);
-    for n in 2..=3 {
-        sim.join(first, &format!("m{n}"), PHASE_STEPS)
-            .expect("joins");
-        run_checked(&mut sim, "it votes", |s| s.voters(first).len() == n);
-    }
-    let mut ids = sim.ids();
-    ids.sort_by_key(|id| *id != first);
-    (sim, ids)
-}
+use super::tests::{run_checked, three, write};
 
 /// Found by seed 9 of the first fault runs: a leader that applied its own removal panicked in
 /// raft-rs as the loop advanced the entries it had appended in the same Ready
