@@ -18,6 +18,7 @@ mod read;
 mod sim_disk;
 mod snapshot;
 mod snapshot_reader;
+mod terms;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -112,6 +113,8 @@ pub struct RaftStorage<F: FileSystem = DefaultFileSystem> {
     snapshot_wanted: std::sync::atomic::AtomicBool,
     /// How far the log was durably committed, kept outside it.
     durable: log_integrity::DurableMark,
+    /// Terms of the newest entries, told of every write to the log.
+    recent_terms: terms::RecentTerms,
 }
 
 impl RaftStorage {
@@ -169,6 +172,7 @@ impl<F: FileSystem> RaftStorage<F> {
             snapshot_meta,
             snapshot_wanted: Default::default(),
             durable: log_integrity::DurableMark::open(data_dir)?,
+            recent_terms: Default::default(),
         };
         storage.check_complete(data_dir)?;
         let verifying = Instant::now();
@@ -251,6 +255,7 @@ impl<F: FileSystem> RaftStorage<F> {
             self.hard_state = hs;
         }
         self.engine.write(&mut batch, true)?;
+        self.recent_terms.appended(bootstrap);
         Ok(())
     }
 
@@ -323,6 +328,7 @@ impl<F: FileSystem> RaftStorage<F> {
         }
         if !batch.is_empty() {
             self.engine.write(&mut batch, sync)?;
+            self.recent_terms.appended(entries);
         }
         if sync {
             // Everything written so far is durable now: the commit index too, as far as the
@@ -496,6 +502,7 @@ impl<F: FileSystem> RaftStorage<F> {
         batch.put_message(GROUP, KEY_SNAPSHOT_META.to_vec(), meta)?;
         batch.put_message(GROUP, KEY_HARD_STATE.to_vec(), &hard_state)?;
         self.engine.write(&mut batch, true)?;
+        self.recent_terms.clear();
         self.hard_state = hard_state;
         self.snapshot_meta = meta.clone();
         self.truncated_index = meta.index;

@@ -49,6 +49,9 @@ impl<F: FileSystem> raft::Storage for RaftStorage<F> {
         if idx < self.truncated_index {
             return Err(raft::Error::Store(StorageError::Compacted));
         }
+        if let Some(term) = self.recent_terms.get(idx) {
+            return Ok(term);
+        }
         match self
             .engine
             .get_entry::<EntryExt>(GROUP, idx)

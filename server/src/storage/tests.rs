@@ -332,3 +332,44 @@ fn a_damaged_received_snapshot_fails_as_it_is_read_never_silently() {
     intact.mut_metadata().term = 3;
     assert_eq!(s.received_snapshot_data(&intact).unwrap(), data);
 }
+
+/// The terms raft reads are those of the log as written, whether they come from the cache of
+/// recent terms or, after a reopen (cache empty), from raft-engine: after appends, a tail
+/// overwritten by a new leader, and a snapshot installed over the log.
+#[test]
+fn terms_follow_overwritten_tails_and_installed_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let terms = |s: &RaftStorage, range: std::ops::RangeInclusive<u64>| -> Vec<Option<u64>> {
+        range.map(|i| s.term(i).ok()).collect()
+    };
+    {
+        let mut s = identified(dir.path());
+        s.persist(
+            &[entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2)],
+            None,
+            true,
+        )
+        .unwrap();
+        // A new leader of term 3 replaces entries 3 and 4 with one of its own.
+        s.persist(&[entry(3, 3)], None, true).unwrap();
+        assert_eq!(terms(&s, 1..=5), [Some(1), Some(1), Some(3), None, None]);
+    }
+    let mut s = RaftStorage::open(dir.path()).unwrap();
+    assert_eq!(terms(&s, 1..=5), [Some(1), Some(1), Some(3), None, None]);
+    s.persist(&[entry(4, 3), entry(5, 4)], None, true).unwrap();
+    assert_eq!(terms(&s, 3..=6), [Some(3), Some(3), Some(4), None]);
+    let tail: Vec<Entry> = (6..=60).map(|i| entry(i, 4)).collect();
+    s.persist(&tail, None, true).unwrap();
+    let mut snap = Snapshot::default();
+    snap.mut_metadata().index = 40;
+    snap.mut_metadata().term = 6;
+    snap.mut_metadata().mut_conf_state().voters = vec![7];
+    snap.set_data(b"remote".to_vec().into());
+    s.install_snapshot(&snap).unwrap();
+    // The old log is gone, from the cache too: also the entries it had past the snapshot.
+    assert_eq!(terms(&s, 4..=5), [None, None]);
+    assert_eq!(terms(&s, 41..=60), vec![None; 20]);
+    assert_eq!(s.term(40).unwrap(), 6);
+    s.persist(&[entry(41, 6)], None, true).unwrap();
+    assert_eq!(terms(&s, 40..=42), [Some(6), Some(6), None]);
+}
