@@ -130,8 +130,12 @@ fn refusal(r: Refusal) -> Response {
     resp
 }
 
-fn accepted() -> Response {
-    reply::with_body(204, "text/plain; charset=utf-8", String::new())
+/// 204 for taken messages, else the refusal.
+fn answer(taken: Result<(), Refusal>) -> Response {
+    match taken {
+        Ok(()) => reply::with_body(204, "text/plain; charset=utf-8", String::new()),
+        Err(r) => refusal(r),
+    }
 }
 
 /// `POST /raft`: a batch of raft messages.
@@ -148,10 +152,7 @@ where
         Ok(b) => b,
         Err(e) => return refuse(400, e.to_string()),
     };
-    match st.transport.receive_batch(from, &bytes) {
-        Ok(()) => accepted(),
-        Err(r) => refusal(r),
-    }
+    answer(st.transport.receive_batch(from, &bytes))
 }
 
 /// A streamed body's chunks, ended by an error when one does not come within `stall`.
@@ -187,11 +188,11 @@ where
         Ok(from) => from,
         Err(resp) => return *resp,
     };
-    let chunks = chunks(body, STREAM_IDLE_TIMEOUT);
-    match st.transport.receive_stream(from, chunks).await {
-        Ok(()) => accepted(),
-        Err(r) => refusal(r),
-    }
+    answer(
+        st.transport
+            .receive_stream(from, chunks(body, STREAM_IDLE_TIMEOUT))
+            .await,
+    )
 }
 
 /// `POST /raft/snapshot`: a snapshot, streamed; a chunk that stalls ends it.
@@ -204,11 +205,11 @@ where
         Ok(from) => from,
         Err(resp) => return *resp,
     };
-    let chunks = chunks(body, SNAPSHOT_STALL_TIMEOUT);
-    match st.transport.receive_snapshot(from, chunks).await {
-        Ok(()) => accepted(),
-        Err(r) => refusal(r),
-    }
+    answer(
+        st.transport
+            .receive_snapshot(from, chunks(body, SNAPSHOT_STALL_TIMEOUT))
+            .await,
+    )
 }
 
 /// A learner that is not the joiner itself: while one catches up, joins wait (the joiner
