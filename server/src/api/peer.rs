@@ -1,8 +1,9 @@
 //! The peer port: raft messages (`POST /raft/stream`, one long-lived request per sender, and
 //! `POST /raft`, a batch per request, as versions before streams send them), streamed
 //! snapshots (`POST /raft/snapshot`), probes (`GET /raft/probing`), joins (`POST /join`, as
-//! etcd 0.2 machines join) and `GET /version` (etcd serves it on both ports). Nothing else: the client API lives on the client port only, behind its own TLS and
-//! client-certificate checks.
+//! etcd 0.2 machines join) and `GET /version` (etcd serves it on both ports). Nothing else:
+//! the client API lives on the client port only, behind its own TLS and client-certificate
+//! checks.
 //!
 //! Only the routes live here: what a raft request may carry, and how it reaches raft, is the
 //! transport's (`transport::receive`); joining adds a member, so it stays with the membership
@@ -42,7 +43,7 @@ pub fn routes(st: AppState) -> impl Filter<Extract = (Response,), Error = Infall
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
         .and(with_state.clone())
-        .then(receive_stream);
+        .then(|headers, body, st| receive_streamed(Streamed::Messages, headers, body, st));
     let probing = warp::get()
         .and(warp::path!("raft" / "probing"))
         .map(|| reply::json(200, &json!({ "health": "true" })));
@@ -51,7 +52,7 @@ pub fn routes(st: AppState) -> impl Filter<Extract = (Response,), Error = Infall
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
         .and(with_state.clone())
-        .then(receive_snapshot);
+        .then(|headers, body, st| receive_streamed(Streamed::Snapshot, headers, body, st));
     let join = warp::post()
         .and(warp::path!("join"))
         .and(warp::body::stream())
@@ -178,25 +179,23 @@ where
     ))
 }
 
-/// `POST /raft/stream`: a member's raft messages, for as long as it keeps the request open.
-async fn receive_stream<S, B>(headers: HeaderMap, body: S, st: AppState) -> Response
-where
-    S: Stream<Item = Result<B, warp::Error>> + Unpin + Send,
-    B: Buf,
-{
-    let from = match admit(&st, &headers) {
-        Ok(from) => from,
-        Err(resp) => return *resp,
-    };
-    answer(
-        st.transport
-            .receive_stream(from, chunks(body, STREAM_IDLE_TIMEOUT))
-            .await,
-    )
+/// What a streamed peer request carries.
+enum Streamed {
+    /// `POST /raft/stream`: a member's raft messages, for as long as it keeps the request
+    /// open; silent for [`STREAM_IDLE_TIMEOUT`], it ends.
+    Messages,
+    /// `POST /raft/snapshot`: a snapshot; a chunk that stalls for [`SNAPSHOT_STALL_TIMEOUT`]
+    /// ends it.
+    Snapshot,
 }
 
-/// `POST /raft/snapshot`: a snapshot, streamed; a chunk that stalls ends it.
-async fn receive_snapshot<S, B>(headers: HeaderMap, body: S, st: AppState) -> Response
+/// A streamed peer request, from an admitted member.
+async fn receive_streamed<S, B>(
+    kind: Streamed,
+    headers: HeaderMap,
+    body: S,
+    st: AppState,
+) -> Response
 where
     S: Stream<Item = Result<B, warp::Error>> + Unpin + Send,
     B: Buf,
@@ -205,11 +204,17 @@ where
         Ok(from) => from,
         Err(resp) => return *resp,
     };
-    answer(
-        st.transport
-            .receive_snapshot(from, chunks(body, SNAPSHOT_STALL_TIMEOUT))
-            .await,
-    )
+    let t = &st.transport;
+    answer(match kind {
+        Streamed::Messages => {
+            t.receive_stream(from, chunks(body, STREAM_IDLE_TIMEOUT))
+                .await
+        }
+        Streamed::Snapshot => {
+            t.receive_snapshot(from, chunks(body, SNAPSHOT_STALL_TIMEOUT))
+                .await
+        }
+    })
 }
 
 /// A learner that is not the joiner itself: while one catches up, joins wait (the joiner

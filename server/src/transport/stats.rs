@@ -1,5 +1,7 @@
 //! Per-follower counts and latency, in the shape of etcd's `/v2/stats/leader`.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -78,6 +80,19 @@ impl FollowerStats {
     pub fn record_failure(&mut self, messages: u64) {
         self.counts.fail += messages;
     }
+}
+
+/// Records into peer `to`'s figures.
+pub fn record(
+    stats: &Mutex<HashMap<u64, FollowerStats>>,
+    to: u64,
+    f: impl FnOnce(&mut FollowerStats),
+) {
+    f(stats
+        .lock()
+        .expect("stats lock poisoned")
+        .entry(to)
+        .or_default());
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! unreachable. A peer that does not serve streams (404: an older version, during a rolling
 //! upgrade) is sent a request per batch instead.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,8 +19,8 @@ use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::task::JoinHandle;
 
-use super::{classify, FollowerStats, Outcome, PeerReport, PeerTask};
-use std::collections::HashMap;
+use super::stats::record;
+use super::{classify, settle, FollowerStats, Outcome, PeerTask};
 
 /// Path of the message stream on the peer port.
 pub const STREAM_PATH: &str = "/raft/stream";
@@ -85,15 +86,12 @@ impl PeerStream {
                 per_batch.store(true, Ordering::Relaxed);
                 return;
             }
-            match classify(to, res) {
-                // The peer ended the stream (it took a newer one, or is shutting down).
-                Outcome::Delivered => {}
-                Outcome::Failed => {
-                    record(&stats, to, |s| s.record_failure(1));
-                    sink.report(PeerReport::Unreachable(to));
-                }
-                Outcome::Removed(at) => sink.report(PeerReport::RemovalHint { at, by: to }),
+            // Delivered: the peer ended the stream (it took a newer one, or is shutting down).
+            let outcome = classify(to, res);
+            if matches!(outcome, Outcome::Failed) {
+                record(&stats, to, |s| s.record_failure(1));
             }
+            settle(sink.as_ref(), to, outcome);
         });
         PeerStream {
             frames,
@@ -117,9 +115,16 @@ impl PeerStream {
         }
     }
 
-    /// How long since the stream carried anything.
-    pub fn idle_for(&self) -> Duration {
-        self.last_write.elapsed()
+    /// Sends a keep-alive on a stream silent for [`KEEPALIVE_EVERY`]; drops a stream that
+    /// takes none.
+    pub fn keep_alive(stream: &mut Option<PeerStream>) {
+        let dead = stream.as_mut().is_some_and(|s| {
+            let keepalive = Bytes::from_static(&super::wire::KEEPALIVE);
+            s.last_write.elapsed() >= KEEPALIVE_EVERY && !matches!(s.write(keepalive), Sent::Queued)
+        });
+        if dead {
+            *stream = None;
+        }
     }
 }
 
@@ -127,19 +132,6 @@ impl Drop for PeerStream {
     fn drop(&mut self) {
         self.request.abort();
     }
-}
-
-/// Records into one peer's figures.
-pub fn record(
-    stats: &Mutex<HashMap<u64, FollowerStats>>,
-    to: u64,
-    f: impl FnOnce(&mut FollowerStats),
-) {
-    f(stats
-        .lock()
-        .expect("stats lock poisoned")
-        .entry(to)
-        .or_default());
 }
 
 /// Probes `task`'s peer every [`PROBE_EVERY`] while it is sent streams, recording each round
