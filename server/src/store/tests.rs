@@ -423,3 +423,43 @@ fn snapshot_round_trip() {
 }
 
 mod props;
+
+/// Memory the store takes per key, as the bench's 1,000,000-key fill shapes it (8 directories,
+/// `k<i>` names, 256-byte values), and the time to restore its snapshot: a measurement, not a
+/// check (`cargo test --release -p etcd-server --lib store::tests::memory_per_key -- --ignored
+/// --nocapture`).
+#[test]
+#[ignore]
+fn memory_per_key() {
+    fn rss() -> u64 {
+        let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+        let pages: u64 = statm.split(' ').nth(1).unwrap().parse().unwrap();
+        pages * 4096
+    }
+    let keys: usize = std::env::var("KEYS").map_or(1_000_000, |v| v.parse().unwrap());
+    let value = "v".repeat(256);
+    let before = rss();
+    let mut s = Store::new(DEFAULT_HISTORY_SIZE);
+    let mut raw = 0;
+    for i in 0..keys {
+        let key = format!("/fill/c{:02}/k{}", i % 8, i / 8);
+        raw += key.len() + value.len();
+        s.apply(&set(&key, &value)).unwrap();
+    }
+    let used = rss() - before;
+    println!(
+        "{keys} keys: {} bytes per key, {:.2}x the raw data",
+        used / keys as u64,
+        used as f64 / raw as f64
+    );
+    let bytes = s.save();
+    drop(s);
+    let started = std::time::Instant::now();
+    let restored = Store::restore(&bytes, DEFAULT_HISTORY_SIZE).unwrap();
+    println!(
+        "restore of {} MB: {} ms",
+        bytes.len() / 1_000_000,
+        started.elapsed().as_millis()
+    );
+    assert_eq!(restored.counts().keys, keys as u64);
+}

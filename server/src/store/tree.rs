@@ -116,15 +116,15 @@ impl Store {
             let children = cur
                 .children_mut()
                 .expect("ancestors were checked to be dirs");
-            cur = children.entry(seg.to_string()).or_insert_with(|| {
+            cur = children.entry(seg.into()).or_insert_with(|| {
                 self.counts.dirs += 1;
                 TreeNode::dir(index, None)
             });
         }
-        let new_expiry = node.expire_at;
+        let new_expiry = node.expire_at();
         let added = NodeCounts::of(&node);
         let children = cur.children_mut().expect("parent was checked to be a dir");
-        let old = children.insert(name.to_string(), node);
+        let old = children.insert(name.into(), node);
         self.counts.add(added);
         // Forget the replaced subtree's TTLs before recording the new one: they may be equal.
         if let Some(old) = &old {
@@ -164,7 +164,11 @@ impl Store {
         let Some(node) = self.lookup_mut(key) else {
             return;
         };
-        let old = std::mem::replace(&mut node.expire_at, expire_at);
+        let old = node.expire_at();
+        if old == expire_at {
+            return;
+        }
+        node.set_expire_at(expire_at);
         if let Some(t) = old {
             self.ttls.remove(&(t, key.to_string()));
         }

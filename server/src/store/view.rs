@@ -2,12 +2,10 @@
 //! after the lock is released.
 //!
 //! The copy is flat (one entry per listed node, in pre-order, with its depth) and cheap: names
-//! go into one string, values are shared `Arc<str>`s. Rendering walks the entries with an
+//! go into one string, values are shared with the tree (see `node::Leaf`). Rendering walks the entries with an
 //! explicit stack, so neither a deep tree nor a wide one recurses or holds the lock.
 
-use std::sync::Arc;
-
-use super::node::{is_hidden_name, TreeNode};
+use super::node::{is_hidden_name, Leaf, TreeNode};
 use crate::time::Timestamp;
 
 /// One listed node.
@@ -20,8 +18,8 @@ struct Entry {
     created: u64,
     modified: u64,
     expire_at: Option<Timestamp>,
-    /// `None` for a directory.
-    value: Option<Arc<str>>,
+    /// The key, sharing its value; `None` for a directory.
+    value: Option<Leaf>,
 }
 
 /// A GET's answer, detached from the store.
@@ -135,10 +133,10 @@ impl ReadView {
         self.entries.push(Entry {
             depth,
             name_end: self.names.len(),
-            created: n.created,
-            modified: n.modified,
-            expire_at: n.expire_at,
-            value: n.shared_value().cloned(),
+            created: n.created(),
+            modified: n.modified(),
+            expire_at: n.expire_at(),
+            value: n.leaf().cloned(),
         });
     }
 
@@ -243,7 +241,7 @@ impl ReadView {
                 match &e.value {
                     Some(v) => {
                         out.extend_from_slice(br#","value":"#);
-                        json_string(&mut out, v);
+                        json_string(&mut out, v.value());
                     }
                     None => out.extend_from_slice(br#","dir":true"#),
                 }
@@ -289,7 +287,7 @@ impl ReadView {
                 let n = common::Node {
                     key: key.to_string(),
                     dir: e.value.is_none(),
-                    value: e.value.as_deref().map(str::to_string),
+                    value: e.value.as_ref().map(|v| v.value().to_string()),
                     expiration: e.expire_at.map(|t| t.to_rfc3339()),
                     ttl: e.expire_at.map(|t| t.ttl_from(self.now)).unwrap_or(0),
                     modified_index: e.modified,

@@ -2,9 +2,10 @@
 //! compare-and-delete) and TTL expiry, each one index and one event.
 
 use common::{ErrorCode, EtcdError};
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::node::{self, TreeNode};
+use super::node::TreeNode;
 use super::path;
 use super::{Action, Event, Store};
 use crate::time::Timestamp;
@@ -33,15 +34,16 @@ impl Store {
         if prev.is_some_and(|n| n.is_dir()) {
             return Err(self.err(ErrorCode::NotFile, key));
         }
-        let value: std::sync::Arc<str> = if refresh {
+        // A refresh keeps the current value: a copy, since the tree changes below.
+        let value: Cow<'_, str> = if refresh {
             match (prev, missing) {
-                (Some(p), _) => p.shared_value().cloned().unwrap_or_else(|| "".into()),
+                (Some(p), _) => Cow::Owned(p.value().unwrap_or("").to_string()),
                 (None, missing) => {
                     return Err(missing.unwrap_or_else(|| self.err(ErrorCode::KeyNotFound, key)))
                 }
             }
         } else {
-            value.into()
+            Cow::Borrowed(value)
         };
         let prev_view = prev.map(|p| p.render(key, now));
         self.index += 1;
@@ -49,7 +51,7 @@ impl Store {
         let node = if dir && !refresh {
             TreeNode::dir(index, expire_at)
         } else {
-            TreeNode::key(index, value, expire_at)
+            TreeNode::key(index, &value, expire_at)
         };
         let view = node.render(key, now);
         self.put_node(key, node, index);
@@ -125,10 +127,7 @@ impl Store {
             view.modified_index = index;
             return Ok(self.record(Action::Update, view, Some(prev_view), refresh));
         }
-        if !refresh {
-            node.content = node::Content::Value(value.into());
-        }
-        node.modified = index;
+        node.rewrite_key((!refresh).then_some(value), index);
         let view = node.render(key, now);
         Ok(self.record(Action::Update, view, Some(prev_view), refresh))
     }
@@ -142,7 +141,7 @@ impl Store {
     ) -> Result<(), EtcdError> {
         let current = node.value().unwrap_or("");
         let value_ok = prev_value.is_none_or(|v| v == current);
-        let index_ok = prev_index == 0 || prev_index == node.modified;
+        let index_ok = prev_index == 0 || prev_index == node.modified();
         if value_ok && index_ok {
             return Ok(());
         }
@@ -153,7 +152,7 @@ impl Store {
                 prev_value.unwrap_or(""),
                 current,
                 prev_index,
-                node.modified
+                node.modified()
             ),
         ))
     }
@@ -194,10 +193,7 @@ impl Store {
         let index = self.index;
         self.set_expiry(key, expire_at);
         let node = self.lookup_mut(key).expect("looked up above");
-        if !refresh {
-            node.content = node::Content::Value(value.into());
-        }
-        node.modified = index;
+        node.rewrite_key((!refresh).then_some(value), index);
         let view = node.render(key, now);
         Ok(self.record(Action::CompareAndSwap, view, Some(prev_view), refresh))
     }
@@ -208,7 +204,7 @@ impl Store {
             key: key.to_string(),
             dir: old.is_dir(),
             modified_index: index,
-            created_index: old.created,
+            created_index: old.created(),
             ..common::Node::default()
         }
     }

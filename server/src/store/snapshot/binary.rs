@@ -19,13 +19,12 @@
 //! again afterwards.
 
 use std::io::{self, Read, Write};
-use std::sync::Arc;
 
 use super::codec::{DecodeError, Input, Output};
 use super::event_codec::{read_event, write_event};
 use super::Parts;
 use crate::store::event::Event;
-use crate::store::node::{Children, Content, TreeNode};
+use crate::store::node::{Children, Name, Stamps, TreeNode};
 use crate::store::stats::WriteStats;
 use crate::store::tree::NodeCounts;
 use crate::time::Timestamp;
@@ -117,27 +116,28 @@ fn write_node<W: Write>(out: &mut Output<'_, W>, name: &str, node: &TreeNode) ->
     if node.is_dir() {
         flags |= FLAG_DIR;
     }
-    if node.expire_at.is_some() {
+    let expire_at = node.expire_at();
+    if expire_at.is_some() {
         flags |= FLAG_EXPIRES;
     }
     out.u8(flags)?;
     out.bytes(name.as_bytes())?;
-    out.varint(node.created)?;
-    out.varint(node.modified)?;
-    if let Some(t) = node.expire_at {
+    out.varint(node.created())?;
+    out.varint(node.modified())?;
+    if let Some(t) = expire_at {
         out.signed(t.0)?;
     }
-    match &node.content {
-        Content::Dir(children) => out.varint(children.len() as u64),
-        Content::Value(v) => out.bytes(v.as_bytes()),
+    match node {
+        TreeNode::Dir(_) => out.varint(node.children().map_or(0, |c| c.len()) as u64),
+        TreeNode::Key(leaf) => out.bytes(leaf.value().as_bytes()),
     }
 }
 
 /// A directory being read: its children so far and how many are still to come.
 struct OpenDir {
-    name: String,
-    node: TreeNode,
-    children: Vec<(String, TreeNode)>,
+    name: Name,
+    stamps: Stamps,
+    children: Vec<(Name, TreeNode)>,
     remaining: u64,
     /// Length of the path buffer before this directory's name was appended.
     path_len: usize,
@@ -145,10 +145,15 @@ struct OpenDir {
 
 /// One node record, without its children.
 struct Record {
-    name: String,
-    node: TreeNode,
-    /// A directory's child count.
-    children: Option<u64>,
+    name: Name,
+    stamps: Stamps,
+    /// A key's value, or a directory's child count.
+    body: Body,
+}
+
+enum Body {
+    Value(TreeNode),
+    Children(u64),
 }
 
 fn read_record<R: Read>(input: &mut Input<R>) -> Result<Record, DecodeError> {
@@ -156,7 +161,7 @@ fn read_record<R: Read>(input: &mut Input<R>) -> Result<Record, DecodeError> {
     if flags & !(FLAG_DIR | FLAG_EXPIRES) != 0 {
         return Err(input.malformed("unknown node flags"));
     }
-    let name = input.str("node name")?.to_owned();
+    let name = Name::from(input.str("node name")?);
     let created = input.varint("created index")?;
     let modified = input.varint("modified index")?;
     let expire_at = if flags & FLAG_EXPIRES != 0 {
@@ -164,22 +169,13 @@ fn read_record<R: Read>(input: &mut Input<R>) -> Result<Record, DecodeError> {
     } else {
         None
     };
-    let (content, children) = if flags & FLAG_DIR != 0 {
-        let n = input.varint("child count")?;
-        (Content::Dir(Arc::default()), Some(n))
+    let stamps = Stamps::new(created, modified, expire_at);
+    let body = if flags & FLAG_DIR != 0 {
+        Body::Children(input.varint("child count")?)
     } else {
-        (Content::Value(Arc::from(input.str("value")?)), None)
+        Body::Value(TreeNode::key_with(stamps, input.str("value")?))
     };
-    Ok(Record {
-        name,
-        node: TreeNode {
-            created,
-            modified,
-            expire_at,
-            content,
-        },
-        children,
-    })
+    Ok(Record { name, stamps, body })
 }
 
 /// Decodes format 3 (`input` starts at its magic line).
@@ -196,22 +192,22 @@ pub fn read<R: Read>(input: &mut Input<R>) -> Result<Parts, DecodeError> {
     let stats = stats_from(c);
 
     let root = read_record(input)?;
-    let Some(root_children) = root.children else {
+    let Body::Children(root_children) = root.body else {
         return Err(input.malformed("the root is not a directory"));
     };
     if !root.name.is_empty() {
         return Err(input.malformed("the root has a name"));
     }
     let mut ttls = Vec::new();
-    if let Some(t) = root.node.expire_at {
+    if let Some(t) = root.stamps.expire_at() {
         ttls.push((t, "/".to_string()));
     }
     let mut counts = NodeCounts::default();
     // The path of the innermost open directory ("" for the root), for the TTL index's keys.
     let mut path = String::new();
     let mut open = vec![OpenDir {
-        name: String::new(),
-        node: root.node,
+        name: Name::default(),
+        stamps: root.stamps,
         children: Vec::new(),
         remaining: root_children,
         path_len: 0,
@@ -219,12 +215,12 @@ pub fn read<R: Read>(input: &mut Input<R>) -> Result<Parts, DecodeError> {
     let root = loop {
         let top = open.last_mut().expect("the root is open until it closes");
         if top.remaining == 0 {
-            let mut dir = open.pop().expect("checked above");
+            let dir = open.pop().expect("checked above");
             path.truncate(dir.path_len);
-            dir.node.content = Content::Dir(Arc::new(build_children(dir.children)));
+            let node = TreeNode::dir_with(dir.stamps, build_children(dir.children));
             match open.last_mut() {
-                Some(parent) => parent.children.push((dir.name, dir.node)),
-                None => break dir.node,
+                Some(parent) => parent.children.push((dir.name, node)),
+                None => break node,
             }
             continue;
         }
@@ -241,26 +237,26 @@ pub fn read<R: Read>(input: &mut Input<R>) -> Result<Parts, DecodeError> {
         {
             return Err(input.malformed("node names out of order or repeated"));
         }
-        if let Some(t) = rec.node.expire_at {
+        if let Some(t) = rec.stamps.expire_at() {
             ttls.push((t, format!("{path}/{}", rec.name)));
         }
-        match rec.children {
-            Some(n) => {
+        match rec.body {
+            Body::Children(n) => {
                 counts.dirs += 1;
                 let path_len = path.len();
                 path.push('/');
                 path.push_str(&rec.name);
                 open.push(OpenDir {
                     name: rec.name,
-                    node: rec.node,
+                    stamps: rec.stamps,
                     children: Vec::new(),
                     remaining: n,
                     path_len,
                 });
             }
-            None => {
+            Body::Value(node) => {
                 counts.keys += 1;
-                top.children.push((rec.name, rec.node));
+                top.children.push((rec.name, node));
             }
         }
     };
@@ -293,7 +289,7 @@ pub fn read<R: Read>(input: &mut Input<R>) -> Result<Parts, DecodeError> {
 /// Inserted in name order, a B-tree splitting full leaves in half keeps every leaf but the
 /// last half empty (imbl's leaves hold 16). Inserting every other child first, then the rest,
 /// fills each half-empty leaf back up: the same map in about half the leaves.
-fn build_children(children: Vec<(String, TreeNode)>) -> Children {
+fn build_children(children: Vec<(Name, TreeNode)>) -> Children {
     let mut map = Children::new();
     let mut odd = Vec::with_capacity(children.len() / 2);
     for (i, entry) in children.into_iter().enumerate() {

@@ -19,14 +19,14 @@
 //! on a thread with a stack large enough for the deepest tree the key limit allows, with
 //! serde_json's nesting limit lifted (that limit is what made deep trees unreadable).
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::Parts;
 use crate::store::event::Event;
-use crate::store::node::{Content, TreeNode};
+use crate::store::node::{Children, Name, Stamps, TreeNode};
 use crate::store::stats::WriteStats;
 use crate::store::RestoreError;
 use crate::time::Timestamp;
@@ -93,9 +93,9 @@ pub fn write_to<'a, W: Write>(
         let line = NodeLine {
             d: depth,
             n: name.into(),
-            c: node.created,
-            m: node.modified,
-            e: node.expire_at,
+            c: node.created(),
+            m: node.modified(),
+            e: node.expire_at(),
             v: node.value().map(Into::into),
         };
         serde_json::to_writer(&mut *w, &line)?;
@@ -169,14 +169,10 @@ pub fn read_flat(bytes: &[u8]) -> Result<Parts, RestoreError> {
         while open.len() > depth {
             close_dir(&mut open, &mut root).map_err(|w| bad(w, n))?;
         }
-        let node = TreeNode {
-            created: nl.c,
-            modified: nl.m,
-            expire_at: nl.e,
-            content: match nl.v {
-                Some(v) => Content::Value(v.as_ref().into()),
-                None => Content::Dir(Arc::default()),
-            },
+        let stamps = Stamps::new(nl.c, nl.m, nl.e);
+        let node = match nl.v {
+            Some(v) => TreeNode::key_with(stamps, &v),
+            None => TreeNode::dir_with(stamps, Children::new()),
         };
         if node.is_dir() {
             open.push((nl.n.into_owned(), node));
@@ -209,7 +205,7 @@ fn attach(
 ) -> Result<(), &'static str> {
     let (_, parent) = open.last_mut().ok_or("node without a parent")?;
     let children = parent.children_mut().ok_or("parent is not a directory")?;
-    if children.insert(name, node).is_some() {
+    if children.insert(name.into(), node).is_some() {
         return Err("duplicate name");
     }
     Ok(())
@@ -233,9 +229,42 @@ fn close_dir(
 struct Legacy {
     format: u32,
     index: u64,
-    root: TreeNode,
+    root: LegacyNode,
     history: Vec<Event>,
     stats: WriteStats,
+}
+
+/// A node as format 1 nests it (the tree's own layout in 0.3.0).
+#[derive(Deserialize)]
+struct LegacyNode {
+    created: u64,
+    modified: u64,
+    expire_at: Option<Timestamp>,
+    content: LegacyContent,
+}
+
+#[derive(Deserialize)]
+enum LegacyContent {
+    Value(String),
+    Dir(BTreeMap<String, LegacyNode>),
+}
+
+impl LegacyNode {
+    /// The tree node, converted level by level: `self` nests as deep as the tree, but it was
+    /// just read on a thread with a stack for that depth (and so is dropped there).
+    fn into_tree(self) -> TreeNode {
+        let stamps = Stamps::new(self.created, self.modified, self.expire_at);
+        match self.content {
+            LegacyContent::Value(v) => TreeNode::key_with(stamps, &v),
+            LegacyContent::Dir(children) => TreeNode::dir_with(
+                stamps,
+                children
+                    .into_iter()
+                    .map(|(name, node)| (Name::from(name), node.into_tree()))
+                    .collect(),
+            ),
+        }
+    }
 }
 
 /// Decodes format 1 (one JSON object), on a thread with a stack for the deepest tree.
@@ -259,7 +288,7 @@ pub fn read_legacy(bytes: Vec<u8>) -> Result<Parts, RestoreError> {
         }
         Ok(Parts::walked(
             saved.index,
-            saved.root,
+            saved.root.into_tree(),
             saved.history,
             saved.stats,
         ))
