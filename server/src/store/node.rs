@@ -93,16 +93,10 @@ impl std::fmt::Debug for Leaf {
 }
 
 /// A directory: its stamps and children.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Dir {
     stamps: Stamps,
     children: Children,
-}
-
-impl Default for Stamps {
-    fn default() -> Stamps {
-        Stamps::new(0, 0, None)
-    }
 }
 
 /// A node of the tree. Clones share everything below them.
@@ -200,26 +194,20 @@ impl TreeNode {
         }
     }
 
-    /// Changes when it expires (a key gets a new allocation with its value copied: keys are
-    /// never changed in place).
-    pub fn set_expire_at(&mut self, expire_at: Option<Timestamp>) {
-        let stamps = self.stamps();
-        let stamps = Stamps::new(stamps.created, stamps.modified, expire_at);
+    /// Rewrites it as a write at `index` does: a key takes `value` (or keeps its own, for
+    /// `None`), `index` as its modified index and `expire_at`, all in one new allocation (keys
+    /// are never changed in place); a directory takes only the expiry (etcd keeps a
+    /// directory's own index on a TTL update).
+    pub fn rewrite(&mut self, value: Option<&str>, index: u64, expire_at: Option<Timestamp>) {
         match self {
-            TreeNode::Key(leaf) => *leaf = Leaf::new(stamps, leaf.value()),
-            TreeNode::Dir(dir) => Arc::make_mut(dir).stamps = stamps,
-        }
-    }
-
-    /// Makes a key's value `value` (or keeps it, for `None`) as written at `index`. No-op on
-    /// a directory.
-    pub fn rewrite_key(&mut self, value: Option<&str>, index: u64) {
-        if let TreeNode::Key(leaf) = self {
-            let stamps = Stamps {
-                modified: index,
-                ..*leaf.stamps()
-            };
-            *leaf = Leaf::new(stamps, value.unwrap_or(leaf.value()));
+            TreeNode::Key(leaf) => {
+                let stamps = Stamps::new(leaf.stamps().created, index, expire_at);
+                *leaf = Leaf::new(stamps, value.unwrap_or(leaf.value()));
+            }
+            TreeNode::Dir(dir) => {
+                let dir = Arc::make_mut(dir);
+                dir.stamps = Stamps::new(dir.stamps.created, dir.stamps.modified, expire_at);
+            }
         }
     }
 
@@ -334,8 +322,7 @@ mod tests {
     fn a_rewritten_key_leaves_its_clones_as_they_were() {
         let mut node = TreeNode::key(3, "old", None);
         let seen = node.clone();
-        node.rewrite_key(Some("new"), 5);
-        node.set_expire_at(Some(Timestamp(7)));
+        node.rewrite(Some("new"), 5, Some(Timestamp(7)));
         assert_eq!(
             (seen.value(), seen.modified(), seen.expire_at()),
             (Some("old"), 3, None)
@@ -349,7 +336,13 @@ mod tests {
             ),
             (Some("new"), 3, 5, Some(Timestamp(7)))
         );
-        node.rewrite_key(None, 6);
-        assert_eq!((node.value(), node.modified()), (Some("new"), 6));
+        node.rewrite(None, 6, None);
+        assert_eq!(
+            (node.value(), node.modified(), node.expire_at()),
+            (Some("new"), 6, None)
+        );
+        let mut dir = TreeNode::dir(2, None);
+        dir.rewrite(None, 9, Some(Timestamp(7)));
+        assert_eq!((dir.modified(), dir.expire_at()), (2, Some(Timestamp(7))));
     }
 }

@@ -159,16 +159,21 @@ impl Store {
         }
     }
 
-    /// Changes a node's expiry, keeping the expiry index exact.
-    pub(super) fn set_expiry(&mut self, key: &str, expire_at: Option<Timestamp>) {
-        let Some(node) = self.lookup_mut(key) else {
-            return;
-        };
+    /// Rewrites the node at `key` (which exists) as a write at `index` does (see
+    /// [`TreeNode::rewrite`]), keeping the expiry index exact.
+    pub(super) fn rewrite_node(
+        &mut self,
+        key: &str,
+        value: Option<&str>,
+        index: u64,
+        expire_at: Option<Timestamp>,
+    ) {
+        let node = self.lookup_mut(key).expect("the caller looked it up");
         let old = node.expire_at();
+        node.rewrite(value, index, expire_at);
         if old == expire_at {
             return;
         }
-        node.set_expire_at(expire_at);
         if let Some(t) = old {
             self.ttls.remove(&(t, key.to_string()));
         }

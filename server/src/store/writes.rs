@@ -119,16 +119,12 @@ impl Store {
         let is_dir = node.is_dir();
         self.index += 1;
         let index = self.index;
-        self.set_expiry(key, expire_at);
-        let node = self.lookup_mut(key).expect("looked up above");
+        self.rewrite_node(key, (!refresh).then_some(value), index, expire_at);
+        let mut view = self.lookup(key).expect("looked up above").render(key, now);
         if is_dir {
             // etcd quirk: a directory's TTL update reports the new index but keeps its own.
-            let mut view = node.render(key, now);
             view.modified_index = index;
-            return Ok(self.record(Action::Update, view, Some(prev_view), refresh));
         }
-        node.rewrite_key((!refresh).then_some(value), index);
-        let view = node.render(key, now);
         Ok(self.record(Action::Update, view, Some(prev_view), refresh))
     }
 
@@ -191,10 +187,8 @@ impl Store {
         let prev_view = self.compared_file(key, prev_value, prev_index, now)?;
         self.index += 1;
         let index = self.index;
-        self.set_expiry(key, expire_at);
-        let node = self.lookup_mut(key).expect("looked up above");
-        node.rewrite_key((!refresh).then_some(value), index);
-        let view = node.render(key, now);
+        self.rewrite_node(key, (!refresh).then_some(value), index, expire_at);
+        let view = self.lookup(key).expect("looked up above").render(key, now);
         Ok(self.record(Action::CompareAndSwap, view, Some(prev_view), refresh))
     }
 

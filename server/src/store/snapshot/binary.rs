@@ -127,9 +127,9 @@ fn write_node<W: Write>(out: &mut Output<'_, W>, name: &str, node: &TreeNode) ->
     if let Some(t) = expire_at {
         out.signed(t.0)?;
     }
-    match node {
-        TreeNode::Dir(_) => out.varint(node.children().map_or(0, |c| c.len()) as u64),
-        TreeNode::Key(leaf) => out.bytes(leaf.value().as_bytes()),
+    match node.children() {
+        Some(children) => out.varint(children.len() as u64),
+        None => out.bytes(node.value().unwrap_or_default().as_bytes()),
     }
 }
 
