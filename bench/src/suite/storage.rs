@@ -51,6 +51,7 @@ pub fn memory(s: &Settings, setup: &Setup, n: usize, round: usize, rec: &mut Rec
     for p in d.processes_mut() {
         p.stop();
     }
+    keep_data_dir(&d.processes_mut()[0].data_dir, setup, n);
     let started = Instant::now();
     for p in d.processes_mut() {
         p.restart_unready();
@@ -82,4 +83,26 @@ pub fn memory(s: &Settings, setup: &Setup, n: usize, round: usize, rec: &mut Rec
             .with("restart to correct GET ms", restart.as_secs_f64() * 1e3)
             .with("RSS after restart MiB", d.rss_mib(0)),
     );
+}
+
+/// With `BENCH_KEEP_DATA_DIR` set, copies the stopped first member's data dir under it (as
+/// `<server>-<members>m-<n>`), to time and profile restarts of the same data again.
+fn keep_data_dir(dir: &std::path::Path, setup: &Setup, n: usize) {
+    let Some(to) = std::env::var_os("BENCH_KEEP_DATA_DIR") else {
+        return;
+    };
+    let to = std::path::Path::new(&to).join(format!("{:?}-{}m-{n}", setup.server, setup.members));
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(dir)
+        .arg(&to)
+        .status();
+    match copied {
+        Ok(s) if s.success() => eprintln!("kept the data dir as {}", to.display()),
+        other => eprintln!(
+            "could not copy {} to {}: {other:?}",
+            dir.display(),
+            to.display()
+        ),
+    }
 }

@@ -394,7 +394,7 @@ impl<S: LogStore> RaftLoop<S> {
     }
 
     /// A one-member cluster need not wait an election timeout to lead.
-    fn maybe_campaign_alone(&mut self) {
+    pub(super) fn maybe_campaign_alone(&mut self) {
         if !self.may_campaign || self.applied == 0 {
             return;
         }

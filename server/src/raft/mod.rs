@@ -37,6 +37,7 @@ mod serving;
 mod snapshot;
 mod standalone;
 mod start;
+mod tail;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;

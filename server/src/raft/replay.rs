@@ -2,19 +2,14 @@
 //! snapshot, then the committed log after it, applied as the raft loop applies them (raft's
 //! own configuration aside). `-force-new-cluster` starts from what this returns.
 
-use protobuf::Message as _;
-use raft::eraftpb::{ConfChange, Entry, EntryType};
-use raft::{GetEntriesContext, Storage as _};
+use raft::Storage as _;
 
-use super::membership::{apply_to_table, REFUSED_CONF_CHANGE};
+use super::membership::apply_to_table;
 use super::standalone::RecoveryError;
-use crate::command::Command;
+use super::tail::{decode_tail, Decoded, Until};
 use crate::state::{restore_snapshot_from, shared, Restored, SharedState, StoreState};
-use crate::storage::{RaftStorage, StorageFailure};
+use crate::storage::RaftStorage;
 use crate::store::Store;
-
-/// Entries replayed per read of the log, so a long log is replayed in bounded memory.
-const REPLAY_CHUNK: u64 = 1024;
 
 /// The state machine as of the commit index.
 pub(super) struct Replayed {
@@ -45,16 +40,13 @@ pub(super) fn replay(
     let state = shared(restored.store, restored.members, restored.auth);
     let last = storage.last_index()?;
     let commit = storage.initial_state()?.hard_state.commit.min(last);
-    let mut low = storage.snapshot_metadata().index + 1;
-    while low <= commit {
-        let high = (low + REPLAY_CHUNK).min(commit + 1);
-        let entries = storage.entries(low, high, None, GetEntriesContext::empty(false))?;
-        let mut st = state.write();
-        for e in &entries {
-            replay_entry(&mut st, e)?;
-        }
-        low = high;
-    }
+    let tail = decode_tail(
+        storage,
+        storage.snapshot_metadata().index,
+        commit,
+        Until::Commit,
+    )?;
+    apply_tail(&mut state.write(), tail.entries);
     let term = storage.term(commit)?;
     Ok(Replayed {
         state,
@@ -64,35 +56,18 @@ pub(super) fn replay(
     })
 }
 
-/// Applies one committed entry to the state machine as the raft loop does, raft's own
-/// configuration aside (it is replaced).
-fn replay_entry(st: &mut StoreState, e: &Entry) -> Result<(), RecoveryError> {
-    match e.get_entry_type() {
-        EntryType::EntryNormal => {
-            // A new leader's empty entry, or a conf change the leader refused.
-            if e.data.is_empty() || e.data.as_ref() == REFUSED_CONF_CHANGE {
-                return Ok(());
+/// Applies decoded committed entries as the raft loop does, raft's own configuration aside
+/// (the caller either replaces it or stopped before the first conf change).
+pub(super) fn apply_tail(st: &mut StoreState, entries: Vec<Decoded>) {
+    for d in entries {
+        match d {
+            // A command the store refuses is refused the same way on every member.
+            Decoded::Command(cmd) => {
+                let _ = st.apply_command(&cmd);
             }
-            match Command::decode(&e.data) {
-                // A command the store refuses is refused the same way on every member.
-                Ok(cmd) => {
-                    let _ = st.apply_command(&cmd);
-                }
-                Err(err) => tracing::error!(index = e.index, "skipping entry: {err}"),
+            Decoded::ConfChange(cc, index) => {
+                apply_to_table(st, &cc, index);
             }
-        }
-        EntryType::EntryConfChange => {
-            let mut cc = ConfChange::default();
-            cc.merge_from_bytes(&e.data)
-                .map_err(|err| StorageFailure::Corrupt(err.to_string()))?;
-            apply_to_table(st, &cc, e.index);
-        }
-        EntryType::EntryConfChangeV2 => {
-            tracing::error!(
-                index = e.index,
-                "skipping a joint conf change: never proposed here"
-            );
         }
     }
-    Ok(())
 }

@@ -11,11 +11,13 @@ use super::driver::{ElectionTimeouts, RaftLoop};
 use super::exit::{panic_message, LoopExit, RaftThread};
 use super::leader::RateMeter;
 use super::pending::Pending;
+use super::replay::apply_tail;
 use super::serving::CatchUp;
+use super::tail::{decode_tail, Until};
 use super::{Env, Inbox, RaftConfig, RaftHandle, StartMode, REQUEST_TIMEOUT};
 use crate::cluster::{new_cluster_id, ChangeContext, MemberRecord};
 use crate::seeded::SplitMix64;
-use crate::state::{restore_snapshot_from, shared, Restored};
+use crate::state::{restore_snapshot_from, shared, Restored, SharedState};
 use crate::storage::{LogStore, MemberIdentity, StorageFailure};
 use crate::store::Store;
 use crate::time::Timestamp;
@@ -91,25 +93,7 @@ pub(crate) fn prepare<S: LogStore>(
             }
         },
     };
-    let restored = match storage.snapshot_reader()? {
-        Some(reader) => {
-            let decoding = std::time::Instant::now();
-            let restored = restore_snapshot_from(reader, cfg.history_size)
-                .map_err(|e| StartError::Snapshot(e.to_string()))?;
-            tracing::info!(
-                read_and_decode_ms = decoding.elapsed().as_millis() as u64,
-                keys = restored.store.counts().keys,
-                "restored the snapshot"
-            );
-            restored
-        }
-        None => Restored {
-            store: Store::new(cfg.history_size),
-            members: Default::default(),
-            auth: Default::default(),
-        },
-    };
-    let applied = storage.snapshot_metadata().index;
+    let (state, applied) = recover(&storage, cfg.history_size)?;
 
     let election_tick = cfg.election_ticks.max(2);
     // Followers wait a random 1 to 1.5 election timeouts (raft's default is up to 2): a dead
@@ -143,7 +127,6 @@ pub(crate) fn prepare<S: LogStore>(
     );
     let catch_up = CatchUp::new(node.raft.raft_log.committed);
 
-    let state = shared(restored.store, restored.members, restored.auth);
     let status = inbox.mailbox.status.clone();
     status.applied_index.store(applied, Ordering::Relaxed);
     let handle = RaftHandle {
@@ -187,7 +170,95 @@ pub(crate) fn prepare<S: LogStore>(
     };
     raft_loop.redraw_election_timeout();
     raft_loop.sync_network();
+    // Now, not after the first Ready: a restart that applied its whole log above has none
+    // until an election timeout (1 s by default) elects it.
+    raft_loop.maybe_campaign_alone();
     Ok((handle, raft_loop))
+}
+
+/// The state machine as of the newest snapshot and the committed log after it, up to the first
+/// conf change there (raft applies that and the rest), and the index it was applied to. The
+/// log is read and decoded on a thread of its own while this one decodes the snapshot (the
+/// store's allocations stay in this thread's malloc arena: built on another, the same decode
+/// took a third longer).
+fn recover<S: LogStore>(
+    storage: &S,
+    history_size: usize,
+) -> Result<(SharedState, u64), StartError> {
+    let snapshot_index = storage.snapshot_metadata().index;
+    let last = storage.last_index()?;
+    let commit = storage.initial_state()?.hard_state.commit.min(last);
+    let reader = storage.snapshot_reader()?;
+    let started = std::time::Instant::now();
+    let (restored, tail) = std::thread::scope(|scope| {
+        let reading = std::thread::Builder::new()
+            .name("log-tail".into())
+            .spawn_scoped(scope, move || {
+                let tail = decode_tail(storage, snapshot_index, commit, Until::ConfChange);
+                tracing::info!(
+                    read_and_decode_ms = started.elapsed().as_millis() as u64,
+                    entries = tail.as_ref().map_or(0, |t| t.last - snapshot_index),
+                    "read the log after the snapshot"
+                );
+                tail
+            })
+            .map_err(StorageFailure::from)?;
+        let restored = match reader {
+            Some(reader) => {
+                let restored = restore_snapshot_from(reader, history_size)
+                    .map_err(|e| StartError::Snapshot(e.to_string()))?;
+                tracing::info!(
+                    read_and_decode_ms = started.elapsed().as_millis() as u64,
+                    keys = restored.store.counts().keys,
+                    "restored the snapshot"
+                );
+                restored
+            }
+            None => Restored {
+                store: Store::new(history_size),
+                members: Default::default(),
+                auth: Default::default(),
+            },
+        };
+        let tail = reading
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Ok::<_, StartError>((restored, tail))
+    })?;
+    let state = shared(restored.store, restored.members, restored.auth);
+    let applying = std::time::Instant::now();
+    apply_tail(&mut state.write(), tail.entries);
+    let trimmed = trim_heap();
+    tracing::info!(
+        trimmed,
+        apply_ms = applying.elapsed().as_millis() as u64,
+        applied = tail.last,
+        commit,
+        "applied the log after the snapshot"
+    );
+    Ok((state, tail.last))
+}
+
+/// Hands the heap the start-up left free (the decoded log, the snapshot's read buffers) back
+/// to the system: glibc keeps it, in the log reader's arena and between the store's blocks.
+fn trim_heap() -> bool {
+    #[cfg(all(
+        target_env = "gnu",
+        not(feature = "jemalloc"),
+        not(feature = "mimalloc")
+    ))]
+    {
+        // SAFETY: malloc_trim only returns free pages to the system; it is thread-safe.
+        unsafe { libc::malloc_trim(0) == 1 }
+    }
+    #[cfg(not(all(
+        target_env = "gnu",
+        not(feature = "jemalloc"),
+        not(feature = "mimalloc")
+    )))]
+    {
+        false
+    }
 }
 
 /// Runs the loop on its own thread.

@@ -8,7 +8,7 @@ use super::{MemberIdentity, RaftStorage, SnapshotFiles, SnapshotReader, StorageF
 
 /// Durable raft state as the raft loop uses it: raft-rs reads it through `raft::Storage`; the
 /// loop writes it through the methods here, each durable when it returns unless it says not.
-pub trait LogStore: raft::Storage + Send + 'static {
+pub trait LogStore: raft::Storage + Send + Sync + 'static {
     /// The identity this store was initialised with, if any.
     fn member(&self) -> Option<MemberIdentity>;
     /// Records the identity of a brand-new member, with the first entries of a new cluster's
