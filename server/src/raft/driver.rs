@@ -353,7 +353,7 @@ impl<S: LogStore> RaftLoop<S> {
 
     /// Publishes the term and commit index now persisted (after `advance`, raft's hard state
     /// is the one on disk: the Ready's, plus the light ready's commit).
-    fn note_hard_state(&mut self) {
+    pub(super) fn note_hard_state(&mut self) {
         let hs = self.node.raft.hard_state();
         self.status.term.store(hs.term, Ordering::Relaxed);
         self.status.commit_index.store(hs.commit, Ordering::Relaxed);

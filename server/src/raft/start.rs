@@ -169,6 +169,9 @@ pub(crate) fn prepare<S: LogStore>(
         cfg,
     };
     raft_loop.redraw_election_timeout();
+    // The term and commit index on disk, published now: with its log applied above, a member
+    // may see its first Ready only once a leader talks to it.
+    raft_loop.note_hard_state();
     raft_loop.sync_network();
     // Now, not after the first Ready: a restart that applied its whole log above has none
     // until an election timeout (1 s by default) elects it.

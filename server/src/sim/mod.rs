@@ -472,6 +472,18 @@ impl Sim {
         self.members[&id].raft().applied()
     }
 
+    /// The term and commit index member `id` publishes to its handlers (its responses'
+    /// `X-Raft-Term` and `X-Raft-Index`).
+    pub fn published_hard_state(&self, id: u64) -> (u64, u64) {
+        let status = &self.members[&id].handle.status;
+        (
+            status.term.load(std::sync::atomic::Ordering::Relaxed),
+            status
+                .commit_index
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
     /// The index of member `id`'s newest durable snapshot (0: none), and whether it is
     /// writing another.
     pub fn snapshot(&self, id: u64) -> (u64, bool) {

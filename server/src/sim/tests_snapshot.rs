@@ -135,6 +135,11 @@ fn a_lone_member_restarted_applies_its_log_before_raft_and_leads_at_once() {
         sim.applied(m1) > snapshot_index,
         "the committed log after the snapshot is applied as the member starts, not by raft"
     );
+    let (term, commit) = sim.published_hard_state(m1);
+    assert!(
+        term > 0 && commit >= sim.applied(m1),
+        "the term and commit index on disk are published before any Ready: {term}, {commit}"
+    );
     let restarted = sim.elapsed();
     run_checked(&mut sim, "m1 leads again", |s| s.leaders().len() == 1);
     // Simulated time: a lone member that waited for a Ready to campaign waited a whole
