@@ -88,6 +88,7 @@ impl<S: LogStore> RaftLoop<S> {
                         // before it go first, so watchers see index order.
                         st.notify(&std::mem::take(&mut unnotified));
                         let done = apply_conf_change_entry(&mut self.node, &mut st, e, self.id)?;
+                        self.snapshots.conf_change_at = e.index;
                         members_changed |= done.members_changed;
                         removed_self |= done.removed_self;
                         if let Some(id) = caller {

@@ -95,6 +95,11 @@ pub(super) struct Snapshots {
     superseded: Option<(u64, u64)>,
     /// No snapshot starts before this: the last one did not fit on the disk.
     not_before: Option<Instant>,
+    /// The index of the newest conf change applied. A snapshot follows it soon, whatever
+    /// `snapshot_count` says: a restart applies the log after the snapshot before raft starts
+    /// only up to the first conf change there (raft applies the rest, several times slower),
+    /// and every new cluster's log starts with one.
+    pub conf_change_at: u64,
 }
 
 /// A snapshot being written.
@@ -106,7 +111,8 @@ struct InFlight {
 
 impl<S: LogStore> RaftLoop<S> {
     /// Records the snapshot in flight if its file is written, then starts the next one when
-    /// it is due: every `snapshot_count` applied entries, or as soon as raft wants one.
+    /// it is due: every `snapshot_count` applied entries, as soon as raft wants one, or after
+    /// a conf change.
     pub(super) fn maybe_snapshot(&mut self) -> Result<(), StorageFailure> {
         self.finish_snapshot()?;
         self.snapshots.wanted |= self.node.store().take_snapshot_wanted();
@@ -119,7 +125,8 @@ impl<S: LogStore> RaftLoop<S> {
             return Ok(());
         }
         let last = self.node.store().snapshot_metadata().index;
-        let wanted = self.snapshots.wanted && self.applied > last;
+        let wanted =
+            (self.snapshots.wanted || self.snapshots.conf_change_at > last) && self.applied > last;
         if !wanted && self.applied.saturating_sub(last) < self.cfg.snapshot_count.max(1) {
             return Ok(());
         }

@@ -55,6 +55,15 @@ fn writes_are_answered_while_a_snapshot_is_held_and_it_is_recorded_once_written(
     let mut sim = Sim::new(11, config(20, held.clone()));
     let m1 = sim.bootstrap("m1");
     run_checked(&mut sim, "m1 leads", |s| s.leaders().len() == 1);
+    // The first snapshot follows the bootstrap conf change, before any write.
+    assert_eq!(
+        held.held(),
+        1,
+        "a snapshot after the new cluster's conf change"
+    );
+    held.release();
+    run_checked(&mut sim, "it is recorded", |s| s.snapshot(m1).0 > 0);
+    let bootstrap = sim.snapshot(m1).0;
     for i in 0..40 {
         if held.held() > 0 {
             break;
@@ -63,7 +72,8 @@ fn writes_are_answered_while_a_snapshot_is_held_and_it_is_recorded_once_written(
     }
     assert_eq!(held.held(), 1, "a snapshot started after 20 entries");
     let frozen_at = sim.applied(m1);
-    assert_eq!(sim.snapshot(m1), (0, true));
+    assert_eq!(frozen_at, bootstrap + 20, "20 entries after the last one");
+    assert_eq!(sim.snapshot(m1), (bootstrap, true));
 
     for i in 0..200 {
         commit(&mut sim, m1, &format!("during {i}"));
@@ -71,13 +81,13 @@ fn writes_are_answered_while_a_snapshot_is_held_and_it_is_recorded_once_written(
     assert_eq!(held.held(), 1, "one snapshot in flight at a time");
     assert_eq!(
         sim.snapshot(m1),
-        (0, true),
+        (bootstrap, true),
         "nothing is recorded before the file is written"
     );
 
     held.release();
     run_checked(&mut sim, "the snapshot is recorded", |s| {
-        s.snapshot(m1).0 > 0
+        s.snapshot(m1).0 > bootstrap
     });
     assert_eq!(sim.snapshot(m1).0, frozen_at, "it holds the state it froze");
     run_checked(&mut sim, "the next one starts", |_| held.held() == 1);
@@ -162,4 +172,28 @@ fn a_lone_member_restarted_applies_its_log_before_raft_and_leads_at_once() {
         .ok()
         .and_then(|ev| ev.node.value);
     assert_eq!(value.as_deref(), Some("v49"), "the last acknowledged write");
+}
+
+#[test]
+fn a_new_cluster_restarted_before_its_snapshot_count_applies_its_log_before_raft() {
+    let mut sim = Sim::new(14, config(10_000, Arc::new(crate::raft::InlineRunner)));
+    let m1 = sim.bootstrap("m1");
+    run_checked(&mut sim, "m1 leads", |s| s.leaders().len() == 1);
+    for i in 0..50 {
+        commit(&mut sim, m1, &format!("v{i}"));
+    }
+    let snapshot = sim.snapshot(m1).0;
+    assert!(
+        (1..10).contains(&snapshot),
+        "one snapshot, right after the bootstrap conf change, not after 10,000 entries: {snapshot}"
+    );
+    sim.crash(m1, false);
+    sim.start(m1).expect("m1 starts again");
+    // Without that snapshot the log after it starts with the conf change, where the apply
+    // before raft stops: everything went through raft's ready loop.
+    assert!(
+        sim.applied(m1) > snapshot + 40,
+        "applied {} as it started (snapshot at {snapshot})",
+        sim.applied(m1)
+    );
 }
