@@ -49,6 +49,20 @@ fn commit(sim: &mut Sim, via: u64, value: &str) {
     sim.wait(answer, PHASE_STEPS).expect("the write commits");
 }
 
+/// A one-member cluster (snapshots written at once) that took `writes` writes, `v0` on.
+fn lone_member_after(seed: u64, snapshot_count: u64, writes: usize) -> (Sim, u64) {
+    let mut sim = Sim::new(
+        seed,
+        config(snapshot_count, Arc::new(crate::raft::InlineRunner)),
+    );
+    let m1 = sim.bootstrap("m1");
+    run_checked(&mut sim, "m1 leads", |s| s.leaders().len() == 1);
+    for i in 0..writes {
+        commit(&mut sim, m1, &format!("v{i}"));
+    }
+    (sim, m1)
+}
+
 #[test]
 fn writes_are_answered_while_a_snapshot_is_held_and_it_is_recorded_once_written() {
     let held = Arc::new(HeldRunner::default());
@@ -100,12 +114,7 @@ fn writes_are_answered_while_a_snapshot_is_held_and_it_is_recorded_once_written(
 
 #[test]
 fn a_member_joining_after_compaction_is_sent_a_snapshot() {
-    let mut sim = Sim::new(12, config(20, Arc::new(crate::raft::InlineRunner)));
-    let m1 = sim.bootstrap("m1");
-    run_checked(&mut sim, "m1 leads", |s| s.leaders().len() == 1);
-    for i in 0..100 {
-        commit(&mut sim, m1, &format!("v{i}"));
-    }
+    let (mut sim, m1) = lone_member_after(12, 20, 100);
     run_checked(&mut sim, "m1 snapshots", |s| s.snapshot(m1).0 > 60);
     let m2 = sim.join(m1, "m2", PHASE_STEPS).expect("m2 joins");
     let target = sim.applied(m1);
@@ -128,14 +137,9 @@ fn a_member_joining_after_compaction_is_sent_a_snapshot() {
 
 #[test]
 fn a_lone_member_restarted_applies_its_log_before_raft_and_leads_at_once() {
-    let cfg = config(20, Arc::new(crate::raft::InlineRunner));
+    let (mut sim, m1) = lone_member_after(13, 20, 50);
+    let cfg = SimConfig::default();
     let election_timeout = cfg.tick * cfg.election_ticks as u32;
-    let mut sim = Sim::new(13, cfg);
-    let m1 = sim.bootstrap("m1");
-    run_checked(&mut sim, "m1 leads", |s| s.leaders().len() == 1);
-    for i in 0..50 {
-        commit(&mut sim, m1, &format!("v{i}"));
-    }
     run_checked(&mut sim, "m1 snapshots", |s| s.snapshot(m1).0 > 20);
     let snapshot_index = sim.snapshot(m1).0;
     let applied = sim.applied(m1);
@@ -176,12 +180,7 @@ fn a_lone_member_restarted_applies_its_log_before_raft_and_leads_at_once() {
 
 #[test]
 fn a_new_cluster_restarted_before_its_snapshot_count_applies_its_log_before_raft() {
-    let mut sim = Sim::new(14, config(10_000, Arc::new(crate::raft::InlineRunner)));
-    let m1 = sim.bootstrap("m1");
-    run_checked(&mut sim, "m1 leads", |s| s.leaders().len() == 1);
-    for i in 0..50 {
-        commit(&mut sim, m1, &format!("v{i}"));
-    }
+    let (mut sim, m1) = lone_member_after(14, 10_000, 50);
     let snapshot = sim.snapshot(m1).0;
     assert!(
         (1..10).contains(&snapshot),
