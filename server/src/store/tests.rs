@@ -452,7 +452,9 @@ fn memory_per_key() {
         used / keys as u64,
         used as f64 / raw as f64
     );
+    let saving = std::time::Instant::now();
     let bytes = s.save();
+    println!("save: {} ms", saving.elapsed().as_millis());
     drop(s);
     let started = std::time::Instant::now();
     let restored = Store::restore(&bytes, DEFAULT_HISTORY_SIZE).unwrap();

@@ -24,7 +24,7 @@ use super::codec::{DecodeError, Input, Output};
 use super::event_codec::{read_event, write_event};
 use super::Parts;
 use crate::store::event::Event;
-use crate::store::node::{Children, Name, Stamps, TreeNode};
+use crate::store::node::{Children, Leaf, Name, Stamps, TreeNode};
 use crate::store::stats::WriteStats;
 use crate::store::tree::NodeCounts;
 use crate::time::Timestamp;
@@ -129,7 +129,7 @@ fn write_node<W: Write>(out: &mut Output<'_, W>, name: &str, node: &TreeNode) ->
     }
     match node.children() {
         Some(children) => out.varint(children.len() as u64),
-        None => out.bytes(node.value().unwrap_or_default().as_bytes()),
+        None => out.bytes(node.leaf().map_or(&[][..], Leaf::value_bytes)),
     }
 }
 
