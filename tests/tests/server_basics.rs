@@ -63,6 +63,45 @@ fn ttl_keys_expire_through_the_log() {
     assert_eq!(w.json()["prevNode"]["value"], "bar");
 }
 
+/// A TTL that runs out while the server is down expires after the restart, through the log,
+/// with its event in the history: the restart applies the log after the snapshot before raft
+/// starts, and the member expires the key once it leads again.
+#[test]
+fn a_ttl_that_ran_out_while_the_server_was_down_expires_after_the_restart() {
+    let mut s = EtcdProcess::start_with(Options {
+        extra: vec!["-snapshot-count".into(), "10".into()],
+        ..Options::default()
+    });
+    for i in 0..25 {
+        request("PUT", &s.keys(&format!("/k{i}")), Some("value=x")).unwrap();
+    }
+    let r = request("PUT", &s.keys("/short"), Some("value=gone&ttl=1")).unwrap();
+    let set_index = r.etcd_index();
+    request("PUT", &s.keys("/after"), Some("value=y")).unwrap();
+    assert!(s.stop(), "SIGTERM exits cleanly");
+    std::thread::sleep(Duration::from_millis(2500));
+    s.restart();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let gone = loop {
+        let g = get(&s.keys("/short")).unwrap();
+        if g.status == 404 {
+            break g;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the key never expired after the restart"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let idx = gone.json()["index"].as_u64().unwrap();
+    assert_eq!(idx, set_index + 2, "one expire event, after /after");
+    let w = get(&format!("{}?wait=true&waitIndex={idx}", s.keys("/short"))).unwrap();
+    assert_eq!(w.json()["action"], "expire");
+    assert_eq!(w.json()["prevNode"]["value"], "gone");
+    assert_eq!(get(&s.keys("/after")).unwrap().json()["node"]["value"], "y");
+    assert_eq!(get(&s.keys("/k24")).unwrap().status, 200);
+}
+
 #[test]
 fn watch_sends_headers_first_and_wakes_on_write() {
     let s = EtcdProcess::start();
