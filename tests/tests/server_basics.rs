@@ -40,6 +40,19 @@ fn seed_opening_steps_with_curl() {
     assert_eq!(machines["node"]["nodes"][0]["createdIndex"], 1);
 }
 
+/// Polls `key` (for at most 20 s) until it is gone, and returns the index its 404 reports.
+fn expired_at(s: &EtcdProcess, key: &str) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let g = get(&s.keys(key)).unwrap();
+        if g.status == 404 {
+            return g.json()["index"].as_u64().unwrap();
+        }
+        assert!(Instant::now() < deadline, "{key} never expired");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn ttl_keys_expire_through_the_log() {
     let s = EtcdProcess::start();
@@ -47,16 +60,7 @@ fn ttl_keys_expire_through_the_log() {
     assert_eq!(r.status, 201);
     assert_eq!(r.json()["node"]["ttl"], 1);
     let set_index = r.etcd_index();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let gone = loop {
-        let g = get(&s.keys("/foo")).unwrap();
-        if g.status == 404 {
-            break g;
-        }
-        assert!(Instant::now() < deadline, "key never expired");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let idx = gone.json()["index"].as_u64().unwrap();
+    let idx = expired_at(&s, "/foo");
     assert_eq!(idx, set_index + 1, "one expire event");
     let w = get(&format!("{}?wait=true&waitIndex={idx}", s.keys("/foo"))).unwrap();
     assert_eq!(w.json()["action"], "expire");
@@ -81,19 +85,7 @@ fn a_ttl_that_ran_out_while_the_server_was_down_expires_after_the_restart() {
     assert!(s.stop(), "SIGTERM exits cleanly");
     std::thread::sleep(Duration::from_millis(2500));
     s.restart();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let gone = loop {
-        let g = get(&s.keys("/short")).unwrap();
-        if g.status == 404 {
-            break g;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the key never expired after the restart"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let idx = gone.json()["index"].as_u64().unwrap();
+    let idx = expired_at(&s, "/short");
     assert_eq!(idx, set_index + 2, "one expire event, after /after");
     let w = get(&format!("{}?wait=true&waitIndex={idx}", s.keys("/short"))).unwrap();
     assert_eq!(w.json()["action"], "expire");

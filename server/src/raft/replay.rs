@@ -6,10 +6,9 @@ use raft::Storage as _;
 
 use super::membership::apply_to_table;
 use super::standalone::RecoveryError;
-use super::tail::{decode_tail, Decoded, Until};
+use super::tail::{committed, decode_tail, Decoded, Until};
 use crate::state::{restore_snapshot_from, shared, Restored, SharedState, StoreState};
 use crate::storage::RaftStorage;
-use crate::store::Store;
 
 /// The state machine as of the commit index.
 pub(super) struct Replayed {
@@ -31,15 +30,11 @@ pub(super) fn replay(
     let restored = match storage.snapshot_reader()? {
         Some(reader) => restore_snapshot_from(reader, history_size)
             .map_err(|e| RecoveryError::Snapshot(e.to_string()))?,
-        None => Restored {
-            store: Store::new(history_size),
-            members: Default::default(),
-            auth: Default::default(),
-        },
+        None => Restored::empty(history_size),
     };
     let state = shared(restored.store, restored.members, restored.auth);
     let last = storage.last_index()?;
-    let commit = storage.initial_state()?.hard_state.commit.min(last);
+    let commit = committed(storage)?;
     let tail = decode_tail(
         storage,
         storage.snapshot_metadata().index,

@@ -13,13 +13,12 @@ use super::leader::RateMeter;
 use super::pending::Pending;
 use super::replay::apply_tail;
 use super::serving::CatchUp;
-use super::tail::{decode_tail, Until};
+use super::tail::{committed, decode_tail, Until};
 use super::{Env, Inbox, RaftConfig, RaftHandle, StartMode, REQUEST_TIMEOUT};
 use crate::cluster::{new_cluster_id, ChangeContext, MemberRecord};
 use crate::seeded::SplitMix64;
 use crate::state::{restore_snapshot_from, shared, Restored, SharedState};
 use crate::storage::{LogStore, MemberIdentity, StorageFailure};
-use crate::store::Store;
 use crate::time::Timestamp;
 
 /// Why the raft member could not start.
@@ -55,8 +54,9 @@ pub fn start<S: LogStore>(
     Ok((handle, thread))
 }
 
-/// Recovers the state machine from storage (snapshot plus log tail, replayed by raft as
-/// committed entries) and builds the loop, without running it. A brand-new store is
+/// Recovers the state machine from storage (the snapshot, then the committed log after it,
+/// applied here up to its first conf change and by raft from there) and builds the loop,
+/// without running it. A brand-new store is
 /// initialised first: as the first member of a new cluster (its log starts with the conf
 /// change that adds it), or as a member the cluster already added (its log comes from the
 /// leader).
@@ -189,8 +189,7 @@ fn recover<S: LogStore>(
     history_size: usize,
 ) -> Result<(SharedState, u64), StartError> {
     let snapshot_index = storage.snapshot_metadata().index;
-    let last = storage.last_index()?;
-    let commit = storage.initial_state()?.hard_state.commit.min(last);
+    let commit = committed(storage)?;
     let reader = storage.snapshot_reader()?;
     let started = std::time::Instant::now();
     let (restored, tail) = std::thread::scope(|scope| {
@@ -217,11 +216,7 @@ fn recover<S: LogStore>(
                 );
                 restored
             }
-            None => Restored {
-                store: Store::new(history_size),
-                members: Default::default(),
-                auth: Default::default(),
-            },
+            None => Restored::empty(history_size),
         };
         let tail = reading
             .join()

@@ -39,6 +39,15 @@ pub(super) enum Until {
     ConfChange,
 }
 
+/// The commit index on disk, within the log (a hard state may run ahead of a torn log tail).
+pub(super) fn committed<S: raft::Storage>(storage: &S) -> raft::Result<u64> {
+    Ok(storage
+        .initial_state()?
+        .hard_state
+        .commit
+        .min(storage.last_index()?))
+}
+
 /// Reads and decodes the committed entries after `applied` up to `commit`. A new leader's
 /// empty entry, a refused conf change and an entry that does not decode (logged) change
 /// nothing, as in the raft loop's apply.

@@ -38,6 +38,17 @@ pub struct Restored {
     pub auth: AuthState,
 }
 
+impl Restored {
+    /// The state of a data dir with no snapshot yet: an empty store, no members, no users.
+    pub fn empty(history_size: usize) -> Restored {
+        Restored {
+            store: Store::new(history_size),
+            members: Default::default(),
+            auth: Default::default(),
+        }
+    }
+}
+
 impl StoreState {
     /// The state as it is now, detached for encoding elsewhere. O(1) in the size of the tree;
     /// the member table and the users and roles are small and copied.
