@@ -173,7 +173,22 @@ pub fn stats_leader(st: &AppState) -> Response {
 pub fn stats_store(st: &AppState) -> Response {
     let stats = st.raft.state.stats();
     let watchers = stats.watchers;
-    let mut v = serde_json::to_value(stats.writes).unwrap_or_else(|_| json!({}));
+    let mut writes = stats.writes;
+    let c = &st.counters;
+    for (total, here) in [
+        (&mut writes.create_fail, &c.create_fail),
+        (&mut writes.update_fail, &c.update_fail),
+        (&mut writes.compare_and_swap_fail, &c.compare_and_swap_fail),
+        (&mut writes.delete_fail, &c.delete_fail),
+        (
+            &mut writes.compare_and_delete_fail,
+            &c.compare_and_delete_fail,
+        ),
+    ] {
+        // Writes refused here without a log entry were counted by no store.
+        *total += here.load(Ordering::Relaxed);
+    }
+    let mut v = serde_json::to_value(writes).unwrap_or_else(|_| json!({}));
     if let Some(obj) = v.as_object_mut() {
         obj.insert(
             "getsSuccess".into(),

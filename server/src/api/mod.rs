@@ -51,13 +51,39 @@ pub struct ServerInfo {
     pub local_reads: bool,
 }
 
-/// Read counters (writes are counted by the store, deterministically).
+/// Read counters, and the writes this member refused without a log entry (every other write
+/// is counted by the store, deterministically, on every member).
 #[derive(Debug, Default)]
 pub struct ApiCounters {
     /// Successful GETs.
     pub gets_success: AtomicU64,
     /// Failed GETs.
     pub gets_fail: AtomicU64,
+    /// Creates (`prevExist=false`) refused here.
+    pub create_fail: AtomicU64,
+    /// Updates (`prevExist=true`) refused here.
+    pub update_fail: AtomicU64,
+    /// Compare-and-swaps refused here.
+    pub compare_and_swap_fail: AtomicU64,
+    /// Deletes refused here.
+    pub delete_fail: AtomicU64,
+    /// Compare-and-deletes refused here.
+    pub compare_and_delete_fail: AtomicU64,
+}
+
+impl ApiCounters {
+    /// The counter of `cmd`'s kind among the writes refused here.
+    pub fn refused(&self, cmd: &crate::command::KeyCommand) -> Option<&AtomicU64> {
+        use crate::command::KeyCommand as K;
+        match cmd {
+            K::Create { .. } => Some(&self.create_fail),
+            K::Update { .. } => Some(&self.update_fail),
+            K::CompareAndSwap { .. } => Some(&self.compare_and_swap_fail),
+            K::Delete { .. } => Some(&self.delete_fail),
+            K::CompareAndDelete { .. } => Some(&self.compare_and_delete_fail),
+            K::Set { .. } | K::Expire { .. } => None,
+        }
+    }
 }
 
 /// What every handler gets: cheap to clone.

@@ -24,6 +24,14 @@ enum Waiting {
         via: u64,
         rx: oneshot::Receiver<Result<(), EtcdError>>,
     },
+    /// A write `via`'s store says is bound to fail waits for a ReadIndex round, then is
+    /// answered from the store's refusal, or proposed if it would apply by then: what the
+    /// HTTP handler does (`api::keys::write`).
+    Refusal {
+        via: u64,
+        rx: oneshot::Receiver<Result<(), EtcdError>>,
+        cmd: KeyCommand,
+    },
 }
 
 struct Client {
@@ -137,6 +145,31 @@ impl Workload {
                 Err(oneshot::error::TryRecvError::Empty) => {
                     if step - since < self.timeout {
                         self.clients[c].busy = Some((rec, Waiting::Write(rx), since));
+                        return;
+                    }
+                    Some((Answer::Unknown, None))
+                }
+            },
+            Waiting::Refusal { via, mut rx, cmd } => match rx.try_recv() {
+                // Confirmed by a member that stopped (or left) since: the call gets no answer.
+                Ok(Ok(())) if !sim.up().contains(&via) => Some((Answer::Unknown, None)),
+                Ok(Ok(())) => match sim.refusal(via, &cmd) {
+                    Some(e) => Some((refusal(&e), None)),
+                    None => match sim.propose(via, Command::Key(cmd)) {
+                        Ok(rx) => {
+                            self.clients[c].busy = Some((rec, Waiting::Write(rx), since));
+                            return;
+                        }
+                        Err(_) => Some((Answer::Unknown, None)),
+                    },
+                },
+                Ok(Err(_)) | Err(oneshot::error::TryRecvError::Closed) => {
+                    Some((Answer::Unknown, None))
+                }
+                Err(oneshot::error::TryRecvError::Empty) => {
+                    if step - since < self.timeout {
+                        let waiting = Waiting::Refusal { via, rx, cmd };
+                        self.clients[c].busy = Some((rec, waiting, since));
                         return;
                     }
                     Some((Answer::Unknown, None))
@@ -263,8 +296,14 @@ impl Workload {
                 (Call::Delete, cmd, false, false)
             }
         };
-        match sim.propose(via, Command::Key(cmd)) {
-            Ok(rx) => self.begin(c, key, call, Waiting::Write(rx), step, ttl),
+        let waiting = match sim.refusal(via, &cmd) {
+            Some(_) => sim
+                .read_index(via)
+                .map(|rx| Waiting::Refusal { via, rx, cmd }),
+            None => sim.propose(via, Command::Key(cmd)).map(Waiting::Write),
+        };
+        match waiting {
+            Ok(w) => self.begin(c, key, call, w, step, ttl),
             Err(_) => self.history.refused += 1,
         }
         if by_index {
@@ -388,6 +427,13 @@ impl Sim {
         self.record(format!("read index via {via:x}"));
         let member = self.members.get(&via).ok_or("no such member")?;
         member.handle.join_read().map_err(|e| e.to_string())
+    }
+
+    /// The error member `via`'s store says `cmd` is bound to fail with (`None`: it would
+    /// apply, or the member is not running).
+    pub fn refusal(&self, via: u64, cmd: &KeyCommand) -> Option<EtcdError> {
+        let member = self.members.get(&via).filter(|m| m.exit.is_none())?;
+        member.handle.state.refusal(cmd)
     }
 
     /// What a GET of `key` on member `via`'s store answers now (`None`: it is not running).

@@ -11,6 +11,7 @@ use super::watch::{Registration, WatchStart};
 use super::StoreState;
 use crate::auth::{AuthState, UserRecord};
 use crate::cluster::Members;
+use crate::command::KeyCommand;
 use crate::store::{KeyPath, NodeCounts, ReadView, Store, WriteStats};
 use crate::time::Timestamp;
 use crate::watch::{WatchHub, WatcherId};
@@ -75,6 +76,12 @@ impl SharedState {
     ) -> Result<ReadView, EtcdError> {
         let detached = self.read().store.detach(key, recursive, now)?;
         Ok(detached.view())
+    }
+
+    /// The error applying `cmd` now would raise, if it is bound to fail (see
+    /// [`Store::refusal`]).
+    pub fn refusal(&self, cmd: &KeyCommand) -> Option<EtcdError> {
+        self.read().store.refusal(cmd)
     }
 
     /// Starts a watch on `key` (see [`WatchStart`]): the history scan and the registration

@@ -364,3 +364,5 @@ fn path_or_root(walked: &str) -> String {
 mod tests;
 #[cfg(test)]
 mod tests_deep;
+#[cfg(test)]
+mod tests_refusal;

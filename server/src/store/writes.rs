@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::node::TreeNode;
 use super::path;
 use super::{Action, Event, Store};
+use crate::command::KeyCommand;
 use crate::time::Timestamp;
 
 impl Store {
@@ -79,13 +80,7 @@ impl Store {
             }
             path::join(key, &format!("{:020}", self.index + 1))
         } else {
-            if key == "/" {
-                return Err(self.err(ErrorCode::RootReadOnly, "/"));
-            }
-            self.check_ancestors(key)?;
-            if self.lookup(key).is_ok() {
-                return Err(self.err(ErrorCode::NodeExist, key));
-            }
+            self.creatable(key)?;
             key.to_string()
         };
         self.index += 1;
@@ -100,6 +95,30 @@ impl Store {
         Ok(self.record(Action::Create, view, None, false))
     }
 
+    /// Why a create of `key` that must not exist yet (`prevExist=false`) is refused, if it is.
+    fn creatable(&self, key: &str) -> Result<(), EtcdError> {
+        if key == "/" {
+            return Err(self.err(ErrorCode::RootReadOnly, "/"));
+        }
+        self.check_ancestors(key)?;
+        if self.lookup(key).is_ok() {
+            return Err(self.err(ErrorCode::NodeExist, key));
+        }
+        Ok(())
+    }
+
+    /// The node an update (`prevExist=true`) of `key` changes, or why it is refused.
+    fn updatable(&self, key: &str, value: &str, refresh: bool) -> Result<&TreeNode, EtcdError> {
+        if key == "/" {
+            return Err(self.err(ErrorCode::RootReadOnly, "/"));
+        }
+        let node = self.lookup(key)?;
+        if node.is_dir() && !value.is_empty() && !refresh {
+            return Err(self.err(ErrorCode::NotFile, key));
+        }
+        Ok(node)
+    }
+
     pub(super) fn update(
         &mut self,
         key: &str,
@@ -108,13 +127,7 @@ impl Store {
         refresh: bool,
         now: Timestamp,
     ) -> Result<Arc<Event>, EtcdError> {
-        if key == "/" {
-            return Err(self.err(ErrorCode::RootReadOnly, "/"));
-        }
-        let node = self.lookup(key)?;
-        if node.is_dir() && !value.is_empty() && !refresh {
-            return Err(self.err(ErrorCode::NotFile, key));
-        }
+        let node = self.updatable(key, value, refresh)?;
         let prev_view = node.render(key, now);
         let is_dir = node.is_dir();
         self.index += 1;
@@ -153,15 +166,14 @@ impl Store {
         ))
     }
 
-    /// The key a compare-and-swap or compare-and-delete names, rendered as it is before the
-    /// change, once it is known to be a file (not the root, not a directory) that matches.
+    /// The key a compare-and-swap or compare-and-delete names, once it is known to be a file
+    /// (not the root, not a directory) that matches; or why it is refused.
     fn compared_file(
         &self,
         key: &str,
         prev_value: Option<&str>,
         prev_index: u64,
-        now: Timestamp,
-    ) -> Result<common::Node, EtcdError> {
+    ) -> Result<&TreeNode, EtcdError> {
         if key == "/" {
             return Err(self.err(ErrorCode::RootReadOnly, "/"));
         }
@@ -170,7 +182,7 @@ impl Store {
             return Err(self.err(ErrorCode::NotFile, key));
         }
         self.compare(node, prev_value, prev_index)?;
-        Ok(node.render(key, now))
+        Ok(node)
     }
 
     #[allow(clippy::too_many_arguments)] // one per field of KeyCommand::CompareAndSwap
@@ -184,7 +196,9 @@ impl Store {
         refresh: bool,
         now: Timestamp,
     ) -> Result<Arc<Event>, EtcdError> {
-        let prev_view = self.compared_file(key, prev_value, prev_index, now)?;
+        let prev_view = self
+            .compared_file(key, prev_value, prev_index)?
+            .render(key, now);
         self.index += 1;
         let index = self.index;
         self.rewrite_node(key, (!refresh).then_some(value), index, expire_at);
@@ -203,13 +217,8 @@ impl Store {
         }
     }
 
-    pub(super) fn delete(
-        &mut self,
-        key: &str,
-        dir: bool,
-        recursive: bool,
-        now: Timestamp,
-    ) -> Result<Arc<Event>, EtcdError> {
+    /// The node a delete of `key` removes, or why it is refused.
+    fn deletable(&self, key: &str, dir: bool, recursive: bool) -> Result<&TreeNode, EtcdError> {
         if key == "/" {
             return Err(self.err(ErrorCode::RootReadOnly, "/"));
         }
@@ -222,6 +231,59 @@ impl Store {
                 return Err(self.err(ErrorCode::DirNotEmpty, key));
             }
         }
+        Ok(node)
+    }
+
+    /// The error applying `cmd` to this store as it is now would raise, for the writes whose
+    /// every refusal comes from a check that only reads the tree (compare-and-swap and -delete,
+    /// create with `prevExist=false`, update, delete); `None` when it would apply, and for the
+    /// others (set, POST, expiry). The same checks run again when the command applies: this is
+    /// only how a member learns, without a log entry, that a write is bound to fail.
+    pub fn refusal(&self, cmd: &KeyCommand) -> Option<EtcdError> {
+        match cmd {
+            KeyCommand::CompareAndSwap {
+                key,
+                prev_value,
+                prev_index,
+                ..
+            }
+            | KeyCommand::CompareAndDelete {
+                key,
+                prev_value,
+                prev_index,
+                ..
+            } => self
+                .compared_file(key, prev_value.as_deref(), *prev_index)
+                .err(),
+            KeyCommand::Create {
+                key,
+                in_order: false,
+                ..
+            } => self.creatable(key).err(),
+            KeyCommand::Update {
+                key,
+                value,
+                refresh,
+                ..
+            } => self.updatable(key, value, *refresh).err(),
+            KeyCommand::Delete {
+                key,
+                dir,
+                recursive,
+                ..
+            } => self.deletable(key, *dir, *recursive).err(),
+            KeyCommand::Set { .. } | KeyCommand::Create { .. } | KeyCommand::Expire { .. } => None,
+        }
+    }
+
+    pub(super) fn delete(
+        &mut self,
+        key: &str,
+        dir: bool,
+        recursive: bool,
+        now: Timestamp,
+    ) -> Result<Arc<Event>, EtcdError> {
+        let node = self.deletable(key, dir, recursive)?;
         let prev_view = node.render(key, now);
         self.index += 1;
         let old = self.remove_node(key).expect("looked up above");
@@ -236,7 +298,9 @@ impl Store {
         prev_index: u64,
         now: Timestamp,
     ) -> Result<Arc<Event>, EtcdError> {
-        let prev_view = self.compared_file(key, prev_value, prev_index, now)?;
+        let prev_view = self
+            .compared_file(key, prev_value, prev_index)?
+            .render(key, now);
         self.index += 1;
         let old = self.remove_node(key).expect("looked up above");
         let view = Self::removed_view(key, &old, self.index);
