@@ -2,7 +2,9 @@
 //! mode, and compare-and-swap on one key. Load goes to the leader, each client on its own
 //! keep-alive connection; CPU is sampled around each load.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::floor;
 use super::servers::{Deployment, Server, Setup};
@@ -285,14 +287,41 @@ enum Swapper {
 /// Where the swapped key is, on the lean client.
 const CAS_PATH: &str = "/v2/keys/cas";
 
+/// Microseconds the CAS clients spent in each half of their attempts, and how many.
+#[derive(Default)]
+struct CasHalves {
+    get_us: AtomicU64,
+    gets: AtomicU64,
+    put_us: AtomicU64,
+    puts: AtomicU64,
+}
+
+impl CasHalves {
+    fn add(total: &AtomicU64, count: &AtomicU64, since: Instant) {
+        total.fetch_add(since.elapsed().as_micros() as u64, Ordering::Relaxed);
+        count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Mean milliseconds of `total` over `count`.
+    fn mean_ms(total: &AtomicU64, count: &AtomicU64) -> f64 {
+        let n = count.load(Ordering::Relaxed).max(1);
+        total.load(Ordering::Relaxed) as f64 / n as f64 / 1000.0
+    }
+}
+
 impl Swapper {
     /// Reads the key's `modifiedIndex`, then PUTs `body` with `?prevIndex=` it: whether the
-    /// swap won.
-    fn swap(&mut self, body: &str) -> Result<bool, String> {
-        match self {
+    /// swap won. The time of each half goes to `halves`.
+    fn swap(&mut self, body: &str, halves: &CasHalves) -> Result<bool, String> {
+        let started = Instant::now();
+        let (index, conn) = match self {
             Swapper::Agent(agent, url) => {
                 let index = modified_index(agent, url)?;
-                put_form(agent, &format!("{url}?prevIndex={index}"), body, None)
+                CasHalves::add(&halves.get_us, &halves.gets, started);
+                let put = Instant::now();
+                let won = put_form(agent, &format!("{url}?prevIndex={index}"), body, None);
+                CasHalves::add(&halves.put_us, &halves.puts, put);
+                return won;
             }
             Swapper::Raw(conn) => {
                 let conn = conn.as_mut().map_err(|e| e.clone())?;
@@ -302,11 +331,15 @@ impl Swapper {
                 }
                 let v: serde_json::Value = serde_json::from_slice(conn.body())
                     .map_err(|e| format!("GET {CAS_PATH}: not JSON: {e}"))?;
-                let index = index_in(&v, CAS_PATH)?;
-                let target = format!("{CAS_PATH}?prevIndex={index}");
-                conn.put_form(&target, body, None).map(load::is_success)
+                (index_in(&v, CAS_PATH)?, conn)
             }
-        }
+        };
+        CasHalves::add(&halves.get_us, &halves.gets, started);
+        let put = Instant::now();
+        let target = format!("{CAS_PATH}?prevIndex={index}");
+        let won = conn.put_form(&target, body, None).map(load::is_success);
+        CasHalves::add(&halves.put_us, &halves.puts, put);
+        won
     }
 }
 
@@ -321,18 +354,29 @@ pub fn cas(s: &Settings, setup: &Setup, round: usize, rec: &mut Recorder) {
     let cpu = Sample::now(&d.pids());
     let tls = d.tls.clone();
     let port = d.processes()[d.leader].client_port;
+    let halves = Arc::new(CasHalves::default());
+    let theirs = halves.clone();
     let f = load::run(s.timed(s.cas_clients), &ops(rec), move |c| {
         let mut swapper = match &tls {
             None => Swapper::Raw(RawHttp::connect(port)),
             Some(_) => Swapper::Agent(crate::tls::agent(&tls, TIMEOUT), url.clone()),
         };
-        move |i| swapper.swap(&format!("value={c}-{i}"))
+        let halves = theirs.clone();
+        move |i| swapper.swap(&format!("value={c}-{i}"), &halves)
     });
     let mut m = Measurement::new(&name, setup, round)
         .with("swaps/s", f.ok_per_sec)
         .with("attempts/s", f.writes_per_sec)
         .with("attempt p50 ms", f.p50_ms)
-        .with("attempt p99 ms", f.p99_ms);
+        .with("attempt p99 ms", f.p99_ms)
+        .with(
+            "GET mean ms",
+            CasHalves::mean_ms(&halves.get_us, &halves.gets),
+        )
+        .with(
+            "PUT mean ms",
+            CasHalves::mean_ms(&halves.put_us, &halves.puts),
+        );
     m.cpu = Some(cpu.since());
     rec.record(m);
 }
