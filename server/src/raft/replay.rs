@@ -6,7 +6,7 @@ use raft::Storage as _;
 
 use super::membership::apply_to_table;
 use super::standalone::RecoveryError;
-use super::tail::{committed, decode_tail, Decoded, Until};
+use super::tail::{committed, decode_tail, Decoded, Until, DECODE_BUDGET};
 use crate::state::{restore_snapshot_from, shared, Restored, SharedState, StoreState};
 use crate::storage::RaftStorage;
 
@@ -35,13 +35,16 @@ pub(super) fn replay(
     let state = shared(restored.store, restored.members, restored.auth);
     let last = storage.last_index()?;
     let commit = committed(storage)?;
-    let tail = decode_tail(
-        storage,
-        storage.snapshot_metadata().index,
-        commit,
-        Until::Commit,
-    )?;
-    apply_tail(&mut state.write(), tail.entries);
+    let mut applied = storage.snapshot_metadata().index;
+    // In parts, so that no more than the budget is held decoded at once.
+    while applied < commit {
+        let part = decode_tail(storage, applied, commit, Until::Commit, DECODE_BUDGET)?;
+        apply_tail(&mut state.write(), part.entries);
+        if part.last == applied {
+            break;
+        }
+        applied = part.last;
+    }
     let term = storage.term(commit)?;
     Ok(Replayed {
         state,

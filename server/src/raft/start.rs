@@ -13,7 +13,7 @@ use super::leader::RateMeter;
 use super::pending::Pending;
 use super::replay::apply_tail;
 use super::serving::CatchUp;
-use super::tail::{committed, decode_tail, Until};
+use super::tail::{committed, decode_tail, Until, DECODE_BUDGET};
 use super::{Env, Inbox, RaftConfig, RaftHandle, StartMode, REQUEST_TIMEOUT};
 use crate::cluster::{new_cluster_id, ChangeContext, MemberRecord};
 use crate::seeded::SplitMix64;
@@ -196,7 +196,14 @@ fn recover<S: LogStore>(
         let reading = std::thread::Builder::new()
             .name("log-tail".into())
             .spawn_scoped(scope, move || {
-                let tail = decode_tail(storage, snapshot_index, commit, Until::ConfChange);
+                // Past the budget, raft's ready loop applies the rest, as after a conf change.
+                let tail = decode_tail(
+                    storage,
+                    snapshot_index,
+                    commit,
+                    Until::ConfChange,
+                    DECODE_BUDGET,
+                );
                 tracing::info!(
                     read_and_decode_ms = started.elapsed().as_millis() as u64,
                     entries = tail.as_ref().map_or(0, |t| t.last - snapshot_index),

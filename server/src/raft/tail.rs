@@ -13,6 +13,11 @@ use crate::storage::StorageFailure;
 /// Entries read from the log at a time (raft-engine answers a range as one `Vec`).
 const READ_CHUNK: u64 = 1024;
 
+/// Entry bytes decoded ahead of their apply at most. A log that grew long after its snapshot
+/// (a large `-snapshot-count`, snapshots failing on a full disk) would otherwise be held whole
+/// in memory, decoded, beside the store it is applied to.
+pub(super) const DECODE_BUDGET: usize = 256 << 20;
+
 /// One committed entry that changes the state machine.
 pub(super) enum Decoded {
     /// A key, cluster or auth command.
@@ -48,15 +53,18 @@ pub(super) fn committed<S: raft::Storage>(storage: &S) -> raft::Result<u64> {
         .min(storage.last_index()?))
 }
 
-/// Reads and decodes the committed entries after `applied` up to `commit`. A new leader's
-/// empty entry, a refused conf change and an entry that does not decode (logged) change
-/// nothing, as in the raft loop's apply.
+/// Reads and decodes the committed entries after `applied` up to `commit`, stopping once
+/// `budget` bytes of entries are decoded (`last` says how far it got). A new leader's empty
+/// entry, a refused conf change and an entry that does not decode (logged) change nothing, as
+/// in the raft loop's apply.
 pub(super) fn decode_tail<S: raft::Storage>(
     storage: &S,
     applied: u64,
     commit: u64,
     until: Until,
+    budget: usize,
 ) -> Result<DecodedTail, StorageFailure> {
+    let mut decoded_bytes = 0;
     let mut tail = DecodedTail {
         entries: Vec::with_capacity(commit.saturating_sub(applied).min(1 << 20) as usize),
         last: applied,
@@ -75,6 +83,10 @@ pub(super) fn decode_tail<S: raft::Storage>(
                 tail.entries.push(d);
             }
             tail.last = e.index;
+            decoded_bytes += e.data.len();
+            if decoded_bytes >= budget {
+                return Ok(tail);
+            }
         }
         low = high;
     }
@@ -108,5 +120,77 @@ fn decode_entry(e: &Entry) -> Result<Option<Decoded>, StorageFailure> {
             );
             Ok(None)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use raft::eraftpb::Entry;
+    use raft::storage::MemStorage;
+    use raft::Storage as _;
+
+    use super::*;
+    use crate::command::KeyCommand;
+    use crate::time::Timestamp;
+
+    fn log_of(n: u64) -> MemStorage {
+        let storage = MemStorage::new();
+        let entries: Vec<Entry> = (1..=n)
+            .map(|i| {
+                let cmd = Command::Key(KeyCommand::Set {
+                    key: format!("/k{i}").as_str().into(),
+                    value: "v".repeat(100),
+                    dir: false,
+                    expire_at: None,
+                    refresh: false,
+                    now: Timestamp(0),
+                });
+                Entry {
+                    index: i,
+                    term: 1,
+                    data: cmd.encode().into(),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        storage.wl().append(&entries).unwrap();
+        storage
+    }
+
+    #[test]
+    fn a_tail_larger_than_the_budget_is_decoded_in_parts_that_cover_it() {
+        let storage = log_of(3000);
+        let whole = decode_tail(&storage, 0, 3000, Until::Commit, usize::MAX).unwrap();
+        assert_eq!((whole.entries.len(), whole.last), (3000, 3000));
+        let sizes: Vec<usize> = storage
+            .entries(1, 3001, None, GetEntriesContext::empty(false))
+            .unwrap()
+            .iter()
+            .map(|e| e.data.len())
+            .collect();
+        let budget = sizes[0] * 700;
+        let mut applied = 0u64;
+        let mut parts = Vec::new();
+        while applied < 3000 {
+            let part = decode_tail(&storage, applied, 3000, Until::Commit, budget).unwrap();
+            assert_eq!(part.entries.len() as u64, part.last - applied);
+            let bytes = &sizes[applied as usize..part.last as usize];
+            let total: usize = bytes.iter().sum();
+            // A part stops at the first entry that reaches the budget, or at the commit.
+            assert!(
+                total - bytes.last().unwrap() < budget,
+                "part {} overshot",
+                parts.len()
+            );
+            assert!(
+                total >= budget || part.last == 3000,
+                "part {} stopped early",
+                parts.len()
+            );
+            applied = part.last;
+            parts.push(part.entries.len());
+        }
+        assert!(parts.len() > 3, "{parts:?}");
+        assert_eq!(parts.iter().sum::<usize>(), 3000);
     }
 }
