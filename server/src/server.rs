@@ -145,6 +145,7 @@ pub fn run(mut cfg: Config) -> Result<raft::LoopExit, String> {
             network: transport.clone(),
             seed: Timestamp::now().0 as u64,
             snapshots: Arc::new(raft::ThreadRunner),
+            log_sync: raft::LogSyncMode::Thread,
         },
         inbox,
     )

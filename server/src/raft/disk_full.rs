@@ -89,7 +89,12 @@ impl<S: LogStore> RaftLoop<S> {
                     self.exit = Some(self.stop());
                     return false;
                 }
-                Ok(Request::Step(_) | Request::Peer(_) | Request::ReadsWaiting) => {}
+                Ok(
+                    Request::Step(_)
+                    | Request::Peer(_)
+                    | Request::ReadsWaiting
+                    | Request::LogSynced,
+                ) => {}
                 Ok(req) => reject(req, ErrorCode::RaftInternal, DISK_FULL),
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {

@@ -1,7 +1,8 @@
-//! The raft loop: the one owner of the `RawNode`. [`RaftLoop::run`] is its thread (which
-//! blocks, because persisting does); each [`RaftLoop::turn`] drains the inbox (so every
-//! proposal that arrived during the last fsync shares the next one: group commit), ticks when
-//! due, handles one `Ready` in the order raft-rs documents ([`RaftLoop::on_ready`]) and then
+//! The raft loop: the one owner of the `RawNode`. [`RaftLoop::run`] is its thread; each
+//! [`RaftLoop::turn`] takes the log sync that finished (`super::log_sync`: the fsync runs on a
+//! thread of its own, and every proposal that arrived meanwhile shares the next one: group
+//! commit), drains the inbox, ticks when due, handles one `Ready` in the order raft-rs
+//! documents for asynchronous persistence ([`RaftLoop::on_ready`]) and then
 //! the duties that follow a Ready ([`RaftLoop::after_ready`]), and starts or records a
 //! snapshot when one is due or done (`super::snapshot`). A simulation calls `turn`
 //! itself, under its own clock.
@@ -17,6 +18,7 @@ use raft::{RawNode, StateRole};
 
 use super::exit::LoopExit;
 use super::leader::RateMeter;
+use super::log_sync::{LogSync, SyncTicket};
 use super::pending::Pending;
 use super::serving::CatchUp;
 use super::snapshot::{SnapshotRunner, Snapshots};
@@ -72,6 +74,14 @@ pub(crate) struct RaftLoop<S: LogStore> {
     pub(super) snapshots: Snapshots,
     /// Where snapshot jobs run.
     pub(super) snapshot_runner: Arc<dyn SnapshotRunner>,
+    /// Where the log's fsyncs run (see `super::log_sync`).
+    pub(super) log_sync: LogSync,
+    /// The number of the last Ready handed to `advance_append_async`.
+    pub(super) last_ready: u64,
+    /// The number of the last Ready whose writes were handed to the sync.
+    pub(super) last_sync_submitted: u64,
+    /// Persisted messages waiting for the sync of the Ready numbered first, in order.
+    pub(super) held: VecDeque<(u64, Vec<Message>)>,
     pub(super) cfg: RaftConfig,
 }
 
@@ -126,6 +136,7 @@ impl<S: LogStore> RaftLoop<S> {
     /// due, one Ready and what follows it. Never blocks. Returns why the loop must end, when
     /// it must.
     pub(crate) fn turn(&mut self) -> Result<Option<LoopExit>, StorageFailure> {
+        self.take_synced()?;
         for _ in 0..MAX_REQUESTS_PER_TURN {
             let Some(req) = self.inbox.try_recv() else {
                 break;
@@ -253,8 +264,9 @@ impl<S: LogStore> RaftLoop<S> {
         self.node.raft.set_randomized_election_timeout(t);
     }
 
-    /// Handles one `Ready` in raft-rs's six steps and nothing else: messages, snapshot,
-    /// committed entries, persist, persisted messages, advance and the light ready. What the
+    /// Handles one `Ready` in raft-rs's steps and nothing else: messages, snapshot, committed
+    /// entries, an unsynced write handed to the sync, persisted messages held for it, and
+    /// `advance_append_async`. What the
     /// Ready only tells (the soft state, answered reads) it hands on to [`Self::after_ready`].
     fn on_ready(&mut self) -> Result<ReadyNews, StorageFailure> {
         let mut rd = self.node.ready();
@@ -266,6 +278,11 @@ impl<S: LogStore> RaftLoop<S> {
         self.send(rd.take_messages());
         // 2. A snapshot from the leader.
         if !rd.snapshot().is_empty() {
+            // The install is a synced write of its own, made after every earlier one is
+            // durable.
+            if let Some(done) = self.log_sync.wait_all()? {
+                self.finish_sync(done)?;
+            }
             self.install_snapshot(rd.snapshot().clone())?;
         }
         // 3. Committed entries (already durable).
@@ -277,28 +294,96 @@ impl<S: LogStore> RaftLoop<S> {
             // more, and advancing the entries it appended panics in `on_persist_entries`.
             return Ok(news);
         }
-        // 4. Persist entries and hard state (the one fsync of the turn), waiting out a full
-        // disk (`super::disk_full`); a stop meanwhile abandons the Ready.
-        let persisting = std::time::Instant::now();
-        if !self.persist_with_room(rd.entries(), rd.hs(), rd.must_sync())? {
+        // 4. Write entries and hard state, unsynced, waiting out a full disk
+        // (`super::disk_full`); a stop meanwhile abandons the Ready. raft-engine's memtable
+        // serves them at once, as raft-rs requires before `advance_append_async`; the sync
+        // thread makes them durable (`super::log_sync`).
+        if !self.persist_with_room(rd.entries(), rd.hs(), false)? {
             return Ok(news);
         }
+        let number = rd.number();
         if rd.must_sync() {
-            crate::metrics::METRICS
-                .fsync_duration
-                .observe(persisting.elapsed().as_secs_f64());
+            let durable_commit = self.node.store().durable_if_synced();
+            self.log_sync.submit(SyncTicket {
+                number,
+                durable_commit,
+            });
+            self.last_sync_submitted = number;
         }
-        // 5. Messages that may only leave once persisted (votes, append responses).
-        self.send(rd.take_persisted_messages());
-        // 6. Advance, and the light ready's commit, messages and entries.
-        let mut light = self.node.advance(rd);
-        if let Some(commit) = light.commit_index() {
-            self.node.mut_store().set_commit(commit)?;
+        // 5. Messages that may only leave once persisted (votes, append responses) wait for
+        // the sync.
+        self.send_once_persisted(rd.take_persisted_messages());
+        // 6. Advance; raft hears of the persist when the sync is done (`Self::take_synced`),
+        // at once if nothing waits for the disk.
+        let installed = !rd.snapshot().is_empty();
+        self.node.advance_append_async(rd);
+        self.last_ready = number;
+        if installed {
+            // raft-rs takes the snapshot's index as applied, which it allows only once the
+            // snapshot is persisted: this Ready's sync is waited for here.
+            if let Some(done) = self.log_sync.wait_all()? {
+                self.finish_sync(done)?;
+            }
         }
-        self.send(light.take_messages());
-        self.apply(light.take_committed_entries())?;
+        if !self.log_sync.outstanding() {
+            self.node.on_persist_ready(number);
+        }
         self.node.advance_apply();
         Ok(news)
+    }
+
+    /// Takes the sync the log's sync thread finished, if any: tells raft-rs which Readies are
+    /// durable now and sends the messages that waited for them.
+    pub(super) fn take_synced(&mut self) -> Result<(), StorageFailure> {
+        match self.log_sync.poll()? {
+            Some(done) => self.finish_sync(done),
+            None => Ok(()),
+        }
+    }
+
+    fn finish_sync(&mut self, done: SyncTicket) -> Result<(), StorageFailure> {
+        self.node.mut_store().note_synced(done.durable_commit)?;
+        // With no sync left, every Ready handed out so far is durable (those after `done`
+        // had nothing that needed one).
+        let durable = match self.log_sync.outstanding() {
+            true => done.number,
+            false => self.last_ready,
+        };
+        self.node.on_persist_ready(durable);
+        while self
+            .held
+            .front()
+            .is_some_and(|(gate, _)| *gate <= done.number)
+        {
+            if let Some((_, msgs)) = self.held.pop_front() {
+                self.send(msgs);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a Ready's persisted messages once every sync submitted so far is done. Only an
+    /// answer that promises something about this member's disk waits: an append's answer
+    /// (the entries are stored) and a vote or pre-vote (the term and vote are stored), as
+    /// etcd's raft under asynchronous storage writes does; a candidate's vote requests wait
+    /// too, because raft-rs counts its own vote before it is stored. Heartbeat answers and
+    /// forwarded ReadIndex requests go at once: they claim nothing of the log, and a leader's
+    /// ReadIndex round waits on them.
+    fn send_once_persisted(&mut self, msgs: Vec<Message>) {
+        use raft::eraftpb::MessageType::{MsgHeartbeatResponse, MsgReadIndex};
+        if msgs.is_empty() {
+            return;
+        }
+        if !self.log_sync.outstanding() {
+            return self.send(msgs);
+        }
+        let (now, later): (Vec<Message>, Vec<Message>) = msgs
+            .into_iter()
+            .partition(|m| matches!(m.get_msg_type(), MsgHeartbeatResponse | MsgReadIndex));
+        self.send(now);
+        if !later.is_empty() {
+            self.held.push_back((self.last_sync_submitted, later));
+        }
     }
 
     /// The duties that follow a Ready: publish the role, leader, term and commit index it
@@ -351,8 +436,7 @@ impl<S: LogStore> RaftLoop<S> {
         before != 0 && before != leader
     }
 
-    /// Publishes the term and commit index now persisted (after `advance`, raft's hard state
-    /// is the one on disk: the Ready's, plus the light ready's commit).
+    /// Publishes the term and commit index raft holds (written, if maybe not yet synced).
     pub(super) fn note_hard_state(&mut self) {
         let hs = self.node.raft.hard_state();
         self.status.term.store(hs.term, Ordering::Relaxed);
@@ -434,6 +518,9 @@ impl<S: LogStore> RaftLoop<S> {
     #[cfg_attr(not(any(test, feature = "sim")), allow(dead_code))]
     pub(crate) fn wants_turn(&self) -> bool {
         let since = self.clock.now().saturating_duration_since(self.last_tick);
-        !self.inbox.is_empty() || since >= self.cfg.tick || self.node.has_ready()
+        !self.inbox.is_empty()
+            || since >= self.cfg.tick
+            || self.node.has_ready()
+            || self.log_sync.outstanding()
     }
 }

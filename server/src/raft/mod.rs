@@ -26,6 +26,7 @@ mod exit;
 #[cfg(debug_assertions)]
 mod failpoint;
 mod leader;
+mod log_sync;
 mod logging;
 mod membership;
 mod pending;
@@ -60,6 +61,7 @@ use crate::transport::{Network, PeerReport, PeerSink};
 #[cfg(any(test, feature = "sim"))]
 pub(crate) use driver::RaftLoop;
 pub use exit::{LoopExit, RaftThread};
+pub use log_sync::LogSyncMode;
 pub use serving::{CATCH_UP_READ_RETRY, CATCH_UP_WAIT};
 pub use snapshot::{InlineRunner, SnapshotJob, SnapshotRunner, ThreadRunner};
 pub use standalone::{force_new_cluster, Recovery, RecoveryError, Standalone};
@@ -140,6 +142,8 @@ pub(crate) enum Request {
     /// What the network reports: a peer unreachable, a snapshot stream's end, or a peer's
     /// claim that this member was removed (believed only if its own log holds that removal).
     Peer(PeerReport),
+    /// The log's sync thread finished a sync (the loop takes what it reports on its turn).
+    LogSynced,
     /// The server is stopping: the loop ends after this.
     Shutdown,
 }
@@ -194,6 +198,8 @@ pub struct Env {
     pub seed: u64,
     /// Where snapshots are written: a thread of their own, or (a simulation) inline.
     pub snapshots: Arc<dyn SnapshotRunner>,
+    /// Where the log's fsyncs run.
+    pub log_sync: LogSyncMode,
 }
 
 /// The sending side of the raft loop's inbox: cheap to clone, never blocks. The network is

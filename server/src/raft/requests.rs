@@ -30,7 +30,7 @@ impl<S: LogStore> RaftLoop<S> {
                 return Ok(());
             }
             // A wake-up only: the turn takes the gate's readers in `take_gate_readers`.
-            Request::ReadsWaiting => return Ok(()),
+            Request::ReadsWaiting | Request::LogSynced => return Ok(()),
             _ => {}
         }
         if caller_gone(&req) {
@@ -102,7 +102,11 @@ impl<S: LogStore> RaftLoop<S> {
             }
             // Joins the round the turn hands raft when its requests are drained.
             Request::ReadIndex { reply } => self.pending.add_read(reply, now),
-            Request::Step(_) | Request::Peer(_) | Request::ReadsWaiting | Request::Shutdown => {}
+            Request::Step(_)
+            | Request::Peer(_)
+            | Request::ReadsWaiting
+            | Request::LogSynced
+            | Request::Shutdown => {}
         }
         Ok(())
     }
@@ -212,7 +216,11 @@ pub(super) fn reject(req: Request, code: ErrorCode, cause: &str) {
         Request::ReadIndex { reply } => {
             let _ = reply.send(Err(err));
         }
-        Request::Step(_) | Request::Peer(_) | Request::ReadsWaiting | Request::Shutdown => {}
+        Request::Step(_)
+        | Request::Peer(_)
+        | Request::ReadsWaiting
+        | Request::LogSynced
+        | Request::Shutdown => {}
     }
 }
 

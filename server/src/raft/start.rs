@@ -10,6 +10,7 @@ use raft::RawNode;
 use super::driver::{ElectionTimeouts, RaftLoop};
 use super::exit::{panic_message, LoopExit, RaftThread};
 use super::leader::RateMeter;
+use super::log_sync::LogSync;
 use super::pending::Pending;
 use super::replay::apply_tail;
 use super::serving::CatchUp;
@@ -135,6 +136,13 @@ pub(crate) fn prepare<S: LogStore>(
         state: state.clone(),
         id,
     };
+    let log_sync = LogSync::start(
+        env.log_sync,
+        node.store().log_syncer(),
+        inbox.mailbox.clone(),
+        env.seed ^ id.rotate_left(29),
+    )
+    .map_err(StorageFailure::Io)?;
     let now = env.clock.now();
     let mut raft_loop = RaftLoop {
         id,
@@ -164,6 +172,10 @@ pub(crate) fn prepare<S: LogStore>(
         },
         snapshots: Default::default(),
         snapshot_runner: env.snapshots,
+        log_sync,
+        last_ready: 0,
+        last_sync_submitted: 0,
+        held: VecDeque::new(),
         clock: env.clock,
         network: env.network,
         cfg,

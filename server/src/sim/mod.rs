@@ -239,6 +239,7 @@ impl Sim {
             // Each incarnation draws its own election timeouts, all from the run's seed.
             seed: self.seed ^ self.step.rotate_left(17),
             snapshots: self.cfg.snapshots.clone(),
+            log_sync: raft::LogSyncMode::Deferred,
         };
         let (handle, raft) = worker
             .run(move || {

@@ -4,7 +4,9 @@
 
 use raft::eraftpb::{ConfState, Entry, HardState, Snapshot, SnapshotMetadata};
 
-use super::{MemberIdentity, RaftStorage, SnapshotFiles, SnapshotReader, StorageFailure};
+use super::{
+    LogSyncer, MemberIdentity, RaftStorage, SnapshotFiles, SnapshotReader, StorageFailure,
+};
 
 /// Durable raft state as the raft loop uses it: raft-rs reads it through `raft::Storage`; the
 /// loop writes it through the methods here, each durable when it returns unless it says not.
@@ -37,6 +39,14 @@ pub trait LogStore: raft::Storage + Send + Sync + 'static {
         hard_state: Option<&HardState>,
         sync: bool,
     ) -> Result<(), StorageFailure>;
+    /// What makes every write made before a call durable, for the log's sync thread (writes
+    /// through [`Self::persist`] unsynced are durable once a call begun after them returns).
+    fn log_syncer(&self) -> LogSyncer;
+    /// The commit index that a sync of everything written so far makes durable.
+    fn durable_if_synced(&self) -> u64;
+    /// Records that such a sync, begun after [`Self::durable_if_synced`] returned `commit`,
+    /// is done.
+    fn note_synced(&mut self, commit: u64) -> Result<(), StorageFailure>;
     /// Records a commit index learnt from a light ready (no sync needed).
     fn set_commit(&mut self, commit: u64) -> Result<(), StorageFailure>;
     /// Notes the configuration after an applied conf change (for the next snapshot).
@@ -109,6 +119,18 @@ impl<F: raft_engine::env::FileSystem + 'static> LogStore for RaftStorage<F> {
         sync: bool,
     ) -> Result<(), StorageFailure> {
         RaftStorage::persist(self, entries, hard_state, sync)
+    }
+
+    fn log_syncer(&self) -> LogSyncer {
+        RaftStorage::log_syncer(self)
+    }
+
+    fn durable_if_synced(&self) -> u64 {
+        RaftStorage::durable_if_synced(self)
+    }
+
+    fn note_synced(&mut self, commit: u64) -> Result<(), StorageFailure> {
+        RaftStorage::note_synced(self, commit)
     }
 
     fn set_commit(&mut self, commit: u64) -> Result<(), StorageFailure> {

@@ -19,6 +19,7 @@ mod sim_disk;
 mod snapshot;
 mod snapshot_reader;
 mod terms;
+mod tracked_fs;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub use log_store::LogStore;
 pub use sim_disk::{SimDisk, SimFs};
 pub use snapshot::SnapshotFiles;
 pub use snapshot_reader::SnapshotReader;
+pub use tracked_fs::TrackedFs;
 
 /// Size of one raft-engine log file: small files keep purging of compacted log cheap on small
 /// stores.
@@ -80,6 +82,9 @@ fn owner_only(dir: &Path) -> Result<(), StorageFailure> {
     Ok(())
 }
 
+/// Makes every log write made before the call durable; shared with the log's sync thread.
+pub type LogSyncer = Arc<dyn Fn() -> Result<(), StorageFailure> + Send + Sync>;
+
 /// Who this data dir belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberIdentity {
@@ -101,7 +106,9 @@ impl MemberIdentity {
 /// raft-engine backed `raft::Storage`, on the real file system (`F`, the disk seam, is only
 /// ever another one in the simulation: [`SimFs`]).
 pub struct RaftStorage<F: FileSystem = DefaultFileSystem> {
-    engine: Arc<Engine<F>>,
+    engine: Arc<Engine<TrackedFs<F>>>,
+    /// The engine's file system, which the log's sync thread flushes (see `tracked_fs`).
+    files: Arc<TrackedFs<F>>,
     snapshots: SnapshotFiles,
     hard_state: HardState,
     /// The configuration as of the last applied entry (goes into the next snapshot).
@@ -144,7 +151,8 @@ impl<F: FileSystem> RaftStorage<F> {
             ..EngineConfig::default()
         };
         let opening = Instant::now();
-        let engine = Arc::new(Engine::open_with_file_system(cfg, file_system)?);
+        let files = Arc::new(TrackedFs::new(file_system));
+        let engine = Arc::new(Engine::open_with_file_system(cfg, files.clone())?);
         let engine_ms = opening.elapsed().as_millis() as u64;
         let snapshots = SnapshotFiles::open(&data_dir.join("snap"))?;
         let hard_state = engine
@@ -164,6 +172,7 @@ impl<F: FileSystem> RaftStorage<F> {
         };
         let storage = RaftStorage {
             engine,
+            files,
             snapshots,
             hard_state,
             conf_state,
@@ -339,6 +348,18 @@ impl<F: FileSystem> RaftStorage<F> {
         Ok(())
     }
 
+    /// The commit index that everything written so far would make durable once synced: the
+    /// witness [`Self::note_synced`] records after that sync.
+    pub fn durable_if_synced(&self) -> u64 {
+        let last = raft::Storage::last_index(self).unwrap_or(0);
+        self.hard_state.commit.min(last)
+    }
+
+    /// Records that a sync begun after [`Self::durable_if_synced`] returned `commit` is done.
+    pub fn note_synced(&mut self, commit: u64) -> Result<(), StorageFailure> {
+        self.durable.advance(commit)
+    }
+
     /// Records the commit index learnt from a `LightReady` (no fsync needed: raft can recover
     /// the commit index from its peers, and a lone node re-commits on restart).
     pub fn set_commit(&mut self, commit: u64) -> Result<(), StorageFailure> {
@@ -510,6 +531,15 @@ impl<F: FileSystem> RaftStorage<F> {
         self.conf_state = meta.get_conf_state().clone();
         self.snapshots.remove_all_but(meta.term, meta.index);
         Ok(())
+    }
+}
+
+impl<F: FileSystem + 'static> RaftStorage<F> {
+    /// What makes every write so far durable, callable from another thread (the log's sync
+    /// thread) while this storage keeps writing.
+    pub fn log_syncer(&self) -> LogSyncer {
+        let files = self.files.clone();
+        Arc::new(move || files.sync_written().map_err(StorageFailure::Io))
     }
 }
 
